@@ -1,0 +1,2 @@
+//! File formats: Lightning Pose CSVs, TensorBoard events files, SLEAP .slp, YAML/XML/JSON configs.
+//! Knows nothing of the UI.

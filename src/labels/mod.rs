@@ -1,0 +1,1 @@
+//! The SLEAP-style Labels model and its operations.

@@ -1,0 +1,4 @@
+//! posedeck's integration tests: one binary (each test binary links everything).
+//! Each area has its own module file.
+
+mod common;
