@@ -2,15 +2,21 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod tui;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "posedeck",
     version,
     about = "A terminal workstation for animal pose estimation"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: open the workstation.
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -26,7 +32,7 @@ pub fn main() -> i32 {
         }
     };
     match run(cli) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("posedeck: error: {e:#}");
             2
@@ -34,8 +40,8 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        None => Ok(()),
+        None => tui::run(cli.tui),
     }
 }
