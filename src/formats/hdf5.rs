@@ -13,18 +13,38 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum Dtype {
     /// Integer (booleans written by h5py are enums over int8 and arrive here).
-    Int { size: usize, signed: bool, big_endian: bool },
-    Float { size: usize, big_endian: bool },
+    Int {
+        size: usize,
+        signed: bool,
+        big_endian: bool,
+    },
+    Float {
+        size: usize,
+        big_endian: bool,
+    },
     /// Fixed-length string of `size` bytes (NUL- or space-padded).
-    FixedString { size: usize },
+    FixedString {
+        size: usize,
+    },
     VlenString,
     /// Variable-length sequence of `base` elements.
-    VlenSeq { base: Box<Dtype> },
-    Compound { size: usize, fields: Vec<Field> },
+    VlenSeq {
+        base: Box<Dtype>,
+    },
+    Compound {
+        size: usize,
+        fields: Vec<Field>,
+    },
     /// Fixed-size array type (`base` repeated `count` times).
-    Array { base: Box<Dtype>, count: usize },
+    Array {
+        base: Box<Dtype>,
+        count: usize,
+    },
     /// Anything else (references, opaque, bitfield, time): its size and a name.
-    Other { size: usize, what: String },
+    Other {
+        size: usize,
+        what: String,
+    },
 }
 
 /// A named member of a compound type at a byte offset.
@@ -297,8 +317,8 @@ impl H5File {
         let backing = if len < (1 << 20) {
             Backing::Bytes(crate::util::read(path)?)
         } else {
-            let len = usize::try_from(len)
-                .map_err(|_| Error::invalid(path, "file too large to map"))?;
+            let len =
+                usize::try_from(len).map_err(|_| Error::invalid(path, "file too large to map"))?;
             Backing::Map(Mapped::new(&file, len).map_err(|e| Error::io(path, e))?)
         };
         H5File::from_backing(path, backing)
@@ -427,8 +447,10 @@ impl H5File {
         } else {
             return Err(self.err(path, "no such group or dataset"));
         };
-        let mut out: Vec<(String, Attr)> =
-            map.iter().map(|(k, v)| (k.clone(), Attr::from_h5(v))).collect();
+        let mut out: Vec<(String, Attr)> = map
+            .iter()
+            .map(|(k, v)| (k.clone(), Attr::from_h5(v)))
+            .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
@@ -449,10 +471,10 @@ impl H5File {
     fn global_heap_object(&self, addr: u64, index: u32) -> std::result::Result<&[u8], String> {
         let base = self.file.superblock().base_address.get();
         let data = self.bytes();
-        let at = base
-            .checked_add(addr)
-            .ok_or("heap address overflows")? as usize;
-        let sig = data.get(at..at + 4).ok_or("heap address past end of file")?;
+        let at = base.checked_add(addr).ok_or("heap address overflows")? as usize;
+        let sig = data
+            .get(at..at + 4)
+            .ok_or("heap address past end of file")?;
         if sig != b"GCOL" {
             return Err(format!("no global heap collection at byte {at}"));
         }
@@ -603,7 +625,9 @@ impl<'f> H5Dataset<'f> {
         let elem = match &dt {
             Dtype::VlenString => 1,
             Dtype::VlenSeq { base } => base.size(),
-            other => return Err(self.err(format!("expected variable-length data, found {other:?}"))),
+            other => {
+                return Err(self.err(format!("expected variable-length data, found {other:?}")));
+            }
         };
         let raw = self.read_raw()?;
         let sb = self.owner.file.superblock();
@@ -626,9 +650,9 @@ impl<'f> H5Dataset<'f> {
                 .global_heap_object(addr, idx)
                 .map_err(|e| self.err(format!("row {row}: {e}")))?;
             let want = n.saturating_mul(elem);
-            let bytes = obj
-                .get(..want)
-                .ok_or_else(|| self.err(format!("row {row}: heap object shorter than {want} bytes")))?;
+            let bytes = obj.get(..want).ok_or_else(|| {
+                self.err(format!("row {row}: heap object shorter than {want} bytes"))
+            })?;
             out.push(bytes.to_vec());
         }
         Ok(out)
@@ -656,28 +680,4 @@ fn catch<T>(f: impl FnOnce() -> std::result::Result<T, h5::Error>) -> Option<T> 
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .ok()
         .and_then(|r| r.ok())
-}
-
-
-#[cfg(test)]
-mod probe_speed {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn speed() {
-        for p in ["/tmp/big100k_plain.slp", "/tmp/big100k_h5py.slp"] {
-            for _ in 0..3 {
-                let t = std::time::Instant::now();
-                let f = H5File::open(Path::new(p)).unwrap();
-                let t1 = t.elapsed();
-                let mut n = 0u64;
-                for d in ["frames", "instances", "pred_points", "points"] {
-                    let ds = f.dataset(d).unwrap().unwrap();
-                    let b = ds.raw_bytes().unwrap();
-                    n += b.iter().step_by(4096).map(|&x| x as u64).sum::<u64>() + b.len() as u64;
-                }
-                println!("{p} open {:?} total {:?} bytes {n}", t1, t.elapsed());
-            }
-        }
-    }
 }

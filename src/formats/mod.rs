@@ -2,3 +2,4 @@
 //! Knows nothing of the UI.
 
 pub mod hdf5;
+pub mod slp;
