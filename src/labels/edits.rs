@@ -332,8 +332,9 @@ impl Labels {
             frame_idx,
             group,
         });
+        let pos = self.data.suggestions.len() - 1;
         if let Some(m) = self.index.suggested.get_mut(video) {
-            m.insert(frame_idx, group);
+            m.insert(frame_idx, pos);
         }
         Ok(true)
     }
@@ -344,10 +345,12 @@ impl Labels {
         self.data
             .suggestions
             .retain(|s| !(s.video == video && s.frame_idx == frame_idx));
-        if let Some(m) = self.index.suggested.get_mut(video) {
-            m.remove(&frame_idx);
+        let removed = before - self.data.suggestions.len();
+        if removed > 0 {
+            let data = &self.data;
+            self.index.rebuild_suggestions(data);
         }
-        before - self.data.suggestions.len()
+        removed
     }
 
     /// Marks a frame as containing no animal; returns whether it was new.

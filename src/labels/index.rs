@@ -15,8 +15,8 @@ pub(crate) struct Index {
     pub occupancy: HashMap<(usize, usize), BTreeMap<u64, u32>>,
     pub n_user: usize,
     pub n_predicted: usize,
-    /// Per video: suggested frame index -> group.
-    pub suggested: Vec<BTreeMap<u64, i64>>,
+    /// Per video: suggested frame index -> position of its (first) entry in `suggestions`.
+    pub suggested: Vec<BTreeMap<u64, usize>>,
 }
 
 impl Index {
@@ -107,9 +107,9 @@ impl Index {
 
     pub fn rebuild_suggestions(&mut self, data: &LabelsData) {
         self.suggested = vec![BTreeMap::new(); data.videos.len()];
-        for s in &data.suggestions {
+        for (pos, s) in data.suggestions.iter().enumerate() {
             if let Some(m) = self.suggested.get_mut(s.video) {
-                m.entry(s.frame_idx).or_insert(s.group);
+                m.entry(s.frame_idx).or_insert(pos);
             }
         }
     }
