@@ -1,5 +1,7 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod labels;
+
 use clap::{Parser, Subcommand};
 
 pub mod tui;
@@ -20,7 +22,13 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Label files: SLEAP .slp and Lightning Pose CSVs.
+    Labels {
+        #[command(subcommand)]
+        cmd: labels::LabelsCommand,
+    },
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -43,5 +51,6 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         None => tui::run(cli.tui),
+        Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }

@@ -1,2 +1,5 @@
 //! File formats: Lightning Pose CSVs, TensorBoard events files, SLEAP .slp, YAML/XML/JSON configs.
 //! Knows nothing of the UI.
+
+pub mod hdf5;
+pub mod slp;

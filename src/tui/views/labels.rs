@@ -106,8 +106,21 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             .border_style(t.dim()),
         frame_box,
     );
-    if frame.is_some() {
+    if let Some(fr) = frame {
         draw_image(app, f, img, st.names);
+        if let crate::tui::data::FrameSource::Blank { why, .. } = &fr.source
+            && !why.is_empty()
+            && img.height > 0
+        {
+            f.render_widget(
+                Paragraph::new(Span::styled(crate::sanitize::clean(why).into_owned(), t.warn())),
+                Rect {
+                    y: img.bottom() - 1,
+                    height: 1,
+                    ..img
+                },
+            );
+        }
     }
     if let Some((_, Err(e))) = &st.preds {
         f.render_widget(

@@ -7,7 +7,12 @@ use crate::tui::state::labels::FramePreds;
 use crate::tui::state::videos::VideoPreds;
 use std::path::{Path, PathBuf};
 
+pub mod slp;
+
 pub fn project(target: &str) -> Result<Data, String> {
+    if target.ends_with(".slp") {
+        return slp::load(Path::new(target));
+    }
     Err(format!("{target}: project model not available yet"))
 }
 
