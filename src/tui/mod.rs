@@ -12,6 +12,7 @@ pub mod app;
 pub mod chart;
 pub mod data;
 pub mod frames;
+pub mod headless;
 pub mod image;
 pub mod input;
 pub mod jobs;
