@@ -1,2 +1,3 @@
 //! File formats: Lightning Pose CSVs, TensorBoard events files, SLEAP .slp, YAML/XML/JSON configs.
 //! Knows nothing of the UI.
+pub mod csv;
