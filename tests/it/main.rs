@@ -3,3 +3,4 @@
 
 mod common;
 mod csv;
+mod slp;
