@@ -7,15 +7,14 @@ use crate::tui::app::{App, Effect};
 use crate::tui::image::{self, Cache};
 use crate::tui::load::Loaded;
 use crate::tui::msg::Msg;
-use crate::tui::scalars::ScalarUpdate;
+use crate::tui::jobs::{ScalarReq, ScalarsReader};
 use ratatui::layout::Rect;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// A synchronous stand-in for the runner's workers.
 pub struct Headless {
     pub target: String,
-    tails: HashMap<PathBuf, adapt::Tail>,
+    scalars: ScalarsReader,
     cache: Cache,
     picker: ratatui_image::picker::Picker,
     generation: u64,
@@ -25,7 +24,7 @@ impl Headless {
     pub fn new(target: &str) -> Headless {
         Headless {
             target: target.to_owned(),
-            tails: HashMap::new(),
+            scalars: ScalarsReader::default(),
             cache: Cache::default(),
             picker: image::halfblocks_picker(),
             generation: 0,
@@ -53,21 +52,9 @@ impl Headless {
     }
 
     fn tail(&mut self, app: &mut App, file: PathBuf, run: String, dir: PathBuf) {
-        let t = self
-            .tails
-            .entry(file.clone())
-            .or_insert_with(|| adapt::Tail::new(&file));
-        let (points, error) = t.read_new();
-        if points.is_empty() && error.is_none() {
-            return;
+        if let Some(u) = self.scalars.read(ScalarReq { file, run, dir }) {
+            app.handle(Msg::Scalars(u));
         }
-        app.handle(Msg::Scalars(ScalarUpdate {
-            run,
-            dir,
-            file,
-            points,
-            error,
-        }));
     }
 
     fn run(&mut self, app: &mut App, e: Effect, size: Rect) {

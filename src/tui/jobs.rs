@@ -75,30 +75,68 @@ pub struct ScalarReq {
     pub dir: PathBuf,
 }
 
-/// One thread owns a tailer per events file; each request reads what was appended since.
+/// Tailers per events file, grouped by run: each request reads what was appended since the
+/// last one. When a file was replaced (it shrank), the run's other files are read again too,
+/// so the update that resets the run carries all of its points.
+#[derive(Default)]
+pub struct ScalarsReader {
+    tails: HashMap<PathBuf, crate::tui::adapt::Tail>,
+    runs: HashMap<String, Vec<PathBuf>>,
+}
+
+impl ScalarsReader {
+    pub fn read(&mut self, req: ScalarReq) -> Option<ScalarUpdate> {
+        let files = self.runs.entry(req.run.clone()).or_default();
+        if !files.contains(&req.file) {
+            files.push(req.file.clone());
+        }
+        let t = self
+            .tails
+            .entry(req.file.clone())
+            .or_insert_with(|| crate::tui::adapt::Tail::new(&req.file));
+        let r = t.read_new();
+        let mut u = ScalarUpdate {
+            run: req.run.clone(),
+            dir: req.dir,
+            file: req.file.clone(),
+            points: r.points,
+            error: Some(r.error.unwrap_or_default()),
+            reset: r.reset,
+        };
+        if r.reset {
+            let others: Vec<PathBuf> = self
+                .runs
+                .get(&req.run)
+                .map(|v| v.iter().filter(|f| **f != req.file).cloned().collect())
+                .unwrap_or_default();
+            let mut before = Vec::new();
+            for f in others {
+                let mut t = crate::tui::adapt::Tail::new(&f);
+                before.extend(t.read_new().points);
+                self.tails.insert(f, t);
+            }
+            before.append(&mut u.points);
+            u.points = before;
+        }
+        if u.points.is_empty() && !u.reset && !r.error_changed {
+            return None;
+        }
+        Some(u)
+    }
+}
+
+/// One thread owns the [`ScalarsReader`]; a burst of requests for one file is read once.
 pub fn spawn_scalars(out: Sender<Msg>) -> Sender<ScalarReq> {
     let (tx, rx) = mpsc::channel::<ScalarReq>();
     let _ = std::thread::Builder::new()
         .name("scalars".into())
         .spawn(move || {
-            let mut tailers: HashMap<PathBuf, crate::tui::adapt::Tail> = HashMap::new();
+            let mut reader = ScalarsReader::default();
             while let Ok(first) = rx.recv() {
                 for req in drain(&rx, first) {
-                    let t = tailers
-                        .entry(req.file.clone())
-                        .or_insert_with(|| crate::tui::adapt::Tail::new(&req.file));
-                    let (points, error) = t.read_new();
-                    if points.is_empty() && error.is_none() {
-                        continue;
-                    }
-                    let u = ScalarUpdate {
-                        run: req.run,
-                        dir: req.dir,
-                        file: req.file,
-                        points,
-                        error,
-                    };
-                    if out.send(Msg::Scalars(u)).is_err() {
+                    if let Some(u) = reader.read(req)
+                        && out.send(Msg::Scalars(u)).is_err()
+                    {
                         return;
                     }
                 }

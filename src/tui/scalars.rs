@@ -25,6 +25,9 @@ pub struct ScalarUpdate {
     pub points: Vec<(String, Point)>,
     /// `Some` replaces this file's previous error (empty string clears it).
     pub error: Option<String>,
+    /// The file was replaced or shrank: drop what the run had before these points (the
+    /// worker rereads the run's other files into the same update).
+    pub reset: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -44,6 +47,10 @@ impl ScalarStore {
                 dir: u.dir.clone(),
                 ..Default::default()
             });
+        if u.reset {
+            run.tags.clear();
+            run.errors.clear();
+        }
         for (tag, p) in u.points {
             run.tags.entry(tag).or_default().push(p);
         }

@@ -8,6 +8,7 @@ use crate::tui::state::videos::VideoPreds;
 use std::path::{Path, PathBuf};
 
 pub mod slp;
+pub mod tables;
 
 pub fn project(target: &str) -> Result<Data, String> {
     if target.ends_with(".slp") {
@@ -21,27 +22,45 @@ pub fn run(p: &Path) -> Result<RunRow, String> {
 }
 
 pub fn frame_predictions(p: &Path) -> Result<FramePreds, String> {
-    Err(format!("{}: not available yet", p.display()))
+    tables::frame_predictions(p)
 }
 
 pub fn video_predictions(p: &Path) -> Result<VideoPreds, String> {
-    Err(format!("{}: not available yet", p.display()))
+    tables::video_predictions(p)
+}
+
+/// What one read of an events file gave.
+#[derive(Debug, Default)]
+pub struct TailRead {
+    pub points: Vec<(String, Point)>,
+    /// The file's current problem (damage with its byte offset, unreadable file).
+    pub error: Option<String>,
+    /// The file was replaced or shrank and was read from the start.
+    pub reset: bool,
+    /// `error` differs from the previous read's.
+    pub error_changed: bool,
 }
 
 pub struct Tail {
     path: PathBuf,
+    last_error: Option<String>,
 }
 
 impl Tail {
     pub fn new(p: &Path) -> Tail {
         Tail {
             path: p.to_path_buf(),
+            last_error: None,
         }
     }
-    pub fn read_new(&mut self) -> (Vec<(String, Point)>, Option<String>) {
-        (
-            Vec::new(),
-            Some(format!("{}: not available yet", self.path.display())),
-        )
+    pub fn read_new(&mut self) -> TailRead {
+        let error = Some(format!("{}: not available yet", self.path.display()));
+        let error_changed = error != self.last_error;
+        self.last_error = error.clone();
+        TailRead {
+            error,
+            error_changed,
+            ..Default::default()
+        }
     }
 }
