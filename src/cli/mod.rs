@@ -1,5 +1,7 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod labels;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -14,7 +16,13 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Label files: SLEAP .slp and Lightning Pose CSVs.
+    Labels {
+        #[command(subcommand)]
+        cmd: labels::LabelsCommand,
+    },
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -37,5 +45,6 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }
