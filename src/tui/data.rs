@@ -67,6 +67,14 @@ pub enum FrameSource {
         #[serde(skip)]
         bytes: std::sync::Arc<Vec<u8>>,
     },
+    /// A frame of a video file: decoded by ffmpeg when it is installed, else keypoints are
+    /// drawn on a blank canvas of the video's size.
+    Video {
+        path: PathBuf,
+        frame: u64,
+        width: u32,
+        height: u32,
+    },
     /// No pixels can be had (a video frame without ffmpeg, a missing file): keypoints are
     /// drawn on a blank canvas of this size and `why` says so.
     Blank {

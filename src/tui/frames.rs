@@ -155,6 +155,17 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
     let source = match &fr.source {
         FrameSource::File(p) => Source::File(p.clone()),
         FrameSource::Bytes { name, bytes } => Source::Bytes(name.clone(), bytes.clone()),
+        FrameSource::Video {
+            path,
+            frame,
+            width,
+            height,
+        } => Source::Video {
+            path: path.clone(),
+            frame: *frame,
+            width: *width,
+            height: *height,
+        },
         FrameSource::Blank { width, height, .. } => Source::Blank {
             width: *width,
             height: *height,
@@ -191,11 +202,20 @@ fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
         })
         .collect();
     let (w, h) = video_size(app);
-    Some(ImageRequest {
-        source: Source::Blank {
+    let source = match video_file(app) {
+        Some(path) if has_ffmpeg() => Source::Video {
+            path,
+            frame: app.videos.frame as u64,
             width: w,
             height: h,
         },
+        _ => Source::Blank {
+            width: w,
+            height: h,
+        },
+    };
+    Some(ImageRequest {
+        source,
         markers,
         lines: Vec::new(),
         zoom: 1.0,
@@ -236,4 +256,26 @@ pub fn video_size(app: &App) -> (u32, u32) {
         }
     }
     (640, 480)
+}
+
+/// Whether `ffmpeg` is installed (looked up once).
+pub fn has_ffmpeg() -> bool {
+    static F: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *F.get_or_init(|| crate::labels::media::ffmpeg().is_some())
+}
+
+/// The project's video file for the selected video name, when there is one.
+pub fn video_file(app: &App) -> Option<std::path::PathBuf> {
+    let names = crate::tui::state::videos::video_names(app);
+    let name = names.get(app.videos.video)?;
+    app.data
+        .videos
+        .iter()
+        .find(|v| {
+            std::path::Path::new(&v.file)
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy() == name.as_str())
+        })
+        .map(|v| v.path.clone())
+        .filter(|p| p.is_file())
 }

@@ -5,9 +5,9 @@
 use crate::tui::adapt;
 use crate::tui::app::{App, Effect};
 use crate::tui::image::{self, Cache};
+use crate::tui::jobs::{ScalarReq, ScalarsReader};
 use crate::tui::load::Loaded;
 use crate::tui::msg::Msg;
-use crate::tui::jobs::{ScalarReq, ScalarsReader};
 use ratatui::layout::Rect;
 use std::path::PathBuf;
 
@@ -90,12 +90,10 @@ impl Headless {
                     self.tail(app, f, n, d);
                 }
             }
-            Effect::TrashRun(p) => {
-                match crate::tui::jobs::trash_run(&app.data.root, &p) {
-                    Ok(_) => app.data.runs.retain(|r| r.path != p),
-                    Err(e) => app.error(e.to_string()),
-                }
-            }
+            Effect::TrashRun(p) => match crate::tui::jobs::trash_run(&app.data.root, &p) {
+                Ok(_) => app.data.runs.retain(|r| r.path != p),
+                Err(e) => app.error(e.to_string()),
+            },
             Effect::CycleProtocol => {}
             Effect::RequestImage => {
                 let body = crate::tui::views::body_rect(size);

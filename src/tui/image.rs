@@ -16,6 +16,13 @@ pub enum Source {
     File(PathBuf),
     /// Encoded image bytes (a frame embedded in a .pkg.slp), named for errors.
     Bytes(String, std::sync::Arc<Vec<u8>>),
+    /// A frame of a video, decoded with ffmpeg (a blank canvas of the given size without it).
+    Video {
+        path: PathBuf,
+        frame: u64,
+        width: u32,
+        height: u32,
+    },
     /// A blank canvas of this size in image pixels (no frame available).
     Blank {
         width: u32,
@@ -111,6 +118,35 @@ fn load(cache: &mut Cache, src: &Source) -> Result<RgbImage, String> {
             let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
             let img = image::load_from_memory(&bytes)
                 .map_err(|e| format!("{}: {e}", p.display()))?
+                .to_rgb8();
+            cache.last = Some((key, img.clone()));
+            Ok(img)
+        }
+        Source::Video {
+            path,
+            frame,
+            width,
+            height,
+        } => {
+            if crate::labels::media::ffmpeg().is_none() {
+                return load(
+                    cache,
+                    &Source::Blank {
+                        width: *width,
+                        height: *height,
+                    },
+                );
+            }
+            let key = format!("video:{}:{frame}", path.display());
+            if let Some((q, img)) = &cache.last
+                && *q == key
+            {
+                return Ok(img.clone());
+            }
+            let png =
+                crate::labels::media::ffmpeg_frame(path, *frame).map_err(|e| e.to_string())?;
+            let img = image::load_from_memory(&png)
+                .map_err(|e| format!("{}: frame {frame}: {e}", path.display()))?
                 .to_rgb8();
             cache.last = Some((key, img.clone()));
             Ok(img)

@@ -51,7 +51,13 @@ fn slp_views_snapshots() {
         act(&mut app, &mut hl, w, h, &[Action::ViewLabels]);
         assert!(app.image.as_ref().is_some_and(|i| i.result.is_ok()));
         insta::assert_snapshot!(format!("slp_labels_{w}x{h}"), screen(&app, w, h));
-        act(&mut app, &mut hl, w, h, &[Action::ToggleNames, Action::ZoomIn]);
+        act(
+            &mut app,
+            &mut hl,
+            w,
+            h,
+            &[Action::ToggleNames, Action::ZoomIn],
+        );
         insta::assert_snapshot!(format!("slp_labels_zoom_names_{w}x{h}"), screen(&app, w, h));
     }
 }
@@ -71,7 +77,13 @@ fn help_and_palette_come_from_the_keymap() {
     let data = shared_or_skip!();
     let slp = data.join("slp/minimal_instance.pkg.slp");
     let (mut app, mut hl) = open(&slp, 80, 24);
-    act(&mut app, &mut hl, 80, 24, &[Action::ViewCurves, Action::Help]);
+    act(
+        &mut app,
+        &mut hl,
+        80,
+        24,
+        &[Action::ViewCurves, Action::Help],
+    );
     let s = screen(&app, 80, 24);
     // Every curves binding of the keymap is listed.
     for (k, d) in app.keymap.help_lines("curves") {
@@ -91,7 +103,12 @@ fn a_bad_file_shows_its_error_in_place() {
     let s = stable(screen(&app, 80, 24), Some(dir.path()));
     assert!(s.contains("broken.slp"), "{s}");
     // The other views still draw.
-    for v in [Action::ViewLabels, Action::ViewModels, Action::ViewCurves, Action::ViewVideos] {
+    for v in [
+        Action::ViewLabels,
+        Action::ViewModels,
+        Action::ViewCurves,
+        Action::ViewVideos,
+    ] {
         act(&mut app, &mut hl, 80, 24, &[v]);
         let _ = screen(&app, 80, 24);
     }

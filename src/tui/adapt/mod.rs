@@ -14,7 +14,10 @@ pub fn project(target: &str) -> Result<Data, String> {
     if target.ends_with(".slp") {
         return slp::load(Path::new(target));
     }
-    Err(format!("{target}: project model not available yet"))
+    Err(format!(
+        "{target}: the workstation opens .slp files; Lightning Pose projects open once the \
+         project model is wired in (use `posedeck status` meanwhile)"
+    ))
 }
 
 pub fn run(p: &Path) -> Result<RunRow, String> {

@@ -3,6 +3,7 @@
 //! pixels are (embedded bytes, an image file, or a blank canvas for video frames).
 
 use crate::formats::slp::{read_slp, videos::candidates};
+use crate::labels::media::FrameSource as MediaSource;
 use crate::labels::{InstanceKind, Video};
 use crate::sanitize::clean;
 use crate::tui::data::{Data, Frame, FrameSource, VideoLabels, VideoRow};
@@ -27,86 +28,41 @@ fn shape_wh(v: &Video) -> Option<(u32, u32)> {
         .filter(|(w, h)| *w > 0 && *h > 0)
 }
 
-fn source_of(v: &Video, vi: usize, frame_idx: u64, dir: &Path, slp: &Path) -> FrameSource {
+fn source_of(v: &Video, src: &MediaSource, frame_idx: u64, dir: &Path) -> FrameSource {
     let (w, h) = shape_wh(v).unwrap_or((640, 480));
-    if let Some(e) = &v.embedded {
-        let Some(row) = e.row_of(frame_idx) else {
-            return FrameSource::Blank {
-                width: w,
-                height: h,
-                why: format!("frame {frame_idx} is not among the embedded frames"),
-            };
-        };
-        let Some(bytes) = e.frames.get(row) else {
-            return FrameSource::Blank {
-                width: w,
-                height: h,
-                why: format!("embedded row {row} missing"),
-            };
-        };
-        let name = format!("{}: video{vi} frame {frame_idx}", slp.display());
-        if e.format == "hdf5" {
-            return raw_source(e, bytes, name, w, h);
-        }
-        return FrameSource::Bytes {
-            name,
-            bytes: Arc::new(bytes.clone()),
-        };
-    }
-    if v.is_image_sequence() {
-        let Some(img) = v.image_filenames.get(frame_idx as usize) else {
-            return FrameSource::Blank {
-                width: w,
-                height: h,
-                why: format!("image {frame_idx} not in the sequence"),
-            };
-        };
-        return match candidates(img, dir).into_iter().find(|c| c.is_file()) {
-            Some(p) => FrameSource::File(p),
-            None => FrameSource::Blank {
-                width: w,
-                height: h,
-                why: format!("{} not found", clean(img)),
-            },
-        };
-    }
-    FrameSource::Blank {
+    let blank = |why: String| FrameSource::Blank {
         width: w,
         height: h,
-        why: "video frame: ffmpeg not found, keypoints on a blank canvas".into(),
-    }
-}
-
-/// Embedded raw pixels (HxWxC u8) re-encoded as PNG so the image worker sees one format.
-fn raw_source(
-    e: &crate::labels::EmbeddedFrames,
-    bytes: &[u8],
-    name: String,
-    w: u32,
-    h: u32,
-) -> FrameSource {
-    let get = |k: &str| e.attrs.get(k).and_then(|v| v.as_u64());
-    let (fw, fh, c) = (
-        get("width").unwrap_or(w as u64) as u32,
-        get("height").unwrap_or(h as u64) as u32,
-        get("channels").unwrap_or(1) as u32,
-    );
-    let img = match c {
-        1 => image::GrayImage::from_raw(fw, fh, bytes.to_vec()).map(image::DynamicImage::ImageLuma8),
-        3 => image::RgbImage::from_raw(fw, fh, bytes.to_vec()).map(image::DynamicImage::ImageRgb8),
-        _ => None,
+        why,
     };
-    let mut png = Vec::new();
-    match img.map(|i| i.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)) {
-        Some(Ok(())) => FrameSource::Bytes {
-            name,
-            bytes: Arc::new(png),
+    match src.encoded(frame_idx) {
+        Ok(Some(enc)) => FrameSource::Bytes {
+            name: format!("{} frame {frame_idx}", src.describe()),
+            bytes: Arc::new(enc.bytes),
         },
-        _ => FrameSource::Blank {
-            width: fw.max(1),
-            height: fh.max(1),
-            why: format!("{name}: raw frame is not {fh}x{fw}x{c} u8"),
+        // Raw embedded pixels: decoded once here, handed on as PNG.
+        Ok(None) if v.embedded.is_some() => match src.image(frame_idx).map(|i| i.to_png()) {
+            Ok(Ok(png)) => FrameSource::Bytes {
+                name: format!("{} frame {frame_idx}", src.describe()),
+                bytes: Arc::new(png),
+            },
+            Ok(Err(e)) => blank(clean(&e).into_owned()),
+            Err(e) => blank(clean(&e.to_string()).into_owned()),
         },
+        // A video file: decoded on demand by the image worker (ffmpeg), else a blank canvas.
+        Ok(None) => match candidates(&v.filename, dir)
+            .into_iter()
+            .find(|c| c.is_file())
+        {
+            Some(path) => FrameSource::Video {
+                path,
+                frame: frame_idx,
+                width: w,
+                height: h,
+            },
+            None => blank(format!("{} not found", clean(&v.filename))),
+        },
+        Err(e) => blank(clean(&e.to_string()).into_owned()),
     }
 }
 
@@ -135,11 +91,14 @@ pub fn load(path: &Path) -> Result<Data, String> {
     let mut per_video: BTreeMap<String, VideoLabels> = BTreeMap::new();
     for lf in &l.labeled_frames {
         let Some(v) = l.videos.get(lf.video) else {
-            d.warnings
-                .push(format!("frame {} refers to missing video {}", lf.frame_idx, lf.video));
+            d.warnings.push(format!(
+                "frame {} refers to missing video {}",
+                lf.frame_idx, lf.video
+            ));
             continue;
         };
         let vname = video_name(v, lf.video);
+        let media = MediaSource::new(v, path);
         let users: Vec<Vec<Option<(f64, f64)>>> = lf
             .instances
             .iter()
@@ -156,16 +115,18 @@ pub fn load(path: &Path) -> Result<Data, String> {
         let points = it.next().unwrap_or_default();
         let frame = Frame {
             image: format!("{vname}:{}", lf.frame_idx),
-            source: source_of(v, lf.video, lf.frame_idx, dir, path),
+            source: source_of(v, &media, lf.frame_idx, dir),
             video: vname.clone(),
             points,
             others: it.collect(),
             predicted,
         };
-        let e = per_video.entry(vname.clone()).or_insert_with(|| VideoLabels {
-            video: vname,
-            ..Default::default()
-        });
+        let e = per_video
+            .entry(vname.clone())
+            .or_insert_with(|| VideoLabels {
+                video: vname,
+                ..Default::default()
+            });
         if !frame.points.is_empty() {
             e.labeled += 1;
             let miss = frame.n_missing();
@@ -180,11 +141,17 @@ pub fn load(path: &Path) -> Result<Data, String> {
     d.n_labeled = d.per_video.iter().map(|v| v.labeled).sum();
     d.n_missing_frames = d.per_video.iter().map(|v| v.with_missing).sum();
     for (i, v) in l.videos.iter().enumerate() {
-        let found = candidates(v.identity_path(), dir).into_iter().find(|c| c.is_file());
+        let found = candidates(v.identity_path(), dir)
+            .into_iter()
+            .find(|c| c.is_file());
         let (folder, file) = match &found {
             Some(p) => (
-                p.parent().map(|q| q.display().to_string()).unwrap_or_default(),
-                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                p.parent()
+                    .map(|q| q.display().to_string())
+                    .unwrap_or_default(),
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
             ),
             None => (String::new(), video_name(v, i)),
         };

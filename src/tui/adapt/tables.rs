@@ -16,8 +16,7 @@ pub fn labeled_frames(t: &PoseTable, root: &Path) -> (Vec<Frame>, Vec<VideoLabel
     let mut per: BTreeMap<String, VideoLabels> = BTreeMap::new();
     for (row, image) in t.index.iter().enumerate() {
         let video = video_of(image).unwrap_or("labeled-data").to_owned();
-        let points: Vec<Option<(f64, f64)>> =
-            (0..t.n_keypoints()).map(|k| t.xy(row, k)).collect();
+        let points: Vec<Option<(f64, f64)>> = (0..t.n_keypoints()).map(|k| t.xy(row, k)).collect();
         let f = Frame {
             image: clean(image).into_owned(),
             source: FrameSource::File(root.join(image.replace('\\', "/"))),
@@ -70,7 +69,10 @@ pub fn video_predictions(csv: &Path) -> Result<VideoPreds, String> {
         frames,
         ..Default::default()
     };
-    let stem = csv.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = csv
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tn = csv.with_file_name(format!("{stem}_temporal_norm.csv"));
     if tn.is_file() {
         match MetricTable::read(&tn) {
@@ -83,7 +85,11 @@ pub fn video_predictions(csv: &Path) -> Result<VideoPreds, String> {
                                 .filter_map(|c| m.value(r, c))
                                 .filter(|x| x.is_finite())
                                 .collect();
-                            if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+                            if v.is_empty() {
+                                f64::NAN
+                            } else {
+                                v.iter().sum::<f64>() / v.len() as f64
+                            }
                         })
                         .collect(),
                 );

@@ -108,12 +108,19 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     );
     if let Some(fr) = frame {
         draw_image(app, f, img, st.names);
-        if let crate::tui::data::FrameSource::Blank { why, .. } = &fr.source
-            && !why.is_empty()
-            && img.height > 0
-        {
+        let why = match &fr.source {
+            crate::tui::data::FrameSource::Blank { why, .. } => why.clone(),
+            crate::tui::data::FrameSource::Video { .. } if !crate::tui::frames::has_ffmpeg() => {
+                "video frame: ffmpeg not installed, keypoints on a blank canvas".to_owned()
+            }
+            _ => String::new(),
+        };
+        if !why.is_empty() && img.height > 0 {
             f.render_widget(
-                Paragraph::new(Span::styled(crate::sanitize::clean(why).into_owned(), t.warn())),
+                Paragraph::new(Span::styled(
+                    crate::sanitize::clean(&why).into_owned(),
+                    t.warn(),
+                )),
                 Rect {
                     y: img.bottom() - 1,
                     height: 1,

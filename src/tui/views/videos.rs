@@ -44,14 +44,18 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             t.dim(),
         ));
     }
+    let note = if !crate::tui::frames::has_ffmpeg() {
+        "   ffmpeg not installed: keypoints on a blank canvas, not on the video frame"
+    } else if crate::tui::frames::video_file(app).is_none() {
+        "   video file not found: keypoints on a blank canvas"
+    } else {
+        ""
+    };
     let l2 = Line::from(vec![
         Span::styled("frame ", t.dim()),
         Span::styled(format!("{}", st.frame), t.accent()),
         Span::styled(format!(" / {}", n.saturating_sub(1)), t.dim()),
-        Span::styled(
-            "   no ffmpeg: keypoints on a blank canvas, not on the video frame",
-            t.warn(),
-        ),
+        Span::styled(note, t.warn()),
     ]);
     f.render_widget(Paragraph::new(vec![Line::from(l1), l2]), info);
 
