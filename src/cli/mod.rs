@@ -1,5 +1,7 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod demo;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -14,7 +16,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Generate the demo project (rendered frames with exact keypoints) and show its status.
+    Demo(demo::DemoArgs),
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -37,5 +42,6 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Demo(a)) => demo::run(a),
     }
 }
