@@ -77,7 +77,11 @@ fn temp_dir() -> anyhow::Result<PathBuf> {
             "posedeck-demo-{}-{:x}{}",
             std::process::id(),
             stamp & 0xffff_ffff,
-            if i == 0 { String::new() } else { format!("-{i}") }
+            if i == 0 {
+                String::new()
+            } else {
+                format!("-{i}")
+            }
         ));
         match std::fs::create_dir(&d) {
             Ok(()) => return Ok(d),

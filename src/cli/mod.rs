@@ -1,6 +1,7 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
 pub mod demo;
+pub mod labels;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,11 @@ pub struct Cli {
 pub enum Command {
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),
+    /// Label files: SLEAP .slp and Lightning Pose CSVs.
+    Labels {
+        #[command(subcommand)]
+        cmd: labels::LabelsCommand,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -43,5 +49,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
         Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }

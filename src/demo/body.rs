@@ -58,7 +58,12 @@ pub enum Leg {
 }
 
 impl Leg {
-    pub const ALL: [Leg; 4] = [Leg::FrontLeft, Leg::FrontRight, Leg::HindLeft, Leg::HindRight];
+    pub const ALL: [Leg; 4] = [
+        Leg::FrontLeft,
+        Leg::FrontRight,
+        Leg::HindLeft,
+        Leg::HindRight,
+    ];
     fn index(self) -> usize {
         self as usize
     }

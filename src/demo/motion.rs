@@ -66,8 +66,7 @@ impl Walker {
         }
         // Steer back towards the middle near the edges.
         let margin = 0.3 * self.width.min(self.height);
-        let edge = self
-            .pos[0]
+        let edge = self.pos[0]
             .min(self.width - self.pos[0])
             .min(self.pos[1])
             .min(self.height - self.pos[1]);
@@ -91,7 +90,11 @@ impl Walker {
         // the current turn, and the head looks around.
         let amp = 0.08 + 0.10 * self.speed;
         for (j, b) in bends.iter_mut().enumerate().take(JOINTS - 1).skip(1) {
-            let tail = if j >= 5 { 1.0 + 0.35 * (j - 4) as f64 } else { 1.0 };
+            let tail = if j >= 5 {
+                1.0 + 0.35 * (j - 4) as f64
+            } else {
+                1.0
+            };
             let wave = amp * tail * (self.phase - 0.9 * j as f64).sin();
             let into_turn = -0.08 * self.turn_now;
             *b = wave + into_turn + self.wiggle[j];

@@ -99,7 +99,11 @@ fn render_video(
     let label_dir = dir.join("labeled-data").join(name);
     std::fs::create_dir_all(&label_dir).map_err(|e| Error::io(&label_dir, e))?;
     let clip_dir = dir.join("videos").join(name);
-    let videos = if spec.clip_frames > 0 { &clip_dir } else { &dir.join("videos") };
+    let videos = if spec.clip_frames > 0 {
+        &clip_dir
+    } else {
+        &dir.join("videos")
+    };
     std::fs::create_dir_all(videos).map_err(|e| Error::io(videos, e))?;
     let steps = (labeled as u64 * FRAME_STRIDE).max(spec.clip_frames as u64);
     let mut out = Vec::with_capacity(labeled);
@@ -268,7 +272,9 @@ fn write_label_studio(truth: &GroundTruth, dir: &Path) -> Result<()> {
     }
     let n = truth.frames.len();
     let mut r = Rng::stream(truth.spec.seed, "api_key", 0);
-    let key: String = (0..5).map(|_| format!("{:08x}", r.next_u64() as u32)).collect();
+    let key: String = (0..5)
+        .map(|_| format!("{:08x}", r.next_u64() as u32))
+        .collect();
     let path = dir.join("label_studio_metadata.yaml");
     let text = yaml(
         &path,
@@ -303,7 +309,12 @@ fn write_model_config(truth: &GroundTruth, dir: &Path) -> Result<()> {
         Ok(())
     };
     set(&mut cfg, "data", "data_dir", Value::from(data_dir))?;
-    set(&mut cfg, "data", "video_dir", Value::from(video_dir.clone()))?;
+    set(
+        &mut cfg,
+        "data",
+        "video_dir",
+        Value::from(video_dir.clone()),
+    )?;
     set(
         &mut cfg,
         "data",

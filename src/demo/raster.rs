@@ -234,7 +234,13 @@ mod tests {
     #[test]
     fn disc_coverage_is_antialiased() {
         let mut c = Canvas::new(20, 20, [0.0; 3]);
-        c.fill(&Disc { c: [10.0, 10.0], r: 4.0 }, &|_, _, _| [1.0; 3]);
+        c.fill(
+            &Disc {
+                c: [10.0, 10.0],
+                r: 4.0,
+            },
+            &|_, _, _| [1.0; 3],
+        );
         assert_eq!(c.get(10, 10), Some([1.0; 3]));
         assert_eq!(c.get(0, 0), Some([0.0; 3]));
         // On the edge (distance 0): half covered.
@@ -269,11 +275,31 @@ mod tests {
     #[test]
     fn shapes_off_canvas_are_clipped() {
         let mut c = Canvas::new(8, 8, [0.0; 3]);
-        c.fill(&Disc { c: [-50.0, 3.0], r: 4.0 }, &|_, _, _| [1.0; 3]);
-        c.fill(&Disc { c: [7.0, 7.0], r: 30.0 }, &|_, _, _| [1.0; 3]);
+        c.fill(
+            &Disc {
+                c: [-50.0, 3.0],
+                r: 4.0,
+            },
+            &|_, _, _| [1.0; 3],
+        );
+        c.fill(
+            &Disc {
+                c: [7.0, 7.0],
+                r: 30.0,
+            },
+            &|_, _, _| [1.0; 3],
+        );
         assert_eq!(c.get(0, 0), Some([1.0; 3]));
         let mut m = vec![0.0; 64];
-        c.soft_mask(&mut m, &Disc { c: [100.0, 100.0], r: 1.0 }, [0.0, 0.0], 2.0);
+        c.soft_mask(
+            &mut m,
+            &Disc {
+                c: [100.0, 100.0],
+                r: 1.0,
+            },
+            [0.0, 0.0],
+            2.0,
+        );
         assert!(m.iter().all(|v| *v == 0.0));
     }
 }

@@ -1,7 +1,7 @@
 //! One video's look (textured floor, lighting, colours, an optional occluder) and the
 //! rendering of a body onto it.
 
-use super::body::{Body, Ellipse, EYE_R, NOSE_R, P, PAW_R};
+use super::body::{Body, EYE_R, Ellipse, NOSE_R, P, PAW_R};
 use super::raster::{Blob, Canvas, Disc, Rgb, Shape, luma, mix, scale};
 use super::rng::{Rng, value_noise};
 
@@ -101,7 +101,11 @@ impl Scene {
         let coat = coats
             .get(rng.below(coats.len() as u64) as usize)
             .copied()
-            .unwrap_or(if luma(floor) > 0.5 { COATS[1] } else { COATS[2] });
+            .unwrap_or(if luma(floor) > 0.5 {
+                COATS[1]
+            } else {
+                COATS[2]
+            });
         let (paw, ear) = markings(coat, floor);
         let (w, h) = (width as f64, height as f64);
         let m = w.min(h);

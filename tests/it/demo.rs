@@ -48,12 +48,21 @@ fn same_arguments_give_byte_identical_files() {
     let t2 = generate(&small(5), &a).unwrap();
     assert_eq!(t1, t2);
     let second = files(&a);
-    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
     for (k, v) in &first {
-        assert!(second[k] == *v, "{} differs between two generations", k.display());
+        assert!(
+            second[k] == *v,
+            "{} differs between two generations",
+            k.display()
+        );
     }
     // 24 labeled + 3 x 5 clip frames, CSV, project.yaml, 2 label studio files, config.
-    let pngs = first.keys().filter(|p| p.extension().is_some_and(|e| e == "png"));
+    let pngs = first
+        .keys()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"));
     assert_eq!(pngs.count(), 24 + 15);
 
     // Another folder: identical except the config's absolute paths; another seed differs.
@@ -61,7 +70,9 @@ fn same_arguments_give_byte_identical_files() {
     generate(&small(5), &b).unwrap();
     for (k, v) in files(&b) {
         if k == Path::new(CONFIG_NAME) {
-            let text = String::from_utf8(v).unwrap().replace(b.to_str().unwrap(), "@");
+            let text = String::from_utf8(v)
+                .unwrap()
+                .replace(b.to_str().unwrap(), "@");
             let orig = String::from_utf8(first[&k].clone())
                 .unwrap()
                 .replace(a.to_str().unwrap(), "@");
@@ -123,7 +134,9 @@ fn collected_data_reads_in_pandas() {
         lines.next().unwrap(),
         format!("24 24 {} demo", 2 * t.missing_cells())
     );
-    let first = t.frames[0].label(0).map_or("nan".to_string(), |p| format!("{:?}", p[0]));
+    let first = t.frames[0]
+        .label(0)
+        .map_or("nan".to_string(), |p| format!("{:?}", p[0]));
     assert_eq!(
         lines.next().unwrap(),
         format!("{first} {}", t.frames[0].image)
@@ -159,10 +172,7 @@ fn keypoints_lie_on_the_rendered_body() {
             let (px, py) = (x.round() as u32, y.round() as u32);
             let got = img.get_pixel(px, py).0;
             let i = (py as usize * 160 + px as usize) * 3;
-            let diff = (0..3)
-                .map(|c| got[c].abs_diff(floor[i + c]))
-                .max()
-                .unwrap();
+            let diff = (0..3).map(|c| got[c].abs_diff(floor[i + c])).max().unwrap();
             min_diff = min_diff.min(diff);
             assert!(
                 diff >= 30,
@@ -210,7 +220,12 @@ fn missing_keypoints_have_every_reason_and_a_sensible_share() {
     }
     // The skeleton is a tree over the keypoints.
     assert_eq!(t.skeleton.len(), t.keypoint_names.len() - 1);
-    assert!(t.skeleton.iter().flatten().all(|&i| i < t.keypoint_names.len()));
+    assert!(
+        t.skeleton
+            .iter()
+            .flatten()
+            .all(|&i| i < t.keypoint_names.len())
+    );
 }
 
 #[test]
