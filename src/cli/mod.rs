@@ -1,5 +1,6 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod demo;
 pub mod labels;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Generate the demo project (rendered frames with exact keypoints) and show its status.
+    Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -51,6 +54,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         None => tui::run(cli.tui),
+        Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }
