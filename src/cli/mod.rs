@@ -2,6 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
+pub mod scalars;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "posedeck",
@@ -14,7 +17,12 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
+    Scalars(scalars::ScalarsArgs),
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -37,5 +45,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
+        Some(Command::Bench(a)) => bench::run(&a),
     }
 }
