@@ -1,5 +1,7 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod labels;
+
 use clap::{Parser, Subcommand};
 
 pub mod bench;
@@ -22,6 +24,11 @@ pub enum Command {
     Scalars(scalars::ScalarsArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
     Bench(bench::BenchArgs),
+    /// Label files: SLEAP .slp and Lightning Pose CSVs.
+    Labels {
+        #[command(subcommand)]
+        cmd: labels::LabelsCommand,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -47,5 +54,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         None => Ok(()),
         Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
         Some(Command::Bench(a)) => bench::run(&a),
+        Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }

@@ -1,4 +1,6 @@
 //! File formats: Lightning Pose CSVs, TensorBoard events files, SLEAP .slp, YAML/XML/JSON configs.
 //! Knows nothing of the UI.
 
+pub mod hdf5;
+pub mod slp;
 pub mod tfevents;

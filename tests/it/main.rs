@@ -2,4 +2,5 @@
 //! Each area has its own module file.
 
 mod common;
+mod slp;
 mod tfevents;
