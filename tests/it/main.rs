@@ -2,5 +2,6 @@
 //! Each area has its own module file.
 
 mod common;
+mod csv;
 mod slp;
 mod tfevents;
