@@ -3,5 +3,6 @@
 
 mod common;
 mod csv;
+mod demo;
 mod slp;
 mod tfevents;
