@@ -4,6 +4,8 @@ pub mod labels;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "posedeck",
@@ -17,6 +19,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -45,6 +49,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }
