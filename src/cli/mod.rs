@@ -5,6 +5,8 @@ pub mod labels;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
+pub mod scalars;
 pub mod tui;
 
 #[derive(Parser, Debug)]
@@ -24,6 +26,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
+    Scalars(scalars::ScalarsArgs),
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
@@ -54,6 +60,8 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         None => tui::run(cli.tui),
+        Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
+        Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }

@@ -5,4 +5,5 @@ mod common;
 mod csv;
 mod demo;
 mod slp;
+mod tfevents;
 mod tui;

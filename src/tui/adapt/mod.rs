@@ -5,7 +5,7 @@ use crate::tui::chart::Point;
 use crate::tui::data::{Data, RunRow};
 use crate::tui::state::labels::FramePreds;
 use crate::tui::state::videos::VideoPreds;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub mod slp;
 pub mod tables;
@@ -44,26 +44,47 @@ pub struct TailRead {
     pub error_changed: bool,
 }
 
+/// Follows one events file through `formats::tfevents::EventsTailer` (appended bytes only).
 pub struct Tail {
-    path: PathBuf,
+    inner: crate::formats::tfevents::EventsTailer,
     last_error: Option<String>,
 }
 
 impl Tail {
     pub fn new(p: &Path) -> Tail {
         Tail {
-            path: p.to_path_buf(),
+            inner: crate::formats::tfevents::EventsTailer::new(p),
             last_error: None,
         }
     }
+
+    /// Reads what was appended since the last call.
     pub fn read_new(&mut self) -> TailRead {
-        let error = Some(format!("{}: not available yet", self.path.display()));
-        let error_changed = error != self.last_error;
-        self.last_error = error.clone();
-        TailRead {
-            error,
-            error_changed,
-            ..Default::default()
+        let mut out = TailRead::default();
+        match self.inner.poll() {
+            Ok(u) => {
+                out.reset = u.reset;
+                for s in &u.scalars {
+                    let tag = crate::sanitize::clean(&s.tag).into_owned();
+                    for i in 0..s.len() {
+                        if let Some(p) = s.point(i) {
+                            out.points.push((
+                                tag.clone(),
+                                Point {
+                                    step: p.step,
+                                    wall: p.wall_time,
+                                    value: p.value,
+                                },
+                            ));
+                        }
+                    }
+                }
+                out.error = u.error.map(|e| e.to_string());
+            }
+            Err(e) => out.error = Some(e.to_string()),
         }
+        out.error_changed = out.error != self.last_error;
+        self.last_error = out.error.clone();
+        out
     }
 }
