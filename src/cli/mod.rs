@@ -1,8 +1,11 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod demo;
 pub mod labels;
 
 use clap::{Parser, Subcommand};
+
+pub mod bench;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -17,6 +20,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
+    /// Generate the demo project (rendered frames with exact keypoints) and show its status.
+    Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -45,6 +52,8 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Bench(a)) => bench::run(&a),
+        Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }

@@ -3,4 +3,5 @@
 
 mod common;
 mod csv;
+mod demo;
 mod slp;
