@@ -5,6 +5,8 @@ pub mod labels;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "posedeck",
@@ -18,6 +20,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
@@ -48,6 +52,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Labels { cmd }) => labels::run(cmd),
     }
