@@ -1,2 +1,4 @@
 //! File formats: Lightning Pose CSVs, TensorBoard events files, SLEAP .slp, YAML/XML/JSON configs.
 //! Knows nothing of the UI.
+
+pub mod config;
