@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod status;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "posedeck",
@@ -14,7 +16,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Summarise a Lightning Pose project: labels, videos, model runs and their status.
+    Status(status::StatusArgs),
+}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
@@ -37,5 +42,6 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Status(a)) => status::run(&a),
     }
 }

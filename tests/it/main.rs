@@ -2,3 +2,4 @@
 //! Each area has its own module file.
 
 mod common;
+mod project;
