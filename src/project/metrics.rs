@@ -27,18 +27,18 @@ impl ErrorStats {
         Self::of_clean(&mut v)
     }
 
-    /// Statistics of NaN-free values (reordered in place).
+    /// Statistics of NaN-free values (reordered in place). Quantiles by selection, O(n).
     pub fn of_clean(v: &mut [f64]) -> ErrorStats {
         if v.is_empty() {
             return ErrorStats::default();
         }
-        v.sort_unstable_by(f64::total_cmp);
+        // The mean first, in the values' own order (as numpy sums them).
         let mean = pairwise_sum(v) / v.len() as f64;
         ErrorStats {
             n: v.len(),
             mean: Some(mean),
-            median: Some(quantile_sorted(v, 0.5)),
-            p90: Some(quantile_sorted(v, 0.9)),
+            median: Some(quantile(v, 0.5)),
+            p90: Some(quantile(v, 0.9)),
         }
     }
 }
@@ -53,15 +53,22 @@ fn pairwise_sum(v: &[f64]) -> f64 {
     pairwise_sum(&v[..mid]) + pairwise_sum(&v[mid..])
 }
 
-fn quantile_sorted(v: &[f64], q: f64) -> f64 {
-    let pos = q * (v.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    match (v.get(lo), v.get(hi)) {
-        (Some(&a), Some(&b)) => a + (b - a) * (pos - lo as f64),
-        (Some(&a), None) => a,
-        _ => f64::NAN,
+/// Linear-interpolation quantile (pandas' default) by selection; reorders `v`.
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
     }
+    let pos = q * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    let (_, &mut a, rest) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    if frac == 0.0 || rest.is_empty() {
+        return a;
+    }
+    // The next order statistic is the smallest of what lies above.
+    let b = rest.iter().copied().fold(f64::INFINITY, f64::min);
+    a + (b - a) * frac
 }
 
 /// Which metric a file holds, from its name.
@@ -211,6 +218,21 @@ mod tests {
         // pandas: pd.Series([1, 2, 3, 10]).quantile(0.9) == 7.9
         assert!((s.p90.unwrap() - 7.9).abs() < 1e-12);
         assert_eq!(ErrorStats::of(&[f64::NAN]), ErrorStats::default());
+        let one = ErrorStats::of(&[5.0]);
+        assert_eq!((one.median, one.p90), (Some(5.0), Some(5.0)));
+        // Agrees with a sort-based quantile on awkward sizes.
+        for n in 1..40usize {
+            let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 101) as f64 * 0.37).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            for q in [0.5, 0.9] {
+                let pos = q * (n - 1) as f64;
+                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                let want = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64);
+                let got = quantile(&mut v.clone(), q);
+                assert!((got - want).abs() < 1e-12, "n={n} q={q}: {got} vs {want}");
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! refresh one piece: [`Project::load`] for everything, [`LabelsSummary::load`],
 //! [`videos::scan`], [`runs::discover`] and [`ModelRun::load`] for one run.
 
+pub mod cache;
 pub mod events;
 pub mod judge;
 pub mod labels;
@@ -72,6 +73,8 @@ pub struct LoadOptions {
     pub probe_videos: bool,
     /// Threads for loading runs.
     pub threads: usize,
+    /// Reuse metric summaries and best losses of unchanged files (see [`cache`]).
+    pub use_cache: bool,
 }
 
 impl Default for LoadOptions {
@@ -79,6 +82,7 @@ impl Default for LoadOptions {
         LoadOptions {
             probe_videos: true,
             threads: 2,
+            use_cache: true,
         }
     }
 }
@@ -128,14 +132,20 @@ impl Project {
         };
         // Runs load on other threads while this one reads labels and videos.
         let run_dirs = p.discover_runs();
+        let cache = if opts.use_cache {
+            cache::DerivedCache::for_project(&p.layout.root)
+        } else {
+            cache::DerivedCache::disabled()
+        };
         let models = std::thread::scope(|s| {
-            let handle = s.spawn(|| load_runs(&run_dirs, opts.threads.max(1)));
+            let handle = s.spawn(|| load_runs_cached(&run_dirs, opts.threads.max(1), &cache));
             p.refresh_meta();
             p.refresh_labels();
             p.refresh_videos(opts.probe_videos);
             handle.join().unwrap_or_default()
         });
         p.models = models;
+        cache.save();
         p
     }
 
@@ -281,7 +291,12 @@ fn keep<T>(r: Result<T>, problems: &mut Vec<String>) -> Option<T> {
 /// Loads runs on `threads` threads (interleaved, so slow and fast runs spread out), keeping
 /// the order of `dirs`.
 pub fn load_runs(dirs: &[RunDir], threads: usize) -> Vec<ModelRun> {
-    let load = |r: &RunDir| ModelRun::load_as(&r.path, r.name.clone(), r.layout.clone());
+    load_runs_cached(dirs, threads, &cache::DerivedCache::disabled())
+}
+
+/// [`load_runs`] with a cache of derived values.
+pub fn load_runs_cached(dirs: &[RunDir], threads: usize, cache: &cache::DerivedCache) -> Vec<ModelRun> {
+    let load = |r: &RunDir| ModelRun::load_cached(&r.path, r.name.clone(), r.layout.clone(), cache);
     if threads <= 1 || dirs.len() < 2 {
         return dirs.iter().map(load).collect();
     }

@@ -2,6 +2,7 @@
 //! time. A bad file of the run (config, status, metrics, events) is recorded in `errors` and
 //! the rest still loads.
 
+use super::cache::{CachedValue, DerivedCache};
 use super::judge::{self, EffectiveStatus, Evidence, Judgement};
 use super::metrics::{ALL_SETS, ErrorStats, MetricKind, MetricSummary};
 use super::outputs::{self, Checkpoint, LogFile, VideoPrediction};
@@ -192,17 +193,24 @@ impl ModelRun {
 
     /// Loads the run in `dir` under a given name and layout.
     pub fn load_as(dir: &Path, name: String, layout: RunLayout) -> ModelRun {
-        let now = procinfo::unix_secs(SystemTime::now());
-        Self::load_at(dir, name, layout, now, &procinfo::pid_state)
+        Self::load_cached(dir, name, layout, &DerivedCache::disabled())
     }
 
-    /// [`ModelRun::load_as`] with the clock and the pid lookup given (for tests).
+    /// [`ModelRun::load_as`] taking metric summaries and best losses of unchanged files from
+    /// `cache`.
+    pub fn load_cached(dir: &Path, name: String, layout: RunLayout, cache: &DerivedCache) -> ModelRun {
+        let now = procinfo::unix_secs(SystemTime::now());
+        Self::load_at(dir, name, layout, now, &procinfo::pid_state, cache)
+    }
+
+    /// [`ModelRun::load_cached`] with the clock and the pid lookup given (for tests).
     pub fn load_at(
         dir: &Path,
         name: String,
         layout: RunLayout,
         now: f64,
         pid_state: &dyn Fn(i64) -> procinfo::PidState,
+        cache: &DerivedCache,
     ) -> ModelRun {
         let mut errors = Vec::new();
         // Every entry, with its metadata (followed through symlinks; `None` when dangling).
@@ -309,8 +317,12 @@ impl ModelRun {
         metric_files.sort();
         let mut metrics = Vec::new();
         for (kind, view, path) in metric_files {
-            match MetricSummary::load(&path, kind, view) {
-                Ok(m) => metrics.push(m),
+            let got = cache.get_or(&path, || {
+                MetricSummary::load(&path, kind, view).map(CachedValue::Metric)
+            });
+            match got {
+                Ok(CachedValue::Metric(m)) => metrics.push(m),
+                Ok(_) => {}
                 Err(e) => errors.push(e.to_string()),
             }
         }
