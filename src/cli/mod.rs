@@ -1,5 +1,7 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod labels;
+
 use clap::{Parser, Subcommand};
 
 pub mod status;
@@ -19,6 +21,11 @@ pub struct Cli {
 pub enum Command {
     /// Summarise a Lightning Pose project: labels, videos, model runs and their status.
     Status(status::StatusArgs),
+    /// Label files: SLEAP .slp and Lightning Pose CSVs.
+    Labels {
+        #[command(subcommand)]
+        cmd: labels::LabelsCommand,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -43,5 +50,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
         Some(Command::Status(a)) => status::run(&a),
+        Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }

@@ -2,3 +2,6 @@
 //! Knows nothing of the UI.
 
 pub mod config;
+pub mod csv;
+pub mod hdf5;
+pub mod slp;

@@ -3,3 +3,5 @@
 
 mod common;
 mod project;
+mod csv;
+mod slp;

@@ -1,0 +1,180 @@
+//! Unit tests: the fast and careful readers agree, the fast one really runs on pandas-style
+//! files, and written tables read back bit for bit.
+
+use super::grid::Layout;
+use super::*;
+use std::path::Path;
+
+const P: &str = "t.csv";
+
+fn pose(s: &str) -> crate::Result<PoseTable> {
+    let fast = PoseTable::parse(Path::new(P), s.as_bytes());
+    let careful = PoseTable::parse_careful(Path::new(P), s.as_bytes());
+    match (&fast, &careful) {
+        (Ok(a), Ok(b)) => assert!(same_pose(a, b), "fast/careful differ on {s:?}"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("fast {fast:?} careful {careful:?} on {s:?}"),
+    }
+    fast
+}
+
+pub(super) fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+fn same_pose(a: &PoseTable, b: &PoseTable) -> bool {
+    a.scorer == b.scorer
+        && a.keypoints == b.keypoints
+        && a.coords == b.coords
+        && a.index == b.index
+        && a.set == b.set
+        && same_bits(&a.values, &b.values)
+}
+
+const HEAD: &str = "scorer,s,s,s,s\nbodyparts,a,a,b,b\ncoords,x,y,x,y\n";
+
+#[test]
+fn basic_and_quirks() {
+    let t = pose(&format!(
+        "{HEAD}img0.png,,,,\nlabeled-data/v/img1.png,1,2,3.5,\n"
+    ))
+    .unwrap();
+    assert_eq!(t.n_rows(), 2);
+    assert_eq!(t.index[0], "img0.png");
+    assert!(t.row(0).unwrap().iter().all(|v| v.is_nan()));
+    assert_eq!(t.value(1, 1, 0), Some(3.5));
+    assert!(t.is_missing(1, 1));
+    assert!(!t.is_missing(1, 0));
+    assert_eq!(t.rows_with_missing(), 2);
+    assert_eq!(t.nan_cells(), 5);
+    assert_eq!(video_of("labeled-data/v/img1.png"), Some("v"));
+    assert_eq!(video_of("labeled-data/img1.png"), None);
+    assert_eq!(video_of("img1.png"), None);
+    // CRLF, no final newline, quoted index, blank lines, NA tokens
+    let t2 =
+        pose("scorer,s,s\r\nbodyparts,a,a\r\ncoords,x,y\r\n\"x,1\",1,NaN\r\n\r\nz,2,3").unwrap();
+    assert_eq!(t2.index, vec!["x,1", "z"]);
+    assert!(t2.value(0, 0, 1).unwrap().is_nan());
+    // header only
+    assert_eq!(pose(HEAD).unwrap().n_rows(), 0);
+    assert_eq!(pose(HEAD.trim_end()).unwrap().n_rows(), 0);
+}
+
+#[test]
+fn set_column() {
+    let t = pose("scorer,s,s,set\nbodyparts,a,a,\ncoords,x,y,\ni,1,2,train\nj,,,\n").unwrap();
+    assert_eq!(t.set.as_deref().unwrap(), ["train", ""]);
+    assert_eq!(t.set_of(0), Some("train"));
+}
+
+#[test]
+fn errors_agree() {
+    for bad in [
+        format!("{HEAD}i,1,2,3\n"),
+        format!("{HEAD}i,1,2,3,4,5\n"),
+        format!("{HEAD}i,1,x,3,4\n"),
+        format!("{HEAD}i,1,2,3,4\nj,1,2,3,4 5\n"),
+        "scorer,s\n".to_string(),
+        ",a,b\ni,1,2\n".to_string(),
+        "scorer,s,t\nbodyparts,a,a\ncoords,x,y\n".to_string(),
+        "scorer,s,s,s\nbodyparts,a,b,a\ncoords,x,x,y\n".to_string(),
+        "scorer,s,s,s,s\nbodyparts,a,a,b,b\ncoords,x,y,x,z\n".to_string(),
+        "scorer,s,s\nbodyparts,a,a\ncoords,x\n".to_string(),
+    ] {
+        assert!(pose(&bad).is_err(), "{bad:?}");
+    }
+    let e = pose(&format!("{HEAD}i,1,2,3,4\nj,1,2,3,4 5\n")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.csv:5: field 5 (b y): not a number: \"4 5\""
+    );
+    let e = pose(&format!("{HEAD}i,1,2,3\n")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.csv:4: ragged row: 4 fields where the header has 5"
+    );
+    assert!(PoseTable::parse(Path::new(P), b"").is_err());
+}
+
+#[test]
+fn fast_path_runs_on_pandas_style_files() {
+    let mut s = String::new();
+    for i in 0..1000 {
+        s.push_str(&format!("{i},1.5,,{},-2e-5,train\n", i as f64 * 0.1));
+    }
+    let layout = Layout {
+        n_fields: 6,
+        n_values: 4,
+        has_set: true,
+        value_names: vec![],
+    };
+    let b = fast::parse(s.as_bytes(), &layout).expect("fast path");
+    assert_eq!(b.index.len(), 1000);
+    assert_eq!(b.values.len(), 4000);
+    assert_eq!(b.set.len(), 1000);
+    assert_eq!(b.values[4 * 999 + 2], 99.9);
+    // the same in chunks: force several chunks by a large body
+    let big = s.repeat(200);
+    let b = fast::parse(big.as_bytes(), &layout).expect("fast path");
+    assert_eq!(b.index.len(), 200_000);
+    assert!(fast::parse(b"1,2,3,4,train\n\n", &layout).is_none());
+    assert!(fast::parse(b"\"1\",2,3,4,5,train\n", &layout).is_none());
+}
+
+#[test]
+fn round_trip_through_writer() {
+    let t = PoseTable::new(
+        "rick",
+        vec!["a,b".into(), "c\"d".into()],
+        vec!["x".into(), "y".into(), "likelihood".into()],
+        vec!["labeled-data/v/img1.png".into(), "".into()],
+        vec![
+            1.0,
+            f64::NAN,
+            1e-5,
+            -0.0,
+            1e16,
+            f64::INFINITY,
+            0.1 + 0.2,
+            f64::MIN_POSITIVE,
+            2.5,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+        ],
+        Some(vec!["train".into(), "test".into()]),
+    )
+    .unwrap();
+    let bytes = t.to_csv_bytes().unwrap();
+    let back = pose(std::str::from_utf8(&bytes).unwrap()).unwrap();
+    assert!(same_pose(&t, &back));
+    let m = MetricTable::new(
+        vec!["a".into(), "b".into()],
+        vec!["0".into(), "1".into()],
+        vec![f64::NAN, f64::NAN, 0.5, 3.0],
+        None,
+    )
+    .unwrap();
+    let bytes = m.to_csv_bytes().unwrap();
+    assert_eq!(bytes, b",a,b\n0,,\n1,0.5,3.0\n");
+    let back = MetricTable::parse(Path::new(P), &bytes).unwrap();
+    assert_eq!(back.index, m.index);
+    assert!(same_bits(&back.values, &m.values));
+}
+
+#[test]
+fn json_keeps_nan_as_null() {
+    let t = PoseTable::new(
+        "s",
+        vec!["a".into()],
+        vec!["x".into(), "y".into()],
+        vec!["i".into()],
+        vec![1.0, f64::NAN],
+        None,
+    )
+    .unwrap();
+    let j = serde_json::to_string(&t).unwrap();
+    assert!(j.contains("[1.0,null]"));
+    let back: PoseTable = serde_json::from_str(&j).unwrap();
+    assert!(same_pose(&t, &back));
+}

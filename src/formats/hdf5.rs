@@ -1,0 +1,683 @@
+//! The one small wrapper around `hdf5-pure`: open a file, list groups and datasets, read
+//! attributes, read a dataset's raw bytes together with a plain description of its element
+//! type (compound field offsets included), read variable-length byte sequences, and write
+//! files (groups, attributes, numeric / string / compound / padded-byte datasets).
+//!
+//! Nothing else in posedeck imports `hdf5_pure`. Every error names the file and the object.
+
+use crate::{Error, Result};
+use hdf5_pure as h5;
+use std::path::{Path, PathBuf};
+
+/// A plain description of an HDF5 element type.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum Dtype {
+    /// Integer (booleans written by h5py are enums over int8 and arrive here).
+    Int {
+        size: usize,
+        signed: bool,
+        big_endian: bool,
+    },
+    Float {
+        size: usize,
+        big_endian: bool,
+    },
+    /// Fixed-length string of `size` bytes (NUL- or space-padded).
+    FixedString {
+        size: usize,
+    },
+    VlenString,
+    /// Variable-length sequence of `base` elements.
+    VlenSeq {
+        base: Box<Dtype>,
+    },
+    Compound {
+        size: usize,
+        fields: Vec<Field>,
+    },
+    /// Fixed-size array type (`base` repeated `count` times).
+    Array {
+        base: Box<Dtype>,
+        count: usize,
+    },
+    /// Anything else (references, opaque, bitfield, time): its size and a name.
+    Other {
+        size: usize,
+        what: String,
+    },
+}
+
+/// A named member of a compound type at a byte offset.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Field {
+    pub name: String,
+    pub offset: usize,
+    pub dtype: Dtype,
+}
+
+impl Dtype {
+    /// Bytes one element occupies in a dataset's raw buffer.
+    pub fn size(&self) -> usize {
+        match self {
+            Dtype::Int { size, .. } | Dtype::Float { size, .. } => *size,
+            Dtype::FixedString { size } => *size,
+            Dtype::VlenString | Dtype::VlenSeq { .. } => 16,
+            Dtype::Compound { size, .. } => *size,
+            Dtype::Array { base, count } => base.size() * count,
+            Dtype::Other { size, .. } => *size,
+        }
+    }
+
+    /// The member of a compound type with this name.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        match self {
+            Dtype::Compound { fields, .. } => fields.iter().find(|f| f.name == name),
+            _ => None,
+        }
+    }
+
+    fn from_h5(dt: &h5::Datatype) -> Dtype {
+        use h5::Datatype as D;
+        match dt {
+            D::FixedPoint {
+                size,
+                byte_order,
+                layout,
+            } => Dtype::Int {
+                size: *size as usize,
+                signed: layout.signed,
+                big_endian: matches!(byte_order, h5::DatatypeByteOrder::BigEndian),
+            },
+            D::FloatingPoint {
+                size, byte_order, ..
+            } => Dtype::Float {
+                size: *size as usize,
+                big_endian: matches!(byte_order, h5::DatatypeByteOrder::BigEndian),
+            },
+            D::String { size, .. } => Dtype::FixedString {
+                size: *size as usize,
+            },
+            D::Enumeration { base_type, .. } => Dtype::from_h5(base_type),
+            D::VariableLength {
+                is_string,
+                base_type,
+                ..
+            } => {
+                if *is_string {
+                    Dtype::VlenString
+                } else {
+                    Dtype::VlenSeq {
+                        base: Box::new(Dtype::from_h5(base_type)),
+                    }
+                }
+            }
+            D::Compound { size, members } => Dtype::Compound {
+                size: *size as usize,
+                fields: members
+                    .iter()
+                    .map(|m| Field {
+                        name: m.name.clone(),
+                        offset: m.byte_offset as usize,
+                        dtype: Dtype::from_h5(&m.datatype),
+                    })
+                    .collect(),
+            },
+            D::Array {
+                base_type,
+                dimensions,
+            } => Dtype::Array {
+                base: Box::new(Dtype::from_h5(base_type)),
+                count: dimensions.iter().map(|&d| d as usize).product(),
+            },
+            other => Dtype::Other {
+                size: other.type_size() as usize,
+                what: format!("{other:?}").chars().take(40).collect(),
+            },
+        }
+    }
+}
+
+/// An attribute value, reduced to what posedeck needs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum Attr {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Ints(Vec<i64>),
+    Floats(Vec<f64>),
+    Strs(Vec<String>),
+    /// Present but of a type that has no plain value (compound, reference ...).
+    Unreadable,
+}
+
+impl Attr {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Attr::Float(v) => Some(*v),
+            Attr::Int(v) => Some(*v as f64),
+            Attr::Floats(v) if v.len() == 1 => v.first().copied(),
+            Attr::Ints(v) if v.len() == 1 => v.first().map(|&x| x as f64),
+            _ => None,
+        }
+    }
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Attr::Int(v) => Some(*v),
+            Attr::Float(v) if v.fract() == 0.0 => Some(*v as i64),
+            Attr::Ints(v) if v.len() == 1 => v.first().copied(),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Attr::Str(s) => Some(s),
+            Attr::Strs(v) if v.len() == 1 => v.first().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    fn from_h5(v: &h5::AttrValue) -> Attr {
+        if let Some(s) = v.as_str() {
+            return Attr::Str(s.trim_end_matches('\0').to_string());
+        }
+        if let Some(ss) = v.as_strings() {
+            return Attr::Strs(
+                ss.iter()
+                    .map(|s| s.trim_end_matches('\0').to_string())
+                    .collect(),
+            );
+        }
+        use h5::AttrValue as A;
+        match v {
+            A::F32(x) => Attr::Float(*x as f64),
+            A::F64(x) => Attr::Float(*x),
+            A::F32Array(_) | A::F64Array(_) => Attr::Floats(v.to_f64s().unwrap_or_default()),
+            _ => {
+                if let Some(i) = v.as_i64() {
+                    Attr::Int(i)
+                } else if let Some(is) = v.to_i64s() {
+                    Attr::Ints(is)
+                } else if let Some(f) = v.as_f64() {
+                    Attr::Float(f)
+                } else if let Some(fs) = v.to_f64s() {
+                    Attr::Floats(fs)
+                } else {
+                    Attr::Unreadable
+                }
+            }
+        }
+    }
+}
+
+/// The bytes of an open file: memory-mapped from disk, or owned.
+enum Backing {
+    Map(Mapped),
+    Bytes(Vec<u8>),
+}
+
+impl Backing {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Backing::Map(m) => m.as_slice(),
+            Backing::Bytes(b) => b,
+        }
+    }
+}
+
+/// A read-only private memory map of a whole file.
+struct Mapped {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and never mutated through this type; it lives until Drop.
+unsafe impl Send for Mapped {}
+unsafe impl Sync for Mapped {}
+
+impl Mapped {
+    fn new(file: &std::fs::File, len: usize) -> std::io::Result<Mapped> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: mapping a regular file read-only with a length taken from its metadata;
+        // the result is checked against MAP_FAILED.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Mapped { ptr, len })
+    }
+    fn as_slice(&self) -> &[u8] {
+        // SAFETY: ptr/len describe a live read-only mapping owned by self.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the region mapped in `new`.
+        unsafe {
+            libc::munmap(self.ptr, self.len);
+        }
+    }
+}
+
+/// hdf5-pure reads through this, so metadata and chunks come straight from the backing.
+struct SharedSource(std::sync::Arc<Backing>);
+
+impl h5::Source for SharedSource {
+    fn len(&self) -> u64 {
+        self.0.as_slice().len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::result::Result<(), h5::FormatError> {
+        let data = self.0.as_slice();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        match start
+            .checked_add(buf.len())
+            .and_then(|end| data.get(start..end))
+        {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+            None => Err(h5::FormatError::UnexpectedEof {
+                expected: start.saturating_add(buf.len()),
+                available: data.len(),
+            }),
+        }
+    }
+}
+
+/// An HDF5 file opened for reading (memory-mapped, or held in memory).
+pub struct H5File {
+    path: PathBuf,
+    file: h5::File,
+    backing: std::sync::Arc<Backing>,
+}
+
+/// One dataset of an open file.
+pub struct H5Dataset<'f> {
+    owner: &'f H5File,
+    name: String,
+    ds: h5::Dataset,
+}
+
+impl H5File {
+    /// Opens `path` (memory-mapped; small files are read into memory).
+    pub fn open(path: &Path) -> Result<H5File> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let backing = if len < (1 << 20) {
+            Backing::Bytes(crate::util::read(path)?)
+        } else {
+            let len =
+                usize::try_from(len).map_err(|_| Error::invalid(path, "file too large to map"))?;
+            Backing::Map(Mapped::new(&file, len).map_err(|e| Error::io(path, e))?)
+        };
+        H5File::from_backing(path, backing)
+    }
+
+    /// Parses an HDF5 image already in memory; `path` names it in errors.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<H5File> {
+        H5File::from_backing(path, Backing::Bytes(bytes))
+    }
+
+    fn from_backing(path: &Path, backing: Backing) -> Result<H5File> {
+        if !h5::is_hdf5_bytes(backing.as_slice()) {
+            return Err(Error::at_offset(
+                path,
+                0,
+                "not an HDF5 file (no HDF5 signature)",
+            ));
+        }
+        let len = backing.as_slice().len() as u64;
+        let backing = std::sync::Arc::new(backing);
+        let source = SharedSource(backing.clone());
+        let file = guard(path, "opening the file", || h5::File::from_source(source)).map_err(
+            |e| match e {
+                Error::Invalid { path, msg } => Error::Invalid {
+                    path,
+                    msg: format!("{msg} (file is {len} bytes; truncated or damaged?)"),
+                },
+                e => e,
+            },
+        )?;
+        Ok(H5File {
+            path: path.to_path_buf(),
+            file,
+            backing,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole file image.
+    pub fn bytes(&self) -> &[u8] {
+        self.backing.as_slice()
+    }
+
+    fn err(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        Error::invalid(&self.path, format!("{what}: {e}"))
+    }
+
+    fn group_handle(&self, group: &str) -> Result<Option<h5::Group>> {
+        let g = group.trim_matches('/');
+        if g.is_empty() {
+            return Ok(Some(self.file.root()));
+        }
+        match guard(&self.path, group, || self.file.group(g)) {
+            Ok(h) => Ok(Some(h)),
+            Err(_) if !self.exists(g) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether an object (group or dataset) exists at `path`.
+    pub fn exists(&self, path: &str) -> bool {
+        let p = path.trim_matches('/');
+        if p.is_empty() {
+            return true;
+        }
+        let (parent, name) = match p.rsplit_once('/') {
+            Some((a, b)) => (a, b),
+            None => ("", p),
+        };
+        let Ok(Some(g)) = self.group_handle(parent) else {
+            return false;
+        };
+        let in_groups = catch(|| g.groups()).is_some_and(|v| v.iter().any(|n| n == name));
+        in_groups || catch(|| g.datasets()).is_some_and(|v| v.iter().any(|n| n == name))
+    }
+
+    /// Whether `path` is a group.
+    pub fn is_group(&self, path: &str) -> bool {
+        matches!(self.group_handle(path), Ok(Some(_)))
+    }
+
+    /// Names of the sub-groups of `group` ("" or "/" for the root); empty if it is absent.
+    pub fn groups(&self, group: &str) -> Result<Vec<String>> {
+        match self.group_handle(group)? {
+            Some(g) => guard(&self.path, group, || g.groups()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Names of the datasets directly in `group`; empty if it is absent.
+    pub fn datasets(&self, group: &str) -> Result<Vec<String>> {
+        match self.group_handle(group)? {
+            Some(g) => guard(&self.path, group, || g.datasets()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Opens the dataset at `path`, or `None` when nothing of that name exists.
+    pub fn dataset(&self, path: &str) -> Result<Option<H5Dataset<'_>>> {
+        let p = path.trim_matches('/');
+        match guard(&self.path, path, || self.file.dataset(p)) {
+            Ok(ds) => Ok(Some(H5Dataset {
+                owner: self,
+                name: format!("/{p}"),
+                ds,
+            })),
+            Err(e) => {
+                if self.exists(p) {
+                    Err(e)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    /// All readable attributes of the group or dataset at `path` (sorted by name).
+    pub fn attrs(&self, path: &str) -> Result<Vec<(String, Attr)>> {
+        let map = if let Some(g) = self.group_handle(path).ok().flatten() {
+            guard(&self.path, path, || g.attrs())?
+        } else if let Some(d) = self.dataset(path)? {
+            guard(&self.path, path, || d.ds.attrs())?
+        } else {
+            return Err(self.err(path, "no such group or dataset"));
+        };
+        let mut out: Vec<(String, Attr)> = map
+            .iter()
+            .map(|(k, v)| (k.clone(), Attr::from_h5(v)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// One attribute of the object at `path`, `None` if the object or attribute is absent.
+    pub fn attr(&self, path: &str, name: &str) -> Result<Option<Attr>> {
+        if !self.exists(path) {
+            return Ok(None);
+        }
+        Ok(self
+            .attrs(path)?
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v))
+    }
+
+    /// Reads one object of a global heap collection (variable-length data).
+    fn global_heap_object(&self, addr: u64, index: u32) -> std::result::Result<&[u8], String> {
+        let base = self.file.superblock().base_address.get();
+        let data = self.bytes();
+        let at = base.checked_add(addr).ok_or("heap address overflows")? as usize;
+        let sig = data
+            .get(at..at + 4)
+            .ok_or("heap address past end of file")?;
+        if sig != b"GCOL" {
+            return Err(format!("no global heap collection at byte {at}"));
+        }
+        let size = le_u64(data, at + 8).ok_or("truncated heap header")? as usize;
+        let end = at.saturating_add(size).min(data.len());
+        let mut pos = at + 16;
+        while pos + 16 <= end {
+            let idx = u16::from_le_bytes([data[pos], data[pos + 1]]);
+            if idx == 0 {
+                break;
+            }
+            let len = le_u64(data, pos + 8).ok_or("truncated heap object")? as usize;
+            let start = pos + 16;
+            if idx as u32 == index {
+                return data
+                    .get(start..start.saturating_add(len))
+                    .ok_or_else(|| format!("heap object at byte {start} runs past end of file"));
+            }
+            pos = start.saturating_add(len.div_ceil(8) * 8);
+        }
+        Err(format!("heap object {index} not found at byte {at}"))
+    }
+}
+
+fn le_u64(d: &[u8], at: usize) -> Option<u64> {
+    d.get(at..at + 8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+}
+
+impl<'f> H5Dataset<'f> {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::invalid(&self.owner.path, format!("dataset {}: {e}", self.name))
+    }
+
+    pub fn shape(&self) -> Result<Vec<u64>> {
+        guard(&self.owner.path, &self.name, || self.ds.shape())
+    }
+
+    /// Number of rows (first dimension; 1 for a scalar).
+    pub fn len(&self) -> Result<usize> {
+        Ok(self.shape()?.first().copied().unwrap_or(1) as usize)
+    }
+
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    pub fn dtype(&self) -> Result<Dtype> {
+        let dt = guard(&self.owner.path, &self.name, || self.ds.datatype())?;
+        Ok(Dtype::from_h5(&dt))
+    }
+
+    /// Whether the dataset is chunked and gzip-compressed.
+    pub fn is_chunked(&self) -> bool {
+        self.ds.is_chunked()
+    }
+
+    /// The exact element bytes (decompressed, in row-major order).
+    pub fn read_raw(&self) -> Result<Vec<u8>> {
+        let raw = guard(&self.owner.path, &self.name, || self.ds.read_raw())?;
+        let n: u64 = self.shape()?.iter().product();
+        let want = n.saturating_mul(self.dtype()?.size() as u64);
+        if raw.len() as u64 != want {
+            return Err(self.err(format!(
+                "{} bytes read, {want} expected from its shape and type",
+                raw.len()
+            )));
+        }
+        Ok(raw)
+    }
+
+    /// The element bytes, borrowed straight from the file when the dataset is stored
+    /// contiguously without filters (no copy), else read and decompressed.
+    pub fn raw_bytes(&self) -> Result<std::borrow::Cow<'f, [u8]>> {
+        let n: u64 = self.shape()?.iter().product();
+        let want = n.saturating_mul(self.dtype()?.size() as u64);
+        if let Ok(h5::Layout::Contiguous {
+            address: Some(addr),
+            size,
+        }) = self.ds.layout()
+            && size == want
+            && self.ds.filters().is_empty()
+        {
+            let data = self.owner.bytes();
+            let start = usize::try_from(addr).unwrap_or(usize::MAX);
+            let end = start.saturating_add(size as usize);
+            return match data.get(start..end) {
+                Some(s) => Ok(std::borrow::Cow::Borrowed(s)),
+                None => Err(Error::at_offset(
+                    &self.owner.path,
+                    start as u64,
+                    format!(
+                        "dataset {}: its {size} bytes run past the end of the file ({} bytes); truncated?",
+                        self.name,
+                        data.len()
+                    ),
+                )),
+            };
+        }
+        if n == 0 {
+            return Ok(std::borrow::Cow::Owned(Vec::new()));
+        }
+        self.read_raw().map(std::borrow::Cow::Owned)
+    }
+
+    /// Attributes of this dataset.
+    pub fn attrs(&self) -> Result<Vec<(String, Attr)>> {
+        self.owner.attrs(&self.name)
+    }
+
+    /// Reads a 1-D dataset of strings: fixed-length (NUL padding trimmed) or variable-length.
+    /// A numeric dataset with zero elements (how old SLEAP files store an empty list) reads as
+    /// an empty list.
+    pub fn read_strings(&self) -> Result<Vec<String>> {
+        let dt = self.dtype()?;
+        match dt {
+            Dtype::FixedString { size } => {
+                let raw = self.read_raw()?;
+                if size == 0 {
+                    return Ok(Vec::new());
+                }
+                Ok(raw
+                    .chunks_exact(size)
+                    .map(|c| {
+                        let end = c.iter().position(|&b| b == 0).unwrap_or(c.len());
+                        String::from_utf8_lossy(&c[..end]).into_owned()
+                    })
+                    .collect())
+            }
+            Dtype::VlenString | Dtype::VlenSeq { .. } => Ok(self
+                .read_vlen_bytes()?
+                .into_iter()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .collect()),
+            _ if self.shape()?.iter().product::<u64>() == 0 => Ok(Vec::new()),
+            other => Err(self.err(format!("expected strings, found {other:?}"))),
+        }
+    }
+
+    /// Reads each element of a variable-length dataset (strings or sequences of 1-byte
+    /// elements such as encoded images) as bytes.
+    pub fn read_vlen_bytes(&self) -> Result<Vec<Vec<u8>>> {
+        let dt = self.dtype()?;
+        let elem = match &dt {
+            Dtype::VlenString => 1,
+            Dtype::VlenSeq { base } => base.size(),
+            other => {
+                return Err(self.err(format!("expected variable-length data, found {other:?}")));
+            }
+        };
+        let raw = self.read_raw()?;
+        let sb = self.owner.file.superblock();
+        let osz = sb.offset_size as usize;
+        let rec = 4 + osz + 4;
+        let mut out = Vec::with_capacity(raw.len() / rec.max(1));
+        for (row, r) in raw.chunks_exact(rec).enumerate() {
+            let n = u32::from_le_bytes([r[0], r[1], r[2], r[3]]) as usize;
+            let mut addr = 0u64;
+            for (i, b) in r[4..4 + osz].iter().enumerate() {
+                addr |= (*b as u64) << (8 * i);
+            }
+            let idx = u32::from_le_bytes([r[4 + osz], r[5 + osz], r[6 + osz], r[7 + osz]]);
+            if n == 0 || addr == 0 {
+                out.push(Vec::new());
+                continue;
+            }
+            let obj = self
+                .owner
+                .global_heap_object(addr, idx)
+                .map_err(|e| self.err(format!("row {row}: {e}")))?;
+            let want = n.saturating_mul(elem);
+            let bytes = obj.get(..want).ok_or_else(|| {
+                self.err(format!("row {row}: heap object shorter than {want} bytes"))
+            })?;
+            out.push(bytes.to_vec());
+        }
+        Ok(out)
+    }
+}
+
+/// Runs a hdf5-pure call, turning its errors (and any panic inside it, so a damaged file can
+/// never bring posedeck down) into an error naming the file and object.
+fn guard<T>(
+    path: &Path,
+    what: &str,
+    f: impl FnOnce() -> std::result::Result<T, h5::Error>,
+) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Error::invalid(path, format!("{what}: {e}"))),
+        Err(_) => Err(Error::invalid(
+            path,
+            format!("{what}: damaged HDF5 structure (reader failed)"),
+        )),
+    }
+}
+
+fn catch<T>(f: impl FnOnce() -> std::result::Result<T, h5::Error>) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .ok()
+        .and_then(|r| r.ok())
+}

@@ -1,0 +1,418 @@
+//! SLEAP .slp: the 25 real files against the sleap-io oracle (EXPECTED.json), round trips
+//! through sleap-io, bad input, and the `labels info` command.
+
+use posedeck::cli::labels::info::summarize;
+use posedeck::formats::slp::read_slp;
+use posedeck::labels::InstanceKind;
+use serde_json::Value;
+use std::path::Path;
+
+fn expected(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("slp/EXPECTED.json")).expect("EXPECTED.json");
+    serde_json::from_str(&text).expect("EXPECTED.json parses")
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+fn names(v: &Value) -> Vec<[String; 2]> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            [
+                p[0].as_str().unwrap().to_string(),
+                p[1].as_str().unwrap().to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// Every field of EXPECTED.json that a reader can be held to, for one file.
+fn check_file(path: &Path, want: &Value) {
+    let file = path.file_name().unwrap().to_string_lossy().to_string();
+    let slp = read_slp(path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let l = &slp.labels;
+    let info = summarize(path, "sleap", l);
+    let ctx = |what: &str| format!("{file}: {what}");
+    let n = |k: &str| want[k].as_u64().unwrap_or_else(|| panic!("{file}: {k}")) as usize;
+
+    assert!(
+        close(slp.format_id, want["format_id"].as_f64().unwrap(), 1e-9),
+        "{}",
+        ctx("format_id")
+    );
+    assert_eq!(
+        info.n_labeled_frames,
+        n("n_labeled_frames"),
+        "{}",
+        ctx("n_labeled_frames")
+    );
+    assert_eq!(
+        info.n_user_instances,
+        n("n_user_instances"),
+        "{}",
+        ctx("n_user_instances")
+    );
+    assert_eq!(
+        info.n_predicted_instances,
+        n("n_predicted_instances"),
+        "{}",
+        ctx("n_predicted")
+    );
+    assert_eq!(info.n_videos, n("n_videos"), "{}", ctx("n_videos"));
+    assert_eq!(info.n_skeletons, n("n_skeletons"), "{}", ctx("n_skeletons"));
+    assert_eq!(info.n_tracks, n("n_tracks"), "{}", ctx("n_tracks"));
+    assert_eq!(
+        info.n_suggestions,
+        n("n_suggestions"),
+        "{}",
+        ctx("n_suggestions")
+    );
+    let negative_labeled = l
+        .labeled_frames
+        .iter()
+        .filter(|f| {
+            l.negative_frames
+                .iter()
+                .any(|nf| nf.video == f.video && nf.frame_idx == f.frame_idx)
+        })
+        .count();
+    assert_eq!(
+        negative_labeled,
+        n("n_negative_frames"),
+        "{}",
+        ctx("n_negative_frames")
+    );
+
+    // Skeletons: names, nodes, edges (sleap-io order and legacy order), symmetries.
+    for (k, (got, exp)) in info
+        .skeletons
+        .iter()
+        .zip(want["skeletons"].as_array().unwrap())
+        .enumerate()
+    {
+        assert_eq!(
+            got.name.as_deref(),
+            exp["name"].as_str(),
+            "{}",
+            ctx(&format!("skeleton {k} name"))
+        );
+        let nodes: Vec<&str> = exp["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(got.nodes, nodes, "{}", ctx("nodes"));
+        assert_eq!(got.edges, names(&exp["edges"]), "{}", ctx("edges"));
+        assert_eq!(
+            got.symmetries,
+            names(&exp["symmetries"]),
+            "{}",
+            ctx("symmetries")
+        );
+        let sk = &l.skeletons[k];
+        let legacy: Vec<[String; 2]> = sk
+            .legacy_edges
+            .iter()
+            .map(|&(a, b)| [sk.nodes[a].clone(), sk.nodes[b].clone()])
+            .collect();
+        assert_eq!(
+            legacy,
+            names(&want["edges_legacy_sleap_order"][k]),
+            "{}",
+            ctx("legacy edges")
+        );
+    }
+    let tracks: Vec<&str> = want["track_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(info.track_names, tracks, "{}", ctx("track names"));
+
+    // Videos: the backend fields verbatim.
+    for (i, (v, exp)) in l
+        .videos
+        .iter()
+        .zip(want["raw_videos"].as_array().unwrap())
+        .enumerate()
+    {
+        let b = &v.backend;
+        let c = |what: &str| ctx(&format!("video {i} {what}"));
+        assert_eq!(
+            b.get("filename").and_then(Value::as_str),
+            exp["backend_filename"].as_str(),
+            "{}",
+            c("filename")
+        );
+        assert_eq!(
+            b.get("type").and_then(Value::as_str),
+            exp["backend_type"].as_str(),
+            "{}",
+            c("type")
+        );
+        assert_eq!(
+            b.get("dataset").and_then(Value::as_str),
+            exp["dataset"].as_str(),
+            "{}",
+            c("dataset")
+        );
+        assert_eq!(
+            b.get("filenames").cloned().unwrap_or(Value::Null),
+            exp["filenames"],
+            "{}",
+            c("filenames")
+        );
+        assert_eq!(
+            b.get("shape").cloned().unwrap_or(Value::Null),
+            exp["shape"],
+            "{}",
+            c("shape")
+        );
+    }
+
+    // Files that crash sleap-io carry only the counts above.
+    if want.get("sleap_io_load_error").is_some() {
+        return;
+    }
+    let fpv: Vec<usize> = want["frames_per_video"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(info.frames_per_video, fpv, "{}", ctx("frames_per_video"));
+    let sugg: Vec<[u64; 2]> = l
+        .suggestions
+        .iter()
+        .map(|s| [s.video as u64, s.frame_idx])
+        .collect();
+    let want_sugg: Vec<[u64; 2]> = want["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| [s[0].as_u64().unwrap(), s[1].as_u64().unwrap()])
+        .collect();
+    assert_eq!(sugg, want_sugg, "{}", ctx("suggestions"));
+
+    assert!(
+        close(
+            info.user_xy_nansum,
+            want["user_xy_nansum"].as_f64().unwrap(),
+            1e-6
+        ),
+        "{}: {} vs {}",
+        ctx("user_xy_nansum"),
+        info.user_xy_nansum,
+        want["user_xy_nansum"]
+    );
+    assert!(
+        close(
+            info.pred_xy_nansum,
+            want["pred_xy_nansum"].as_f64().unwrap(),
+            1e-6
+        ),
+        "{}: {} vs {}",
+        ctx("pred_xy_nansum"),
+        info.pred_xy_nansum,
+        want["pred_xy_nansum"]
+    );
+    assert_eq!(
+        info.user_points_nonnan,
+        n("user_points_nonnan"),
+        "{}",
+        ctx("user_points_nonnan")
+    );
+    assert_eq!(
+        info.pred_points_nonnan,
+        n("pred_points_nonnan"),
+        "{}",
+        ctx("pred_points_nonnan")
+    );
+
+    let insts = || l.labeled_frames.iter().flat_map(|f| f.instances.iter());
+    let score_sum: f64 = insts().filter(|i| i.is_predicted()).map(|i| i.score).sum();
+    assert!(
+        close(
+            score_sum,
+            want["pred_instance_score_sum"].as_f64().unwrap(),
+            1e-6
+        ),
+        "{}",
+        ctx("score sum")
+    );
+    assert_eq!(
+        insts().filter(|i| i.from_predicted.is_some()).count(),
+        n("n_from_predicted_links"),
+        "{}",
+        ctx("from_predicted links")
+    );
+    assert_eq!(
+        insts().filter(|i| i.track.is_some()).count(),
+        n("n_tracked_instances"),
+        "{}",
+        ctx("tracked")
+    );
+    let fr = |pred: fn(&posedeck::labels::LabeledFrame) -> bool| {
+        l.labeled_frames.iter().filter(|f| pred(f)).count()
+    };
+    assert_eq!(
+        fr(|f| f.has_user_instances()),
+        n("n_frames_with_user_instances"),
+        "{}",
+        ctx("frames with user")
+    );
+    assert_eq!(
+        fr(|f| f.has_predicted_instances()),
+        n("n_frames_with_predicted_instances"),
+        "{}",
+        ctx("frames with pred")
+    );
+    assert_eq!(
+        fr(|f| f.instances.is_empty()),
+        n("n_empty_frames"),
+        "{}",
+        ctx("empty frames")
+    );
+
+    // The first frame in full.
+    let Some(ff) = want.get("first_frame").filter(|v| !v.is_null()) else {
+        assert!(
+            l.labeled_frames.is_empty(),
+            "{}",
+            ctx("first frame expected none")
+        );
+        return;
+    };
+    let f0 = &l.labeled_frames[0];
+    assert_eq!(
+        f0.video as u64,
+        ff["video_index"].as_u64().unwrap(),
+        "{}",
+        ctx("first frame video")
+    );
+    assert_eq!(
+        f0.frame_idx,
+        ff["frame_idx"].as_u64().unwrap(),
+        "{}",
+        ctx("first frame idx")
+    );
+    let wi = ff["instances"].as_array().unwrap();
+    assert_eq!(
+        f0.instances.len(),
+        wi.len(),
+        "{}",
+        ctx("first frame instances")
+    );
+    for (k, (inst, w)) in f0.instances.iter().zip(wi).enumerate() {
+        let c = |what: &str| ctx(&format!("first frame instance {k} {what}"));
+        let kind = match inst.kind {
+            InstanceKind::User => "user",
+            InstanceKind::Predicted => "predicted",
+        };
+        assert_eq!(kind, w["type"].as_str().unwrap(), "{}", c("type"));
+        assert_eq!(
+            inst.skeleton as u64,
+            w["skeleton_index"].as_u64().unwrap(),
+            "{}",
+            c("skeleton")
+        );
+        let track = inst.track.map(|t| l.tracks[t].name.as_str());
+        assert_eq!(track, w["track"].as_str(), "{}", c("track"));
+        assert_eq!(
+            inst.from_predicted.is_some(),
+            w["from_predicted"].as_bool().unwrap(),
+            "{}",
+            c("from_predicted")
+        );
+        let xy = inst.xy();
+        let wxy = w["points_xy"].as_array().unwrap();
+        assert_eq!(xy.len(), wxy.len(), "{}", c("n points"));
+        for (j, (p, q)) in xy.iter().zip(wxy).enumerate() {
+            match (q[0].as_f64(), q[1].as_f64()) {
+                (Some(x), Some(y)) => assert!(
+                    (p[0] - x).abs() < 2e-6 && (p[1] - y).abs() < 2e-6,
+                    "{}: {p:?} vs {q}",
+                    c(&format!("point {j}"))
+                ),
+                _ => assert!(
+                    p[0].is_nan() && p[1].is_nan(),
+                    "{}",
+                    c(&format!("point {j} NaN"))
+                ),
+            }
+        }
+        let vis: Vec<bool> = w["visible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_bool().unwrap())
+            .collect();
+        let got_vis: Vec<bool> = inst.points.iter().map(|p| p.visible).collect();
+        assert_eq!(got_vis, vis, "{}", c("visible"));
+        if inst.is_predicted() {
+            assert!(
+                (inst.score - w["score"].as_f64().unwrap()).abs() < 2e-6,
+                "{}",
+                c("score")
+            );
+            assert!(
+                (inst.tracking_score - w["tracking_score"].as_f64().unwrap()).abs() < 2e-6,
+                "{}",
+                c("tracking_score")
+            );
+            for (p, s) in inst
+                .points
+                .iter()
+                .zip(w["point_scores"].as_array().unwrap())
+            {
+                assert!(
+                    (p.score - s.as_f64().unwrap()).abs() < 2e-6,
+                    "{}",
+                    c("point score")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn reads_all_25_files_like_the_oracle() {
+    let dir = crate::shared_or_skip!();
+    let want = expected(&dir);
+    let files = want["files"].as_object().unwrap();
+    assert_eq!(files.len(), 25);
+    for (name, w) in files {
+        check_file(&dir.join("slp").join(name), w);
+    }
+}
+
+#[test]
+fn files_that_crash_sleap_io_read_fully() {
+    let dir = crate::shared_or_skip!();
+    let s = read_slp(&dir.join("slp/spilled_source_video.pkg.slp")).unwrap();
+    let v = &s.labels.videos[0];
+    let emb = v.embedded.as_ref().expect("embedded frames");
+    assert_eq!(emb.frames.len(), 1);
+    assert!(emb.frames[0].starts_with(b"\x89PNG"), "a PNG");
+    let src = v
+        .source_video
+        .as_ref()
+        .expect("spilled source video read from the json dataset");
+    assert_eq!(src.image_filenames.len(), 2200);
+    assert_eq!(src.image_filenames[0], "raw_images_top/frame_00000.jpg");
+
+    let s = read_slp(&dir.join("slp/demo-flies13-seg.h5wasm.slp")).unwrap();
+    let l = &s.labels;
+    assert_eq!(l.labeled_frames.len(), 1350);
+    assert!(l.labeled_frames.iter().all(|f| f.instances.len() == 2));
+    assert!(
+        s.warnings.iter().any(|w| w.contains("masks")),
+        "{:?}",
+        s.warnings
+    );
+}
