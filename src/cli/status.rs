@@ -80,10 +80,10 @@ fn pixel_error_text(m: &ModelRun) -> String {
             parts.push(format!("{} {}", c(k), fmt(s)));
         }
     }
-    if parts.is_empty() {
-        if let Some(all) = m.pixel_error.get("all") {
-            parts.push(format!("all {}", fmt(all)));
-        }
+    if parts.is_empty()
+        && let Some(all) = m.pixel_error.get("all")
+    {
+        parts.push(format!("all {}", fmt(all)));
     }
     if parts.is_empty() {
         "-".into()

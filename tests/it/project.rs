@@ -2,12 +2,28 @@
 //! projects in every layout, and on bad inputs (each bad file is reported on its run or as a
 //! project problem; the rest still loads).
 
-use crate::common::{posedeck, run_posedeck, run_python};
+use crate::common::run_python;
 use crate::{peers_or_skip, shared_or_skip};
 use posedeck::project::{EffectiveStatus, ModelRun};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
+
+/// posedeck without the derived-value cache (tests leave nothing in ~/.cache).
+fn posedeck() -> std::process::Command {
+    let mut c = crate::common::posedeck();
+    c.env("POSEDECK_NO_CACHE", "1");
+    c
+}
+
+fn run_posedeck(args: &[&str]) -> (i32, String, String) {
+    let out = posedeck().args(args).output().expect("run posedeck");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 /// Recursive copy (files keep their bytes; folders are created writable).
 fn copy_dir(from: &Path, to: &Path) {
@@ -899,4 +915,60 @@ fn live_pid_keeps_the_written_status() {
     let m = ModelRun::load(&run);
     assert_eq!(m.effective_status(), EffectiveStatus::Stale);
     assert!(m.judgement.effective_reason.unwrap().contains("30 d"));
+}
+
+#[test]
+fn cached_status_equals_fresh_status() {
+    let data = shared_or_skip!();
+    let tmp = real_runs_project(&data);
+    let cache = tempfile::tempdir().unwrap();
+    let run = |cached: bool| {
+        let mut c = crate::common::posedeck();
+        if cached {
+            c.env("POSEDECK_CACHE_DIR", cache.path());
+        } else {
+            c.env("POSEDECK_NO_CACHE", "1");
+        }
+        let out = c
+            .args(["status", tmp.path().to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // Ages move with the clock.
+        for m in j["models"].as_array_mut().unwrap() {
+            m["idle_s"] = Value::Null;
+            m["effective_reason"] = Value::Null;
+        }
+        j
+    };
+    let fresh = run(false);
+    let first = run(true);
+    let files: Vec<_> = std::fs::read_dir(cache.path().join("status"))
+        .unwrap()
+        .collect();
+    assert_eq!(files.len(), 1);
+    let second = run(true);
+    assert_eq!(fresh, first);
+    // Served from the cache: the same numbers (JSON floats round-trip to the last bit or one ulp).
+    let pe = |j: &Value| {
+        model(j, "tiny_cpu_model")["pixel_error"]["train"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((pe(&second) - pe(&fresh)).abs() <= 1e-12 * pe(&fresh));
+    assert_eq!(
+        model(&second, "tiny_cpu_model")["best_val_loss"],
+        model(&fresh, "tiny_cpu_model")["best_val_loss"]
+    );
+    // A changed file is read again.
+    let pix = tmp
+        .path()
+        .join("models/tiny_cpu_model/predictions_pixel_error.csv");
+    std::fs::write(&pix, ",a,set\nimg,2.0,train\n").unwrap();
+    let third = run(true);
+    assert_eq!(
+        model(&third, "tiny_cpu_model")["pixel_error"]["train"]["mean"],
+        2.0
+    );
 }

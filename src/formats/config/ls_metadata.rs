@@ -25,17 +25,17 @@ fn lenient_string<'de, D: Deserializer<'de>>(
 ) -> std::result::Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum S {
-        S(String),
-        I(i64),
-        F(f64),
-        B(bool),
+    enum Scalar {
+        Text(String),
+        Int(i64),
+        Float(f64),
+        Bool(bool),
     }
-    Ok(Option::<S>::deserialize(d)?.map(|s| match s {
-        S::S(s) => s,
-        S::I(i) => i.to_string(),
-        S::F(f) => f.to_string(),
-        S::B(b) => b.to_string(),
+    Ok(Option::<Scalar>::deserialize(d)?.map(|s| match s {
+        Scalar::Text(s) => s,
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Bool(b) => b.to_string(),
     }))
 }
 
