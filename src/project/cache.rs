@@ -38,7 +38,12 @@ struct OnDisk {
 /// A file's identity for the cache: (size, mtime in ns).
 fn stamp(path: &Path) -> Option<(u64, u128)> {
     let m = std::fs::metadata(path).ok()?;
-    let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+    let t = m
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
     Some((m.len(), t))
 }
 
@@ -132,8 +137,8 @@ impl DerivedCache {
     pub fn save(&self) {
         let Some(file) = &self.file else { return };
         let Ok(used) = self.used.lock() else { return };
-        let unchanged = used.len() == self.old.len()
-            && used.iter().all(|(k, v)| self.old.get(k) == Some(v));
+        let unchanged =
+            used.len() == self.old.len() && used.iter().all(|(k, v)| self.old.get(k) == Some(v));
         if unchanged {
             return;
         }

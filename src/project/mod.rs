@@ -295,7 +295,11 @@ pub fn load_runs(dirs: &[RunDir], threads: usize) -> Vec<ModelRun> {
 }
 
 /// [`load_runs`] with a cache of derived values.
-pub fn load_runs_cached(dirs: &[RunDir], threads: usize, cache: &cache::DerivedCache) -> Vec<ModelRun> {
+pub fn load_runs_cached(
+    dirs: &[RunDir],
+    threads: usize,
+    cache: &cache::DerivedCache,
+) -> Vec<ModelRun> {
     let load = |r: &RunDir| ModelRun::load_cached(&r.path, r.name.clone(), r.layout.clone(), cache);
     if threads <= 1 || dirs.len() < 2 {
         return dirs.iter().map(load).collect();

@@ -198,7 +198,12 @@ impl ModelRun {
 
     /// [`ModelRun::load_as`] taking metric summaries and best losses of unchanged files from
     /// `cache`.
-    pub fn load_cached(dir: &Path, name: String, layout: RunLayout, cache: &DerivedCache) -> ModelRun {
+    pub fn load_cached(
+        dir: &Path,
+        name: String,
+        layout: RunLayout,
+        cache: &DerivedCache,
+    ) -> ModelRun {
         let now = procinfo::unix_secs(SystemTime::now());
         Self::load_at(dir, name, layout, now, &procinfo::pid_state, cache)
     }
@@ -334,15 +339,22 @@ impl ModelRun {
             .max();
 
         // Best validation loss.
-        let (best_val_loss, best_val_loss_step) = match super::events::best_val_loss(&events_files)
-        {
-            Ok(Some((step, v))) => (Some(v), Some(step)),
-            Ok(None) => (None, None),
-            Err(e) => {
-                errors.push(e.to_string());
-                (None, None)
+        let mut best: Option<(i64, f64)> = None;
+        for f in &events_files {
+            let got = cache.get_or(f, || {
+                super::events::best_val_loss_in(f).map(CachedValue::BestLoss)
+            });
+            match got {
+                Ok(CachedValue::BestLoss(Some((step, v)))) => {
+                    if best.is_none_or(|(_, b)| v < b) {
+                        best = Some((step, v));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(e.to_string()),
             }
-        };
+        }
+        let (best_val_loss, best_val_loss_step) = (best.map(|b| b.1), best.map(|b| b.0));
 
         let logs: Vec<LogFile> = ["train_stdout.log", "train_stderr.log"]
             .iter()

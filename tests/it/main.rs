@@ -2,6 +2,6 @@
 //! Each area has its own module file.
 
 mod common;
-mod project;
 mod csv;
+mod project;
 mod slp;
