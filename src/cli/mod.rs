@@ -1,10 +1,12 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod demo;
 pub mod labels;
 
 use clap::{Parser, Subcommand};
 
 pub mod status;
+pub mod bench;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,6 +23,10 @@ pub struct Cli {
 pub enum Command {
     /// Summarise a Lightning Pose project: labels, videos, model runs and their status.
     Status(status::StatusArgs),
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
+    /// Generate the demo project (rendered frames with exact keypoints) and show its status.
+    Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -50,6 +56,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
         Some(Command::Status(a)) => status::run(&a),
+        Some(Command::Bench(a)) => bench::run(&a),
+        Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }

@@ -2,7 +2,7 @@
 //! components), skeletons (node names in order, edges and symmetries), tracks (name) and
 //! instances (SLEAP's `Instance.matches`).
 
-use super::model::{Instance, Point, Skeleton, Video};
+use super::model::{Instance, Point, Skeleton, Video, same_f64};
 use std::collections::BTreeSet;
 
 /// The last three components of a path, with `\` read as `/` (SLEAP's `weak_match`).
@@ -53,10 +53,6 @@ pub fn skeletons_match(a: &Skeleton, b: &Skeleton) -> bool {
     a.nodes == b.nodes
         && name_pairs(a, &a.edges, false) == name_pairs(b, &b.edges, false)
         && name_pairs(a, &a.symmetries, true) == name_pairs(b, &b.symmetries, true)
-}
-
-fn same_f64(a: f64, b: f64) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
 }
 
 fn points_equal(a: &Point, b: &Point, predicted: bool) -> bool {

@@ -3,15 +3,19 @@
 //! - [`model`]: the plain data types (videos, skeletons, tracks, frames, instances, points).
 //! - [`Labels`]: the data plus lookup tables; read through `Deref`, change through methods.
 
+mod dict;
 mod edits;
 mod index;
 pub mod matching;
+pub mod media;
 mod merge;
 pub mod model;
 mod queries;
+mod resolve;
 mod store;
 mod suggestions;
 mod tracks;
+mod training;
 
 pub use edits::InstanceRef;
 pub use merge::{MergeConflict, MergeOutcome, MergedFrame, Prefer, Unification};
@@ -20,8 +24,10 @@ pub use model::{
     NegativeFrame, Point, Skeleton, Suggestion, Track, Video,
 };
 pub use queries::FrameQuery;
+pub use resolve::{FoundBy, PathFix, ResolveReport};
 pub use store::Labels;
 pub use suggestions::Seek;
+pub use training::{ExportSummary, TrainingData, TrainingExample, TrainingOptions};
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ pub type JsonMap = Map<String, Value>;
 /// One keypoint. Coordinates are in pixels with SLEAP's >= 1.1 convention (pixel centre at
 /// integer coordinates). A node that was never placed has NaN `x`/`y`; a node marked not
 /// visible keeps its finite coordinates with `visible == false`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Point {
     #[serde(with = "nan_as_null")]
     pub x: f64,
@@ -65,6 +65,34 @@ impl Point {
     }
 }
 
+/// Float equality for data comparison: NaN equals NaN (a missing value is the same missing
+/// value), everything else as `==`.
+pub fn same_f64(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+impl PartialEq for Point {
+    fn eq(&self, o: &Self) -> bool {
+        same_f64(self.x, o.x)
+            && same_f64(self.y, o.y)
+            && self.visible == o.visible
+            && self.complete == o.complete
+            && same_f64(self.score, o.score)
+    }
+}
+
+impl PartialEq for Instance {
+    fn eq(&self, o: &Self) -> bool {
+        self.kind == o.kind
+            && self.skeleton == o.skeleton
+            && self.points == o.points
+            && self.track == o.track
+            && same_f64(self.score, o.score)
+            && same_f64(self.tracking_score, o.tracking_score)
+            && self.from_predicted == o.from_predicted
+    }
+}
+
 /// User-labeled or predicted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,7 +102,7 @@ pub enum InstanceKind {
 }
 
 /// One animal in one frame.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Instance {
     pub kind: InstanceKind,
     /// Index into `LabelsData::skeletons`; `points` has one entry per node of that skeleton.

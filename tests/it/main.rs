@@ -4,4 +4,5 @@
 mod common;
 mod csv;
 mod project;
+mod demo;
 mod slp;
