@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod status;
 pub mod bench;
+pub mod scalars;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Summarise a Lightning Pose project: labels, videos, model runs and their status.
     Status(status::StatusArgs),
+    /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
+    Scalars(scalars::ScalarsArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
     Bench(bench::BenchArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
@@ -56,6 +59,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
         Some(Command::Status(a)) => status::run(&a),
+        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Labels { cmd }) => labels::run(cmd),

@@ -349,6 +349,17 @@ impl H5File {
                 e => e,
             },
         )?;
+        let sb = file.superblock();
+        let eof = sb.eof_address.saturating_add(sb.base_address.get());
+        if eof > len && eof != u64::MAX {
+            return Err(Error::at_offset(
+                path,
+                len,
+                format!(
+                    "file is truncated: it ends at byte {len} but its HDF5 superblock says {eof}"
+                ),
+            ));
+        }
         Ok(H5File {
             path: path.to_path_buf(),
             file,

@@ -5,3 +5,4 @@ pub mod config;
 pub mod csv;
 pub mod hdf5;
 pub mod slp;
+pub mod tfevents;

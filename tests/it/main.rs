@@ -6,3 +6,4 @@ mod csv;
 mod project;
 mod demo;
 mod slp;
+mod tfevents;
