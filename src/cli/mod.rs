@@ -5,6 +5,7 @@ pub mod labels;
 
 use clap::{Parser, Subcommand};
 
+pub mod status;
 pub mod bench;
 pub mod scalars;
 pub mod tui;
@@ -26,6 +27,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Summarise a Lightning Pose project: labels, videos, model runs and their status.
+    Status(status::StatusArgs),
     /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
     Scalars(scalars::ScalarsArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
@@ -64,5 +67,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
+        None => Ok(()),
+        Some(Command::Status(a)) => status::run(&a),
+        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
+        Some(Command::Bench(a)) => bench::run(&a),
+        Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Labels { cmd }) => labels::run(cmd),
     }
 }

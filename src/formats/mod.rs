@@ -1,6 +1,7 @@
 //! File formats: Lightning Pose CSVs, TensorBoard events files, SLEAP .slp, YAML/XML/JSON configs.
 //! Knows nothing of the UI.
 
+pub mod config;
 pub mod csv;
 pub mod hdf5;
 pub mod slp;

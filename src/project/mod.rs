@@ -1,1 +1,337 @@
 //! Discovering a Lightning Pose project: layout, labels, videos, model runs and their status.
+//!
+//! Everything is an owned, serialisable model. Each part loads on its own so a viewer can
+//! refresh one piece: [`Project::load`] for everything, [`LabelsSummary::load`],
+//! [`videos::scan`], [`runs::discover`] and [`ModelRun::load`] for one run.
+
+pub mod cache;
+pub mod events;
+pub mod judge;
+pub mod labels;
+pub mod layout;
+pub mod metrics;
+pub mod outputs;
+pub mod procinfo;
+pub mod run;
+pub mod runs;
+pub mod videos;
+
+pub use judge::{EffectiveStatus, Judgement};
+pub use labels::{LabelsSummary, ViewLabels};
+pub use layout::{Layout, LayoutKind};
+pub use metrics::{ErrorStats, MetricKind, MetricSummary};
+pub use run::{ModelRun, StatusSource};
+pub use runs::{RunDir, RunLayout};
+pub use videos::{VideoInfo, VideoProbe};
+
+use crate::Result;
+use crate::formats::config::{
+    ConfigSummary, KeypointStyle, LabelStudioConfig, LabelStudioMetadata, LpConfig, ProjectYaml,
+};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Labeling progress: Label Studio's task counts (old app) or the new app's labeler queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelingProgress {
+    pub n_labeled_tasks: u64,
+    pub n_total_tasks: u64,
+    pub fraction: f64,
+    /// The file the counts come from.
+    pub source: PathBuf,
+}
+
+/// A whole project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub root: PathBuf,
+    pub name: String,
+    pub layout: Layout,
+    /// Views (`[]` for a single-view project).
+    pub views: Vec<String>,
+    /// The project config's summary (old app `model_config_<P>.yaml`, bare dir config).
+    pub config: Option<ConfigSummary>,
+    pub project_yaml: Option<ProjectYaml>,
+    /// Label Studio project name/id/task counts (never the api_key).
+    pub label_studio: Option<LabelStudioMetadata>,
+    /// Keypoint colours and hotkeys (label_studio_config.xml), in its order.
+    pub keypoint_styles: Vec<KeypointStyle>,
+    #[serde(flatten)]
+    pub labels: LabelsSummary,
+    /// `null` when unknown.
+    pub labeling_progress: Option<LabelingProgress>,
+    pub videos: Vec<VideoInfo>,
+    pub models: Vec<ModelRun>,
+    /// Problems with project-level files; each names the file (and line).
+    pub problems: Vec<String>,
+}
+
+/// Options for [`Project::load_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Run ffprobe on the videos (when it is on PATH).
+    pub probe_videos: bool,
+    /// Threads for loading runs.
+    pub threads: usize,
+    /// Reuse metric summaries and best losses of unchanged files (see [`cache`]).
+    pub use_cache: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            probe_videos: true,
+            threads: 2,
+            use_cache: true,
+        }
+    }
+}
+
+impl Project {
+    /// Opens `arg`: a project folder, a run folder or a registry key.
+    pub fn open(arg: &str) -> Result<Project> {
+        let (root, entry) = layout::resolve(arg)?;
+        let layout = layout::discover(&root, entry)?;
+        Ok(Self::from_layout(layout, LoadOptions::default()))
+    }
+
+    /// Loads the project in `root` (no registry lookup of keys; folders only).
+    pub fn load(root: &Path) -> Result<Project> {
+        Self::load_with(root, LoadOptions::default())
+    }
+
+    pub fn load_with(root: &Path, opts: LoadOptions) -> Result<Project> {
+        let (root, entry) = layout::resolve(&root.to_string_lossy())?;
+        let layout = layout::discover(&root, entry)?;
+        Ok(Self::from_layout(layout, opts))
+    }
+
+    /// Loads every part of a discovered layout. Never fails: bad files become `problems`,
+    /// `label_errors` or a run's `errors`.
+    pub fn from_layout(layout: Layout, opts: LoadOptions) -> Project {
+        let root = layout.root.clone();
+        let name = root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| root.display().to_string());
+        let mut p = Project {
+            name: layout.registry_key.clone().unwrap_or(name),
+            root,
+            views: Vec::new(),
+            config: None,
+            project_yaml: None,
+            label_studio: None,
+            keypoint_styles: Vec::new(),
+            labels: LabelsSummary::default(),
+            labeling_progress: None,
+            videos: Vec::new(),
+            models: Vec::new(),
+            problems: Vec::new(),
+            layout,
+        };
+        // Runs load on other threads while this one reads labels and videos.
+        let run_dirs = p.discover_runs();
+        let cache = if opts.use_cache {
+            cache::DerivedCache::for_project(&p.layout.root)
+        } else {
+            cache::DerivedCache::disabled()
+        };
+        let models = std::thread::scope(|s| {
+            let handle = s.spawn(|| load_runs_cached(&run_dirs, opts.threads.max(1), &cache));
+            p.refresh_meta();
+            p.refresh_labels();
+            p.refresh_videos(opts.probe_videos);
+            handle.join().unwrap_or_default()
+        });
+        p.models = models;
+        cache.save();
+        p
+    }
+
+    /// Rereads project.yaml, the project config and the Label Studio files.
+    pub fn refresh_meta(&mut self) {
+        self.problems.clear();
+        self.project_yaml = self
+            .layout
+            .project_yaml
+            .as_deref()
+            .and_then(|f| keep(ProjectYaml::load(f), &mut self.problems));
+        self.config = self
+            .layout
+            .config_path
+            .as_deref()
+            .and_then(|f| keep(LpConfig::load(f), &mut self.problems))
+            .map(|c| c.summary());
+        self.label_studio = self
+            .layout
+            .ls_metadata
+            .as_deref()
+            .and_then(|f| keep(LabelStudioMetadata::load(f), &mut self.problems));
+        self.keypoint_styles = self
+            .layout
+            .ls_config
+            .as_deref()
+            .and_then(|f| keep(LabelStudioConfig::load(f), &mut self.problems))
+            .map(|c| c.keypoints)
+            .unwrap_or_default();
+        self.views = match (&self.project_yaml, &self.config) {
+            (Some(p), _) if !p.view_names.is_empty() => p.view_names.clone(),
+            (_, Some(c)) if !c.view_names.is_empty() => c.view_names.clone(),
+            _ => self
+                .layout
+                .label_files
+                .iter()
+                .filter_map(|f| f.view.clone())
+                .collect(),
+        };
+    }
+
+    /// Rereads the labels CSVs and the labeling progress.
+    pub fn refresh_labels(&mut self) {
+        self.labels = LabelsSummary::load(&self.layout.root, &self.layout.label_files);
+        // Keypoint names: project.yaml, else the CSV, else the config.
+        if let Some(py) = self
+            .project_yaml
+            .as_ref()
+            .filter(|p| !p.keypoint_names.is_empty())
+        {
+            self.labels.keypoints = py.keypoint_names.clone();
+        } else if self.labels.keypoints.is_empty()
+            && let Some(c) = &self.config
+        {
+            self.labels.keypoints = c.keypoint_names.clone();
+        }
+        self.labeling_progress = self.compute_progress();
+    }
+
+    fn compute_progress(&self) -> Option<LabelingProgress> {
+        if let (Some(m), Some(src)) = (&self.label_studio, &self.layout.ls_metadata)
+            && let (Some(l), Some(t), Some(f)) = (m.n_labeled_tasks, m.n_total_tasks, m.progress())
+        {
+            return Some(LabelingProgress {
+                n_labeled_tasks: l,
+                n_total_tasks: t,
+                fraction: f,
+                source: src.clone(),
+            });
+        }
+        // New app: labeled frames vs labeled + queued in CollectedData_<view>.unlabeled.jsonl.
+        let queue = self.layout.unlabeled_queues.first()?;
+        let text = std::fs::read_to_string(queue).ok()?;
+        let queued = text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+        let labeled = self.labels.n_labeled_frames as u64;
+        let total = labeled + queued;
+        (total > 0).then(|| LabelingProgress {
+            n_labeled_tasks: labeled,
+            n_total_tasks: total,
+            fraction: labeled as f64 / total as f64,
+            source: queue.clone(),
+        })
+    }
+
+    /// Relists (and probes) the videos.
+    pub fn refresh_videos(&mut self, probe: bool) {
+        self.videos = if probe {
+            videos::scan(&self.layout.root)
+        } else {
+            videos::list(&self.layout.root)
+        };
+    }
+
+    /// The run folders of this project, in display order.
+    pub fn discover_runs(&self) -> Vec<RunDir> {
+        if self.layout.kind == LayoutKind::SingleRun {
+            let name = self.name.clone();
+            return vec![RunDir {
+                path: self.layout.root.clone(),
+                name,
+                layout: RunLayout::Single,
+            }];
+        }
+        let mut out = Vec::new();
+        let many = self.layout.model_dirs.len() > 1;
+        for d in &self.layout.model_dirs {
+            let prefix = d
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for mut r in runs::discover(d) {
+                if many {
+                    r.name = format!("{prefix}/{}", r.name);
+                }
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// Rediscovers and reloads every run.
+    pub fn refresh_runs(&mut self, threads: usize) {
+        let dirs = self.discover_runs();
+        self.models = load_runs(&dirs, threads.max(1));
+    }
+
+    /// Reloads one run (by index into `models`); false when out of range.
+    pub fn refresh_run(&mut self, i: usize) -> bool {
+        match self.models.get_mut(i) {
+            Some(m) => {
+                *m = ModelRun::load_as(&m.path.clone(), m.name.clone(), m.layout.clone());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn keep<T>(r: Result<T>, problems: &mut Vec<String>) -> Option<T> {
+    r.map_err(|e| problems.push(e.to_string())).ok()
+}
+
+/// Loads runs on `threads` threads (interleaved, so slow and fast runs spread out), keeping
+/// the order of `dirs`.
+pub fn load_runs(dirs: &[RunDir], threads: usize) -> Vec<ModelRun> {
+    load_runs_cached(dirs, threads, &cache::DerivedCache::disabled())
+}
+
+/// [`load_runs`] with a cache of derived values.
+pub fn load_runs_cached(
+    dirs: &[RunDir],
+    threads: usize,
+    cache: &cache::DerivedCache,
+) -> Vec<ModelRun> {
+    let load = |r: &RunDir| ModelRun::load_cached(&r.path, r.name.clone(), r.layout.clone(), cache);
+    if threads <= 1 || dirs.len() < 2 {
+        return dirs.iter().map(load).collect();
+    }
+    let mut slots: Vec<Option<ModelRun>> = vec![None; dirs.len()];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    dirs.iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, r)| (i, load(r)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(v) = h.join() {
+                for (i, m) in v {
+                    if let Some(slot) = slots.get_mut(i) {
+                        *slot = Some(m);
+                    }
+                }
+            }
+        }
+    });
+    // A thread that panicked leaves holes: load those here (and report a panic honestly).
+    slots
+        .into_iter()
+        .zip(dirs)
+        .map(|(m, r)| m.unwrap_or_else(|| load(r)))
+        .collect()
+}

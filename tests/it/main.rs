@@ -3,6 +3,7 @@
 
 mod common;
 mod csv;
+mod project;
 mod demo;
 mod slp;
 mod tfevents;
