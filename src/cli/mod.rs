@@ -5,9 +5,9 @@ pub mod labels;
 
 use clap::{Parser, Subcommand};
 
-pub mod status;
 pub mod bench;
 pub mod scalars;
+pub mod status;
 pub mod tui;
 
 #[derive(Parser, Debug)]
@@ -67,11 +67,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
-        None => Ok(()),
-        Some(Command::Status(a)) => status::run(&a),
-        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
-        Some(Command::Bench(a)) => bench::run(&a),
-        Some(Command::Demo(a)) => demo::run(a),
-        Some(Command::Labels { cmd }) => labels::run(cmd),
+        Some(Command::Status(a)) => status::run(&a).map(|()| 0),
     }
 }

@@ -3,8 +3,8 @@
 
 mod common;
 mod csv;
-mod project;
 mod demo;
+mod project;
 mod slp;
 mod tfevents;
 mod tui;
