@@ -18,9 +18,12 @@ fn new_app() -> App {
 }
 
 /// Opens `target` headlessly (every worker's result applied) at the given size.
+/// The target is opened by its path relative to the package root (the test's working
+/// directory), so paths drawn on screen are the same in every checkout.
 fn open(target: &Path, w: u16, h: u16) -> (App, Headless) {
     let mut app = new_app();
-    let mut hl = Headless::new(target.to_str().unwrap());
+    let rel = target.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(target);
+    let mut hl = Headless::new(rel.to_str().unwrap());
     hl.open(&mut app, Rect::new(0, 0, w, h));
     (app, hl)
 }
