@@ -5,9 +5,9 @@ pub mod labels;
 
 use clap::{Parser, Subcommand};
 
-pub mod status;
 pub mod bench;
 pub mod scalars;
+pub mod status;
 
 #[derive(Parser, Debug)]
 #[command(

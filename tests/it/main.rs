@@ -3,7 +3,7 @@
 
 mod common;
 mod csv;
-mod project;
 mod demo;
+mod project;
 mod slp;
 mod tfevents;
