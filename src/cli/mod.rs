@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 pub mod scalars;
 pub mod status;
+pub mod tui;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -15,9 +16,13 @@ pub mod status;
     version,
     about = "A terminal workstation for animal pose estimation"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: open the workstation.
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,7 +52,7 @@ pub fn main() -> i32 {
         }
     };
     match run(cli) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("posedeck: error: {e:#}");
             2
@@ -55,13 +60,13 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        None => Ok(()),
-        Some(Command::Status(a)) => status::run(&a),
-        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
-        Some(Command::Bench(a)) => bench::run(&a),
-        Some(Command::Demo(a)) => demo::run(a),
-        Some(Command::Labels { cmd }) => labels::run(cmd),
+        None => tui::run(cli.tui),
+        Some(Command::Status(a)) => status::run(&a).map(|()| 0),
+        Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
+        Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
+        Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
+        Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }

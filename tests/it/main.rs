@@ -7,3 +7,4 @@ mod demo;
 mod project;
 mod slp;
 mod tfevents;
+mod tui;
