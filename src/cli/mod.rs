@@ -63,6 +63,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         None => tui::run(cli.tui),
+        Some(Command::Status(a)) => status::run(&a).map(|()| 0),
         Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a).map(|()| 0),

@@ -159,6 +159,7 @@ fn real_runs_written_and_effective_status() {
         );
     }
     assert!(mid["pixel_error"].as_object().unwrap().is_empty());
+    assert!(mid["best_val_loss"].as_f64().is_some());
 
     let (code, out, _) = run_posedeck(&["status", tmp.path().to_str().unwrap()]);
     assert_eq!(code, 0);
@@ -249,6 +250,29 @@ fn one_run_loads_on_its_own() {
         ]
     );
     assert!(m.predictions.iter().any(|p| p.ends_with("predictions.csv")));
+    // Best val loss = the minimum of val_supervised_loss in EXPECTED_scalars.json.
+    let exp: Value = serde_json::from_slice(
+        &std::fs::read(data.join("lp-real-model/EXPECTED_scalars.json")).unwrap(),
+    )
+    .unwrap();
+    let (key, file) = exp["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("tiny_cpu_model/"))
+        .unwrap();
+    let vals = file["scalar_tags"]["val_supervised_loss"]["values"]
+        .as_array()
+        .unwrap();
+    let min = vals
+        .iter()
+        .map(|v| v[1].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let got = m.best_val_loss.unwrap();
+    assert!(
+        (got - min).abs() <= 1e-6 * min.abs(),
+        "{key}: {got} vs {min}"
+    );
 }
 
 fn write(path: &Path, text: &str) {
@@ -933,6 +957,10 @@ fn cached_status_equals_fresh_status() {
             .unwrap()
     };
     assert!((pe(&second) - pe(&fresh)).abs() <= 1e-12 * pe(&fresh));
+    assert_eq!(
+        model(&second, "tiny_cpu_model")["best_val_loss"],
+        model(&fresh, "tiny_cpu_model")["best_val_loss"]
+    );
     // A changed file is read again.
     let pix = tmp
         .path()
