@@ -467,36 +467,58 @@ impl H5File {
             .map(|(_, v)| v))
     }
 
-    /// Reads one object of a global heap collection (variable-length data).
-    fn global_heap_object(&self, addr: u64, index: u32) -> std::result::Result<&[u8], String> {
-        let base = self.file.superblock().base_address.get();
-        let data = self.bytes();
-        let at = base.checked_add(addr).ok_or("heap address overflows")? as usize;
-        let sig = data
-            .get(at..at + 4)
-            .ok_or("heap address past end of file")?;
-        if sig != b"GCOL" {
-            return Err(format!("no global heap collection at byte {at}"));
-        }
-        let size = le_u64(data, at + 8).ok_or("truncated heap header")? as usize;
-        let end = at.saturating_add(size).min(data.len());
-        let mut pos = at + 16;
-        while pos + 16 <= end {
-            let idx = u16::from_le_bytes([data[pos], data[pos + 1]]);
-            if idx == 0 {
-                break;
-            }
-            let len = le_u64(data, pos + 8).ok_or("truncated heap object")? as usize;
-            let start = pos + 16;
-            if idx as u32 == index {
-                return data
-                    .get(start..start.saturating_add(len))
-                    .ok_or_else(|| format!("heap object at byte {start} runs past end of file"));
-            }
-            pos = start.saturating_add(len.div_ceil(8) * 8);
-        }
-        Err(format!("heap object {index} not found at byte {at}"))
+    /// Locates one object of a global heap collection (variable-length data): its byte
+    /// range in the file.
+    fn global_heap_object(
+        &self,
+        addr: u64,
+        index: u32,
+    ) -> std::result::Result<std::ops::Range<usize>, String> {
+        heap_object_range(
+            self.bytes(),
+            self.file.superblock().base_address.get(),
+            addr,
+            index,
+        )
     }
+}
+
+fn heap_object_range(
+    data: &[u8],
+    base: u64,
+    addr: u64,
+    index: u32,
+) -> std::result::Result<std::ops::Range<usize>, String> {
+    let at = base
+        .checked_add(addr)
+        .and_then(|a| usize::try_from(a).ok())
+        .ok_or("heap address overflows")?;
+    let sig = data
+        .get(at..at.saturating_add(4))
+        .ok_or("heap address past end of file")?;
+    if sig != b"GCOL" {
+        return Err(format!("no global heap collection at byte {at}"));
+    }
+    let size = le_u64(data, at + 8).ok_or("truncated heap header")? as usize;
+    let end = at.saturating_add(size).min(data.len());
+    let mut pos = at + 16;
+    while pos + 16 <= end {
+        let idx = u16::from_le_bytes([data[pos], data[pos + 1]]);
+        if idx == 0 {
+            break;
+        }
+        let len = le_u64(data, pos + 8).ok_or("truncated heap object")? as usize;
+        let start = pos + 16;
+        if idx as u32 == index {
+            let stop = start.saturating_add(len);
+            if stop > data.len() {
+                return Err(format!("heap object at byte {start} runs past end of file"));
+            }
+            return Ok(start..stop);
+        }
+        pos = start.saturating_add(len.div_ceil(8).saturating_mul(8));
+    }
+    Err(format!("heap object {index} not found at byte {at}"))
 }
 
 fn le_u64(d: &[u8], at: usize) -> Option<u64> {
@@ -630,32 +652,48 @@ impl<'f> H5Dataset<'f> {
             }
         };
         let raw = self.read_raw()?;
-        let sb = self.owner.file.superblock();
-        let osz = sb.offset_size as usize;
-        let rec = 4 + osz + 4;
-        let mut out = Vec::with_capacity(raw.len() / rec.max(1));
-        for (row, r) in raw.chunks_exact(rec).enumerate() {
-            let n = u32::from_le_bytes([r[0], r[1], r[2], r[3]]) as usize;
-            let mut addr = 0u64;
-            for (i, b) in r[4..4 + osz].iter().enumerate() {
-                addr |= (*b as u64) << (8 * i);
-            }
-            let idx = u32::from_le_bytes([r[4 + osz], r[5 + osz], r[6 + osz], r[7 + osz]]);
-            if n == 0 || addr == 0 {
+        let refs = self.vlen_refs(&raw)?;
+        let mut out = Vec::with_capacity(refs.len());
+        for (row, r) in refs.into_iter().enumerate() {
+            let Some((n, addr, idx)) = r else {
                 out.push(Vec::new());
                 continue;
-            }
-            let obj = self
+            };
+            let range = self
                 .owner
                 .global_heap_object(addr, idx)
                 .map_err(|e| self.err(format!("row {row}: {e}")))?;
             let want = n.saturating_mul(elem);
-            let bytes = obj.get(..want).ok_or_else(|| {
-                self.err(format!("row {row}: heap object shorter than {want} bytes"))
-            })?;
-            out.push(bytes.to_vec());
+            if want > range.len() {
+                return Err(self.err(format!("row {row}: heap object shorter than {want} bytes")));
+            }
+            out.push(self.owner.bytes()[range.start..range.start + want].to_vec());
         }
         Ok(out)
+    }
+
+    /// Decodes the (length, heap address, object index) references of a vlen dataset.
+    fn vlen_refs(&self, raw: &[u8]) -> Result<Vec<Option<(usize, u64, u32)>>> {
+        let osz = self.owner.file.superblock().offset_size as usize;
+        let rec = 4 + osz + 4;
+        if raw.len() % rec != 0 {
+            return Err(self.err(format!(
+                "{} bytes of references is not a multiple of {rec}",
+                raw.len()
+            )));
+        }
+        Ok(raw
+            .chunks_exact(rec)
+            .map(|r| {
+                let n = u32::from_le_bytes([r[0], r[1], r[2], r[3]]) as usize;
+                let mut addr = 0u64;
+                for (i, b) in r[4..4 + osz].iter().enumerate() {
+                    addr |= (*b as u64) << (8 * i);
+                }
+                let idx = u32::from_le_bytes([r[4 + osz], r[5 + osz], r[6 + osz], r[7 + osz]]);
+                (n > 0 && addr != 0).then_some((n, addr, idx))
+            })
+            .collect())
     }
 }
 
@@ -680,4 +718,284 @@ fn catch<T>(f: impl FnOnce() -> std::result::Result<T, h5::Error>) -> Option<T> 
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .ok()
         .and_then(|r| r.ok())
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------
+
+/// Storage of one numeric value in a written dataset or compound field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WNum {
+    U8,
+    I8,
+    U32,
+    I32,
+    U64,
+    I64,
+    F32,
+    F64,
+    /// h5py's boolean: an enum over int8 with FALSE = 0 and TRUE = 1.
+    Bool,
+}
+
+impl WNum {
+    pub fn width(self) -> usize {
+        match self {
+            WNum::U8 | WNum::I8 | WNum::Bool => 1,
+            WNum::U32 | WNum::I32 | WNum::F32 => 4,
+            WNum::U64 | WNum::I64 | WNum::F64 => 8,
+        }
+    }
+    fn datatype(self) -> std::result::Result<h5::Datatype, h5::FormatError> {
+        Ok(match self {
+            WNum::U8 => h5::make_u8_type(),
+            WNum::I8 => h5::make_i8_type(),
+            WNum::U32 => h5::make_u32_type(),
+            WNum::I32 => h5::make_i32_type(),
+            WNum::U64 => h5::make_u64_type(),
+            WNum::I64 => h5::make_i64_type(),
+            WNum::F32 => h5::make_f32_type(),
+            WNum::F64 => h5::make_f64_type(),
+            WNum::Bool => h5::EnumTypeBuilder::with_base(h5::make_i8_type())
+                .value("FALSE", 0)
+                .value("TRUE", 1)
+                .build()?,
+        })
+    }
+}
+
+/// An attribute to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WAttr {
+    F64(f64),
+    I64(i64),
+    /// A fixed-length UTF-8 string (what h5py writes for `np.bytes_` / `str` values read
+    /// back as text).
+    Str(String),
+}
+
+/// The data of a dataset to write.
+#[derive(Debug, Clone)]
+pub enum WData {
+    /// Rows of a compound type: `(name, byte offset, storage)` fields in `row_size` bytes.
+    Compound {
+        fields: Vec<(String, usize, WNum)>,
+        row_size: usize,
+        bytes: Vec<u8>,
+    },
+    /// A numeric array of the given shape (little-endian element bytes).
+    Numeric {
+        num: WNum,
+        shape: Vec<u64>,
+        bytes: Vec<u8>,
+    },
+    /// Variable-length UTF-8 strings (h5py's `string_dtype()`).
+    VlenStrings(Vec<String>),
+    /// Variable-length int8 sequences (one encoded image per row).
+    VlenBytes(Vec<Vec<u8>>),
+    /// One fixed-length string in a scalar dataset (h5py's `np.bytes_` dataset).
+    ScalarString(String),
+}
+
+/// A dataset to write.
+#[derive(Debug, Clone)]
+pub struct WDataset {
+    pub name: String,
+    pub data: WData,
+    pub attrs: Vec<(String, WAttr)>,
+    /// Chunk rows and gzip level, for data stored chunked and compressed.
+    pub gzip: Option<(u64, u32)>,
+}
+
+impl WDataset {
+    pub fn new(name: &str, data: WData) -> WDataset {
+        WDataset {
+            name: name.to_string(),
+            data,
+            attrs: Vec::new(),
+            gzip: None,
+        }
+    }
+}
+
+/// A group to write (the root group is one too).
+#[derive(Debug, Clone, Default)]
+pub struct WGroup {
+    pub attrs: Vec<(String, WAttr)>,
+    pub datasets: Vec<WDataset>,
+    pub groups: Vec<(String, WGroup)>,
+}
+
+fn wattr(a: &WAttr) -> h5::AttrValue {
+    match a {
+        WAttr::F64(v) => h5::AttrValue::F64(*v),
+        WAttr::I64(v) => h5::AttrValue::I64(*v),
+        WAttr::Str(s) => h5::AttrValue::String(s.clone()),
+    }
+}
+
+fn build_dataset(
+    b: &mut h5::DatasetBuilder,
+    d: &WDataset,
+) -> std::result::Result<(), h5::FormatError> {
+    match &d.data {
+        WData::Compound {
+            fields,
+            row_size,
+            bytes,
+        } => {
+            let mut t = h5::CompoundTypeBuilder::with_size(*row_size as u32);
+            for (name, off, num) in fields {
+                t = t.field(name, *off as u64, num.datatype()?);
+            }
+            let rows = bytes.len().checked_div(*row_size).unwrap_or(0) as u64;
+            b.with_compound_data(t.build()?, bytes.clone(), rows);
+        }
+        WData::Numeric { num, shape, bytes } => {
+            let n: u64 = shape.iter().product();
+            b.with_raw_data(num.datatype()?, bytes.clone(), n);
+            b.with_shape(shape);
+        }
+        WData::VlenStrings(v) => {
+            let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+            b.with_vlen_strings(&refs);
+        }
+        WData::VlenBytes(rows) => {
+            // hdf5-pure writes variable-length data only for strings: stage placeholders of
+            // the exact byte lengths as strings, declare the type an int8 sequence, and
+            // [`patch_vlen_bytes`] writes the real bytes into the heap afterwards.
+            let placeholders: Vec<String> = rows.iter().map(|r| "x".repeat(r.len())).collect();
+            let refs: Vec<&str> = placeholders.iter().map(String::as_str).collect();
+            b.with_vlen_strings(&refs);
+            b.with_dtype(h5::Datatype::VariableLength {
+                is_string: false,
+                padding: None,
+                charset: None,
+                base_type: Box::new(h5::make_i8_type()),
+            });
+        }
+        WData::ScalarString(s) => {
+            b.with_strings(&[s.as_str()])?;
+            b.with_shape(&[]);
+        }
+    }
+    if let Some((rows, level)) = d.gzip {
+        let mut chunk = match &d.data {
+            WData::Numeric { shape, .. } => shape.clone(),
+            _ => vec![rows],
+        };
+        if let Some(c0) = chunk.first_mut() {
+            *c0 = rows.clamp(1, (*c0).max(1));
+        }
+        b.with_chunks(&chunk);
+        b.with_deflate(level);
+    }
+    for (k, v) in &d.attrs {
+        b.set_attr(k, wattr(v));
+    }
+    Ok(())
+}
+
+fn build_group(
+    g: &WGroup,
+    mut gb: h5::GroupBuilder,
+) -> std::result::Result<h5::FinishedGroup, h5::FormatError> {
+    for (k, v) in &g.attrs {
+        gb.set_attr(k, wattr(v));
+    }
+    for d in &g.datasets {
+        build_dataset(gb.create_dataset(&d.name), d)?;
+    }
+    for (sub_name, sub) in &g.groups {
+        let sb = gb.create_group(sub_name);
+        let fin = build_group(sub, sb)?;
+        gb.add_group(fin);
+    }
+    Ok(gb.finish())
+}
+
+impl WGroup {
+    /// Serialises the tree as an HDF5 file image. `path` names the target in errors.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        let err = |e: &dyn std::fmt::Display| Error::invalid(path, format!("writing HDF5: {e}"));
+        let mut fb = h5::FileBuilder::new();
+        for (k, v) in &self.attrs {
+            fb.set_attr(k, wattr(v));
+        }
+        for d in &self.datasets {
+            build_dataset(fb.create_dataset(&d.name), d).map_err(|e| err(&e))?;
+        }
+        for (name, g) in &self.groups {
+            let gb = fb.create_group(name);
+            let fin = build_group(g, gb).map_err(|e| err(&e))?;
+            fb.add_group(fin);
+        }
+        let mut bytes = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fb.finish()))
+        {
+            Ok(r) => r.map_err(|e| err(&e))?,
+            Err(_) => return Err(err(&"the HDF5 writer failed")),
+        };
+        self.patch_vlen_bytes(path, "", &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Writes the real bytes of every [`WData::VlenBytes`] dataset over its placeholders.
+    fn patch_vlen_bytes(&self, path: &Path, prefix: &str, bytes: &mut Vec<u8>) -> Result<()> {
+        for d in &self.datasets {
+            let WData::VlenBytes(rows) = &d.data else {
+                continue;
+            };
+            let full = format!("{prefix}/{}", d.name);
+            let ranges = {
+                let f = H5File::from_bytes(path, std::mem::take(bytes))?;
+                let ds = f.dataset(&full)?.ok_or_else(|| {
+                    Error::invalid(path, format!("written dataset {full} is missing"))
+                })?;
+                let raw = ds.read_raw()?;
+                let refs = ds.vlen_refs(&raw)?;
+                let base = f.file.superblock().base_address.get();
+                let mut ranges = Vec::with_capacity(refs.len());
+                for r in refs {
+                    ranges.push(match r {
+                        Some((_, addr, idx)) => Some(
+                            heap_object_range(f.bytes(), base, addr, idx)
+                                .map_err(|e| Error::invalid(path, format!("{full}: {e}")))?,
+                        ),
+                        None => None,
+                    });
+                }
+                drop(ds);
+                let H5File { backing, file, .. } = f;
+                drop(file);
+                *bytes = match std::sync::Arc::try_unwrap(backing) {
+                    Ok(Backing::Bytes(b)) => b,
+                    _ => return Err(Error::invalid(path, "internal: file image still shared")),
+                };
+                ranges
+            };
+            if ranges.len() != rows.len() {
+                return Err(Error::invalid(
+                    path,
+                    format!("{full}: row count changed while writing"),
+                ));
+            }
+            for (row, range) in rows.iter().zip(ranges) {
+                match range {
+                    Some(r) if r.len() == row.len() => bytes[r].copy_from_slice(row),
+                    None if row.is_empty() => {}
+                    _ => {
+                        return Err(Error::invalid(
+                            path,
+                            format!("{full}: heap layout not as written"),
+                        ));
+                    }
+                }
+            }
+        }
+        for (name, g) in &self.groups {
+            g.patch_vlen_bytes(path, &format!("{prefix}/{name}"), bytes)?;
+        }
+        Ok(())
+    }
 }

@@ -2,7 +2,7 @@
 //! through sleap-io, bad input, and the `labels info` command.
 
 use posedeck::cli::labels::info::summarize;
-use posedeck::formats::slp::read_slp;
+use posedeck::formats::slp::{read_slp, write_slp};
 use posedeck::labels::InstanceKind;
 use serde_json::Value;
 use std::path::Path;
@@ -415,4 +415,182 @@ fn files_that_crash_sleap_io_read_fully() {
         "{:?}",
         s.warnings
     );
+}
+
+/// Reads each written file back with sleap-io (and h5py for the embedded image bytes).
+const SLEAP_IO_READBACK: &str = r#"
+import json, sys, warnings
+import numpy as np, h5py
+warnings.simplefilter("ignore")
+import sleap_io as sio
+out = {}
+for orig, new in zip(sys.argv[1::2], sys.argv[2::2]):
+    r = {}
+    try:
+        labels = sio.load_slp(new, open_videos=False)
+        u = [i for lf in labels.labeled_frames for i in lf.instances if type(i) is sio.Instance]
+        p = [i for lf in labels.labeled_frames for i in lf.instances if type(i) is sio.PredictedInstance]
+        r["n_labeled_frames"] = len(labels.labeled_frames)
+        r["n_user_instances"] = len(u)
+        r["n_predicted_instances"] = len(p)
+        r["n_videos"] = len(labels.videos)
+        r["n_skeletons"] = len(labels.skeletons)
+        r["n_tracks"] = len(labels.tracks)
+        r["n_suggestions"] = len(labels.suggestions)
+        r["user_xy_nansum"] = float(sum(np.nansum(i.numpy()) for i in u))
+        r["pred_xy_nansum"] = float(sum(np.nansum(i.numpy()) for i in p))
+        r["skeletons"] = [[s.name, s.node_names, [[e.source.name, e.destination.name] for e in s.edges]] for s in labels.skeletons]
+        r["track_names"] = [t.name for t in labels.tracks]
+    except Exception as e:
+        r["error"] = repr(e)
+    emb = []
+    with h5py.File(orig, "r") as fo, h5py.File(new, "r") as fn:
+        for g in sorted(k for k in fo.keys() if k.startswith("video") and isinstance(fo[k], h5py.Group) and "video" in fo[k]):
+            a, b = fo[g]["video"], fn[g]["video"] if g in fn and "video" in fn[g] else None
+            if b is None:
+                emb.append([g, "missing"]); continue
+            same = len(a) == len(b)
+            for i in range(min(len(a), len(b))):
+                x, y = np.asarray(a[i]).tobytes(), np.asarray(b[i]).tobytes()
+                if a.dtype.kind != "O":
+                    x, y = x.rstrip(b"\0"), y.rstrip(b"\0")
+                same = same and x == y
+            emb.append([g, "same" if same else "different", len(a), str(b.dtype)])
+    r["embedded"] = emb
+    out[orig.rsplit("/", 1)[-1]] = r
+print(json.dumps(out))
+"#;
+
+#[test]
+fn round_trip_through_sleap_io() {
+    let dir = crate::shared_or_skip!();
+    let py = crate::peers_or_skip!();
+    let want = expected(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = Vec::new();
+    let mut ours = std::collections::BTreeMap::new();
+    for name in want["files"].as_object().unwrap().keys() {
+        let src = dir.join("slp").join(name);
+        let slp = read_slp(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = tmp.path().join(name);
+        write_slp(&out, &slp.labels).unwrap_or_else(|e| panic!("{name}: write: {e}"));
+        // posedeck reads its own file back to the same labels.
+        let back = read_slp(&out).unwrap_or_else(|e| panic!("{name}: reread: {e}"));
+        assert_eq!(back.format_id, 1.4);
+        assert_labels_equal(name, &slp.labels, &back.labels);
+        ours.insert(name.clone(), summarize(&src, "sleap", &slp.labels));
+        args.push(src.display().to_string());
+        args.push(out.display().to_string());
+    }
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let text = crate::common::run_python(&py, SLEAP_IO_READBACK, &arg_refs);
+    let got: Value = serde_json::from_str(text.trim()).expect("python output is JSON");
+    for (name, info) in &ours {
+        let r = &got[name];
+        assert!(
+            r.get("error").is_none(),
+            "{name}: sleap-io could not read posedeck's file: {}",
+            r["error"]
+        );
+        let n = |k: &str| r[k].as_u64().unwrap() as usize;
+        assert_eq!(n("n_labeled_frames"), info.n_labeled_frames, "{name}");
+        assert_eq!(n("n_user_instances"), info.n_user_instances, "{name}");
+        assert_eq!(
+            n("n_predicted_instances"),
+            info.n_predicted_instances,
+            "{name}"
+        );
+        assert_eq!(n("n_videos"), info.n_videos, "{name}");
+        assert_eq!(n("n_skeletons"), info.n_skeletons, "{name}");
+        assert_eq!(n("n_tracks"), info.n_tracks, "{name}");
+        assert_eq!(n("n_suggestions"), info.n_suggestions, "{name}");
+        assert!(
+            close(
+                r["user_xy_nansum"].as_f64().unwrap(),
+                info.user_xy_nansum,
+                1e-9
+            ),
+            "{name} user xy"
+        );
+        assert!(
+            close(
+                r["pred_xy_nansum"].as_f64().unwrap(),
+                info.pred_xy_nansum,
+                1e-9
+            ),
+            "{name} pred xy"
+        );
+        for (k, sk) in info.skeletons.iter().enumerate() {
+            let w = &r["skeletons"][k];
+            assert_eq!(w[0].as_str(), sk.name.as_deref(), "{name} skeleton name");
+            assert_eq!(names(&w[2]), sk.edges, "{name} edges");
+        }
+        // Embedded images: byte-for-byte.
+        for e in r["embedded"].as_array().unwrap() {
+            assert_eq!(e[1], "same", "{name}: embedded frames {e}");
+        }
+        if name.ends_with(".pkg.slp") {
+            eprintln!("{name}: embedded {}", r["embedded"]);
+            assert!(
+                !r["embedded"].as_array().unwrap().is_empty(),
+                "{name}: no embedded frames compared"
+            );
+        }
+    }
+}
+
+fn assert_labels_equal(
+    name: &str,
+    a: &posedeck::labels::LabelsData,
+    b: &posedeck::labels::LabelsData,
+) {
+    assert_eq!(a.labeled_frames.len(), b.labeled_frames.len(), "{name}");
+    for (fa, fb) in a.labeled_frames.iter().zip(&b.labeled_frames) {
+        assert_eq!((fa.video, fa.frame_idx), (fb.video, fb.frame_idx), "{name}");
+        assert_eq!(fa.instances.len(), fb.instances.len(), "{name}");
+        for (ia, ib) in fa.instances.iter().zip(&fb.instances) {
+            assert_eq!(ia.kind, ib.kind, "{name}");
+            assert_eq!(ia.track, ib.track, "{name}");
+            assert_eq!(ia.skeleton, ib.skeleton, "{name}");
+            assert_eq!(ia.from_predicted, ib.from_predicted, "{name}");
+            assert_eq!(
+                (ia.score as f32).to_bits(),
+                (ib.score as f32).to_bits(),
+                "{name}"
+            );
+            for (pa, pb) in ia.points.iter().zip(&ib.points) {
+                assert!(pa.x.to_bits() == pb.x.to_bits() || pa.x == pb.x, "{name}");
+                assert!(pa.y.to_bits() == pb.y.to_bits() || pa.y == pb.y, "{name}");
+                assert_eq!(
+                    (pa.visible, pa.complete),
+                    (pb.visible, pb.complete),
+                    "{name}"
+                );
+            }
+        }
+    }
+    assert_eq!(a.skeletons, b.skeletons, "{name}");
+    assert_eq!(a.tracks, b.tracks, "{name}");
+    assert_eq!(a.suggestions, b.suggestions, "{name}");
+    assert_eq!(a.negative_frames, b.negative_frames, "{name}");
+    assert_eq!(a.provenance, b.provenance, "{name}");
+    assert_eq!(a.videos.len(), b.videos.len(), "{name}");
+    for (va, vb) in a.videos.iter().zip(&b.videos) {
+        assert_eq!(va.image_filenames, vb.image_filenames, "{name}");
+        assert_eq!(
+            va.embedded.as_ref().map(|e| &e.frames),
+            vb.embedded.as_ref().map(|e| &e.frames),
+            "{name}"
+        );
+        assert_eq!(
+            va.embedded.as_ref().map(|e| &e.frame_numbers),
+            vb.embedded.as_ref().map(|e| &e.frame_numbers),
+            "{name}"
+        );
+        assert_eq!(
+            va.source_video.is_some(),
+            vb.source_video.is_some(),
+            "{name}"
+        );
+    }
 }

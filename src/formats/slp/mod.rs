@@ -11,6 +11,9 @@ pub mod read;
 pub mod skeleton;
 pub mod table;
 pub mod videos;
+pub mod write;
+
+pub use write::write_slp;
 
 use crate::Result;
 use crate::formats::hdf5::H5File;
