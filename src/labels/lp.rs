@@ -389,7 +389,16 @@ impl Labels {
                 } else {
                     format!("img{:08}.png", f.frame_idx)
                 };
-                let dest = format!("labeled-data/{}/{}", names[vi], image_name);
+                // Images straight in labeled-data/ (no per-video folder) stay there.
+                let flat = v.is_image_sequence()
+                    && v.image_filenames
+                        .first()
+                        .is_some_and(|p| parent_name(p) == "labeled-data");
+                let dest = if flat {
+                    format!("labeled-data/{image_name}")
+                } else {
+                    format!("labeled-data/{}/{}", names[vi], image_name)
+                };
                 images.push(LpImage {
                     video: vi,
                     frame_idx: f.frame_idx,

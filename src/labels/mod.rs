@@ -6,6 +6,7 @@
 mod dict;
 mod edits;
 mod index;
+mod io;
 mod lp;
 pub mod matching;
 pub mod media;
@@ -19,6 +20,7 @@ mod tracks;
 mod training;
 
 pub use edits::InstanceRef;
+pub use io::{LabelsFormat, LoadedLabels};
 pub use lp::{LP_PROVENANCE, LpExportOptions, LpImage, LpPlan, LpReport};
 pub use merge::{MergeConflict, MergeOutcome, MergedFrame, Prefer, Unification};
 pub use model::{

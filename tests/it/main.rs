@@ -3,4 +3,5 @@
 
 mod common;
 mod csv;
+mod labels;
 mod slp;
