@@ -1,8 +1,13 @@
 //! The command line (clap). Errors print one clear line naming the file and exit with code 2.
 
+pub mod demo;
 pub mod labels;
 
 use clap::{Parser, Subcommand};
+
+pub mod bench;
+pub mod scalars;
+pub mod tui;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -10,13 +15,23 @@ use clap::{Parser, Subcommand};
     version,
     about = "A terminal workstation for animal pose estimation"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: open the workstation.
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
+    Scalars(scalars::ScalarsArgs),
+    /// Benchmarks that generate their inputs with posedeck's own writers.
+    Bench(bench::BenchArgs),
+    /// Generate the demo project (rendered frames with exact keypoints) and show its status.
+    Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -34,7 +49,7 @@ pub fn main() -> i32 {
         }
     };
     match run(cli) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("posedeck: error: {e:#}");
             2
@@ -42,9 +57,12 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        None => Ok(()),
-        Some(Command::Labels { cmd }) => labels::run(cmd),
+        None => tui::run(cli.tui),
+        Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
+        Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
+        Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
+        Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }

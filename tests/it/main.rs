@@ -3,5 +3,8 @@
 
 mod common;
 mod csv;
+mod demo;
 mod labels;
 mod slp;
+mod tfevents;
+mod tui;

@@ -10,6 +10,7 @@
 //! accepts, the careful reader reads to the same values (a unit test and the fuzz target check
 //! this).
 
+use super::decimal;
 use super::grid::{Body, Layout};
 use super::number::canonical;
 
@@ -36,6 +37,7 @@ pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
     let counts = run_all(chunks.clone(), |c| Some(count_rows(c)))?;
     let total: usize = counts.iter().sum();
     let mut values = vec![0.0f64; total.checked_mul(layout.n_values)?];
+    advise_huge_pages(&mut values);
     let mut parts: Vec<(&[u8], &mut [f64])> = Vec::with_capacity(chunks.len());
     let mut rest: &mut [f64] = &mut values;
     for (&chunk, &rows) in chunks.iter().zip(&counts) {
@@ -142,7 +144,11 @@ fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<(Vec<String>, 
             *slot = match b.get(p) {
                 None | Some(b',' | b'\n' | b'\r') => f64::NAN,
                 Some(_) => {
-                    let (v, n) = fast_float2::parse_partial::<f64, _>(b.get(p..)?).ok()?;
+                    let cell = b.get(p..)?;
+                    let (v, n) = match decimal::parse(cell) {
+                        Some(r) => r,
+                        None => fast_float2::parse_partial::<f64, _>(cell).ok()?,
+                    };
                     p += n;
                     canonical(v)
                 }
@@ -177,4 +183,65 @@ fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<(Vec<String>, 
         }
     }
     (p == b.len()).then_some((index, set))
+}
+
+/// Reads a whole file; a large one in parallel slices (each thread copies and page-faults its
+/// own part), which roughly halves the time `std::fs::read` takes on two cores. A file that
+/// shrinks while being read is read again the plain way.
+pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let io = |e| crate::Error::io(path, e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        if meta.is_file() && len >= 4 * MIN_PARALLEL_BYTES {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let n = cores.clamp(1, 8);
+            let mut buf = vec![0u8; len];
+            advise_huge_pages(&mut buf);
+            let step = len.div_ceil(n);
+            let parts: Vec<(u64, &mut [u8])> = buf
+                .chunks_mut(step)
+                .enumerate()
+                .map(|(i, c)| ((i * step) as u64, c))
+                .collect();
+            let file = &file;
+            let ok = run_all(parts, |(off, part)| file.read_exact_at(part, off).ok());
+            if ok.is_some() {
+                return Ok(buf);
+            }
+        }
+    }
+    crate::util::read(path)
+}
+
+/// Asks the kernel to back a large, freshly allocated (still untouched) buffer with huge pages:
+/// ~50 page faults instead of ~25,000 for 100 MB. Only advice: nothing changes if refused.
+fn advise_huge_pages<T>(buf: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let len = std::mem::size_of_val(buf);
+        if len < 4 * HUGE {
+            return;
+        }
+        let start = buf.as_mut_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE);
+        let end = (start + len) / HUGE * HUGE;
+        if end > aligned {
+            // SAFETY: madvise(MADV_HUGEPAGE) only changes how the kernel backs pages of this
+            // buffer, which we own exclusively; it does not change its contents or validity.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buf;
 }

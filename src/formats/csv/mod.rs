@@ -11,6 +11,7 @@
 //! a missing final newline are handled, and every error names the file and the 1-based line
 //! (and field). Writing gives the bytes pandas `to_csv` gives, atomically.
 
+mod decimal;
 mod fast;
 mod grid;
 mod metric;

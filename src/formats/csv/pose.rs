@@ -74,7 +74,7 @@ impl PoseTable {
 
     /// Reads a pose CSV; errors name the file and the 1-based line (and field).
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = crate::util::read(path)?;
+        let bytes = super::fast::read_file(path)?;
         Self::parse(path, &bytes)
     }
 

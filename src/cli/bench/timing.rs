@@ -1,0 +1,132 @@
+//! Timing helpers shared by the benchmarks: medians, in-process timing, whole-process timing
+//! of posedeck's own executable, and reporting.
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Summary of repeated measurements, in seconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stats {
+    pub median_s: f64,
+    pub min_s: f64,
+    pub max_s: f64,
+    pub runs: usize,
+}
+
+impl Stats {
+    pub fn of(mut secs: Vec<f64>) -> Stats {
+        secs.sort_by(|a, b| a.total_cmp(b));
+        let n = secs.len();
+        let median = match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => secs[n / 2],
+            _ => (secs[n / 2 - 1] + secs[n / 2]) / 2.0,
+        };
+        Stats {
+            median_s: median,
+            min_s: secs.first().copied().unwrap_or(f64::NAN),
+            max_s: secs.last().copied().unwrap_or(f64::NAN),
+            runs: n,
+        }
+    }
+
+    /// "12.3 ms (min 11.9, max 13.0, 7 runs)".
+    pub fn show(&self) -> String {
+        format!(
+            "{} (min {}, max {}, {} runs)",
+            ms(self.median_s),
+            ms(self.min_s),
+            ms(self.max_s),
+            self.runs
+        )
+    }
+}
+
+pub fn ms(s: f64) -> String {
+    if s < 0.001 {
+        format!("{:.1} µs", s * 1e6)
+    } else {
+        format!("{:.1} ms", s * 1e3)
+    }
+}
+
+/// Runs `f` once to warm up, then `runs` times; returns the timings.
+pub fn time_fn<T>(runs: usize, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<Stats> {
+    f()?;
+    let mut secs = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        std::hint::black_box(f()?);
+        secs.push(t.elapsed().as_secs_f64());
+    }
+    Ok(Stats::of(secs))
+}
+
+/// Times whole runs of this posedeck executable with `args` (stdout discarded), after one
+/// warm-up run; each run must succeed.
+pub fn time_posedeck(runs: usize, args: &[&std::ffi::OsStr]) -> anyhow::Result<Stats> {
+    let exe = std::env::current_exe().context("locating the posedeck executable")?;
+    let once = || -> anyhow::Result<f64> {
+        let t = Instant::now();
+        let st = Command::new(&exe)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", exe.display()))?;
+        let dt = t.elapsed().as_secs_f64();
+        if !st.success() {
+            bail!("{} {:?} failed: {st}", exe.display(), args);
+        }
+        Ok(dt)
+    };
+    once()?;
+    let mut secs = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        secs.push(once()?);
+    }
+    Ok(Stats::of(secs))
+}
+
+/// Runs `hyperfine` on `posedeck <args>` when it is installed; returns its summary line.
+pub fn hyperfine(args: &[&str]) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let cmd = format!("{} {}", exe.display(), args.join(" "));
+    let out = Command::new("hyperfine")
+        .args([
+            "-N",
+            "--warmup",
+            "3",
+            "--style",
+            "basic",
+            "--export-json",
+            "/dev/stdout",
+        ])
+        .arg(&cmd)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let start = text.find("{\n")?;
+    let v: serde_json::Value = serde_json::from_str(&text[start..]).ok()?;
+    let r = v.get("results")?.get(0)?;
+    let f = |k: &str| r.get(k).and_then(|x| x.as_f64());
+    Some(format!(
+        "hyperfine: mean {} ± {}, min {}, {} runs",
+        ms(f("mean")?),
+        ms(f("stddev")?),
+        ms(f("min")?),
+        r.get("times")?.as_array()?.len()
+    ))
+}
+
+/// Size of a file in bytes, or 0.
+pub fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}

@@ -1,0 +1,123 @@
+//! `posedeck demo`: generate the demo project and show its status.
+
+use crate::demo::{DemoSpec, GroundTruth};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Folder to generate the project into (new or empty); default: a new temporary folder.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Generate and print the status only (without it, `demo` will open the workstation once
+    /// the TUI exists; until then both behave the same).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Labeled frames in total.
+    #[arg(long, default_value_t = DemoSpec::default().frames)]
+    pub frames: usize,
+    /// Keypoints per frame (1 to 64).
+    #[arg(long, default_value_t = DemoSpec::default().keypoints)]
+    pub keypoints: usize,
+    /// Random seed: the same seed and options give byte-identical files.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Image size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "256x256", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Number of videos the labeled frames come from.
+    #[arg(long, default_value_t = DemoSpec::default().videos)]
+    pub videos: usize,
+    /// Frames of each video written as a PNG frame folder under videos/ (0: none).
+    #[arg(long, default_value_t = DemoSpec::default().clip_frames)]
+    pub clip_frames: usize,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT (e.g. 256x256), got {s:?}"))?;
+    let p = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("expected WIDTHxHEIGHT (e.g. 256x256), got {s:?}"))
+    };
+    Ok((p(w)?, p(h)?))
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let spec = DemoSpec {
+        frames: args.frames,
+        keypoints: args.keypoints,
+        seed: args.seed,
+        width: args.size.0,
+        height: args.size.1,
+        videos: args.videos,
+        clip_frames: args.clip_frames,
+    };
+    spec.validate()?;
+    let dir = match args.dir {
+        Some(d) => d,
+        None => temp_dir()?,
+    };
+    let truth = crate::demo::generate(&spec, &dir)?;
+    print_summary(&dir, &truth);
+    Ok(())
+}
+
+/// A fresh folder under the system temporary directory.
+fn temp_dir() -> anyhow::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    for i in 0..100u32 {
+        let d = base.join(format!(
+            "posedeck-demo-{}-{:x}{}",
+            std::process::id(),
+            stamp & 0xffff_ffff,
+            if i == 0 {
+                String::new()
+            } else {
+                format!("-{i}")
+            }
+        ));
+        match std::fs::create_dir(&d) {
+            Ok(()) => return Ok(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot create", d.display())),
+        }
+    }
+    anyhow::bail!("{}: cannot create a temporary folder", base.display())
+}
+
+fn print_summary(dir: &Path, t: &GroundTruth) {
+    let s = &t.spec;
+    println!("demo project: {}", dir.display());
+    println!(
+        "  {} labeled frames ({}x{}) from {} videos, {} keypoints, seed {}",
+        t.frames.len(),
+        s.width,
+        s.height,
+        t.videos.len(),
+        t.keypoint_names.len(),
+        s.seed
+    );
+    println!("  keypoints: {}", t.keypoint_names.join(", "));
+    for (v, n) in t.frames_per_video() {
+        println!("  labeled-data/{v}: {n} frames");
+    }
+    println!(
+        "  missing keypoints: {} cells in {} frames ({} out of frame, {} occluded, {} unlabeled)",
+        t.missing_cells(),
+        t.frames_with_missing(),
+        t.missing_because(crate::demo::Missing::OutOfFrame),
+        t.missing_because(crate::demo::Missing::Occluded),
+        t.missing_because(crate::demo::Missing::Unlabeled)
+    );
+    println!(
+        "  model config: {}",
+        dir.join(crate::demo::project::CONFIG_NAME).display()
+    );
+}
