@@ -6,6 +6,7 @@ pub mod labels;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod scalars;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -20,6 +21,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
+    Scalars(scalars::ScalarsArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
     Bench(bench::BenchArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
@@ -52,6 +55,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(()),
+        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Labels { cmd }) => labels::run(cmd),

@@ -4,3 +4,4 @@
 pub mod csv;
 pub mod hdf5;
 pub mod slp;
+pub mod tfevents;

@@ -5,3 +5,4 @@ mod common;
 mod csv;
 mod demo;
 mod slp;
+mod tfevents;

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 pub mod csv;
+pub mod events;
 pub mod timing;
 
 #[derive(Args, Debug)]
@@ -44,6 +45,9 @@ impl Common {
 
 #[derive(Subcommand, Debug)]
 pub enum What {
+    /// TensorBoard events: 906,000 scalars (12 tags, 100k steps): parse, `posedeck scalars`
+    /// as a whole process, and tail-append latency.
+    Events(events::Args),
     /// Lightning Pose predictions CSV: 100,000 rows x 17 keypoints x (x, y, likelihood)
     /// (~95 MB): read, parse, careful reader, write.
     Csv(csv::Args),
@@ -51,6 +55,7 @@ pub enum What {
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
+        What::Events(a) => events::run(a, &args.common),
         What::Csv(a) => csv::run(a, &args.common),
     }
 }

@@ -1,0 +1,221 @@
+//! `posedeck bench events`: a 906,000-scalar events file (12 tags, 100,000 steps, ~51 MB)
+//! written by posedeck's own [`EventsWriter`], then
+//! - in-process parse time of [`read_events_file`],
+//! - whole-process time of `posedeck scalars FILE`,
+//! - tail latency: 1,000 scalars appended, picked up by an [`EventsTailer`] poll.
+
+use super::Common;
+use super::timing::{self, Stats};
+use crate::formats::tfevents::{EventsTailer, EventsWriter, read_events_file};
+use anyhow::{Context, bail};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Steps to generate (9 training tags every step, 3 validation tags every 50 steps).
+    #[arg(long, default_value_t = 100_000)]
+    pub steps: i64,
+    /// Scalars appended per tail round.
+    #[arg(long, default_value_t = 1000)]
+    pub append: usize,
+    /// Also run `hyperfine` on `posedeck scalars FILE` when it is installed.
+    #[arg(long)]
+    pub hyperfine: bool,
+}
+
+/// Tags logged every step (as Lightning Pose's training loop does).
+const TRAIN_TAGS: [&str; 9] = [
+    "train_supervised_loss",
+    "train_supervised_rmse",
+    "train_heatmap_mse_loss",
+    "train_heatmap_mse_loss_weighted",
+    "heatmap_mse_weight",
+    "epoch",
+    "lr-Adam/backbone",
+    "lr-Adam/head",
+    "total_loss",
+];
+/// Tags logged every `VAL_EVERY` steps.
+const VAL_TAGS: [&str; 3] = [
+    "val_supervised_loss",
+    "val_supervised_rmse",
+    "val_heatmap_mse_loss",
+];
+const VAL_EVERY: i64 = 50;
+const T0: f64 = 1_700_000_000.0;
+
+#[derive(Serialize)]
+struct Report {
+    file: PathBuf,
+    bytes: u64,
+    records: u64,
+    scalars: usize,
+    tags: usize,
+    parse: Stats,
+    parse_mb_per_s: f64,
+    scalars_process: Stats,
+    tail_append_scalars: usize,
+    tail_poll: Stats,
+    hyperfine: Option<String>,
+}
+
+/// Writes the benchmark file (deterministic: fixed wall times and values).
+pub fn generate(path: &Path, steps: i64) -> crate::Result<()> {
+    crate::util::write_atomic_with(path, |w| {
+        let mut ev = EventsWriter::new(w, path).map_err(std::io::Error::other)?;
+        write_steps(&mut ev, 0..steps).map_err(std::io::Error::other)?;
+        ev.flush().map_err(std::io::Error::other)
+    })
+}
+
+fn write_steps<W: std::io::Write>(
+    ev: &mut EventsWriter<W>,
+    steps: std::ops::Range<i64>,
+) -> crate::Result<usize> {
+    let mut n = 0;
+    for step in steps {
+        let wall = T0 + step as f64 * 0.05;
+        let x = step as f32;
+        let loss = 0.05 / (1.0 + x / 5000.0) + 0.002 * ((x * 0.37).sin());
+        let values = [
+            loss,
+            40.0 * loss.sqrt(),
+            loss * 2.0,
+            loss,
+            0.5,
+            (step / 1000) as f32,
+            1e-3 * 0.5f32.powi((step / 30_000) as i32),
+            1e-3,
+            loss * 1.5,
+        ];
+        for (tag, v) in TRAIN_TAGS.iter().zip(values) {
+            ev.add_scalar_at(tag, v, step, wall)?;
+            n += 1;
+        }
+        if step % VAL_EVERY == VAL_EVERY - 1 {
+            for (tag, v) in VAL_TAGS
+                .iter()
+                .zip([loss * 1.1, 44.0 * loss.sqrt(), loss * 2.2])
+            {
+                ev.add_scalar_at(tag, v, step, wall + 0.01)?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
+    let dir = common.dir().join(format!("events-{}", args.steps));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file = dir.join("events.out.tfevents.1700000000.bench.0");
+    if !file.exists() {
+        eprintln!("generating {} ...", file.display());
+        generate(&file, args.steps)?;
+    }
+    let bytes = timing::file_len(&file);
+
+    // In-process parse.
+    let data = read_events_file(&file)?;
+    if let Some(e) = data.error {
+        bail!("generated file is damaged: {e}");
+    }
+    let (records, scalars, tags) = (data.records, data.scalar_count(), data.scalars.len());
+    drop(data);
+    let parse = timing::time_fn(common.runs, || Ok(read_events_file(&file)?))?;
+
+    // Whole process.
+    let args_os = [std::ffi::OsStr::new("scalars"), file.as_os_str()];
+    let scalars_process = timing::time_posedeck(common.runs, &args_os)?;
+    let hyperfine = if args.hyperfine {
+        timing::hyperfine(&["scalars", &file.to_string_lossy()])
+    } else {
+        None
+    };
+
+    // Tail: a copy of the file grows by `append` scalars per round.
+    let tail_file = dir.join("events.out.tfevents.1700000000.tail.0");
+    std::fs::copy(&file, &tail_file)
+        .with_context(|| format!("copying to {}", tail_file.display()))?;
+    let mut tailer = EventsTailer::new(&tail_file);
+    tailer.poll()?;
+    let mut secs = Vec::new();
+    let mut step = args.steps;
+    let per_step = TRAIN_TAGS.len() as i64;
+    let rounds = common.runs.max(1);
+    for _ in 0..rounds {
+        let mut w = EventsWriter::append(&tail_file)?;
+        let n_steps = (args.append as i64 + per_step - 1) / per_step;
+        let mut written = 0;
+        for s in step..step + n_steps {
+            for tag in TRAIN_TAGS {
+                if written < args.append {
+                    w.add_scalar_at(tag, 0.01, s, T0 + s as f64 * 0.05)?;
+                    written += 1;
+                }
+            }
+        }
+        step += n_steps;
+        w.flush()?;
+        drop(w);
+        let t = Instant::now();
+        let update = tailer.poll()?;
+        secs.push(t.elapsed().as_secs_f64());
+        if update.scalar_count() != args.append || update.error.is_some() {
+            bail!(
+                "tailer picked up {} scalars (expected {}), error {:?}",
+                update.scalar_count(),
+                args.append,
+                update.error.map(|e| e.to_string())
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&tail_file);
+    let tail_poll = Stats::of(secs);
+
+    let report = Report {
+        parse_mb_per_s: bytes as f64 / 1e6 / parse.median_s,
+        file,
+        bytes,
+        records,
+        scalars,
+        tags,
+        parse,
+        scalars_process,
+        tail_append_scalars: args.append,
+        tail_poll,
+        hyperfine,
+    };
+    if common.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("events file      {}", report.file.display());
+    println!(
+        "                 {:.1} MB, {} records, {} scalars, {} tags",
+        bytes as f64 / 1e6,
+        records,
+        scalars,
+        tags
+    );
+    println!(
+        "parse (in-proc)  {}  = {:.0} MB/s",
+        report.parse.show(),
+        report.parse_mb_per_s
+    );
+    println!(
+        "posedeck scalars {}  (whole process)",
+        report.scalars_process.show()
+    );
+    if let Some(h) = &report.hyperfine {
+        println!("                 {h}");
+    }
+    println!(
+        "tail +{} scalars {}  (poll after append)",
+        args.append,
+        report.tail_poll.show()
+    );
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Reading whole events files, and everything under a model directory or project.
+
+use super::decode::Decoder;
+use super::discover::find_events_files;
+use super::series::{BestValue, EventsFile};
+use super::tail::decode_chunk;
+use crate::{Error, Result};
+use std::path::Path;
+
+/// Reads one events file. Fails only when the file cannot be read at all; damage (bad CRC,
+/// malformed or truncated record) gives the records before it and `error` with the offset.
+pub fn read_events_file(path: &Path) -> Result<EventsFile> {
+    let buf = crate::util::read(path)?;
+    Ok(decode_events(path, &buf))
+}
+
+/// Decodes the bytes of a whole events file (`path` only names it in errors).
+pub fn decode_events(path: &Path, buf: &[u8]) -> EventsFile {
+    let mut decoder = Decoder::new();
+    let chunk = decode_chunk(&mut decoder, buf, 0);
+    let drained = decoder.drain();
+    let error = match chunk.damage {
+        Some((at, msg)) => Some(Error::at_offset(path, at, msg)),
+        None if chunk.pending > 0 => Some(Error::at_offset(
+            path,
+            chunk.good_end,
+            format!(
+                "truncated record: the file ends {} bytes into it (still being written, or cut short)",
+                chunk.pending
+            ),
+        )),
+        None => None,
+    };
+    EventsFile {
+        path: path.to_path_buf(),
+        file_version: decoder.file_version,
+        records: decoder.records,
+        bytes_read: chunk.good_end,
+        file_len: buf.len() as u64,
+        scalars: drained.scalars,
+        texts: drained.texts,
+        other_tags: drained.other_tags,
+        error,
+    }
+}
+
+/// Reads every events file under `path` (a file, a model directory or a project), in path order.
+pub fn read_events_dir(path: &Path) -> Result<Vec<EventsFile>> {
+    find_events_files(path)?
+        .iter()
+        .map(|p| read_events_file(p))
+        .collect()
+}
+
+/// The lowest value of `tag` over the given files (NaNs ignored), e.g. the best
+/// `val_supervised_loss` of a run. Damaged files count with the records before the damage.
+pub fn best_value(files: &[EventsFile], tag: &str) -> Option<BestValue> {
+    let mut best: Option<BestValue> = None;
+    for f in files {
+        let Some(p) = f.scalar(tag).and_then(|s| s.min_point()) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|b| p.value < b.value) {
+            best = Some(BestValue {
+                tag: tag.to_string(),
+                value: p.value,
+                step: p.step,
+                wall_time: p.wall_time,
+                file: f.path.clone(),
+            });
+        }
+    }
+    best
+}
+
+/// [`best_value`] over every events file under `path` (a model directory, a project or a file).
+/// `Ok(None)` when no file holds the tag.
+pub fn best_value_under(path: &Path, tag: &str) -> Result<Option<BestValue>> {
+    Ok(best_value(&read_events_dir(path)?, tag))
+}
