@@ -10,6 +10,8 @@ pub mod formats;
 pub mod labels;
 pub mod project;
 pub mod sanitize;
+pub mod tui;
 pub mod util;
+pub mod watch;
 
 pub use error::{Error, Result};

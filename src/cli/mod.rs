@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod scalars;
+pub mod tui;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -14,9 +15,13 @@ pub mod scalars;
     version,
     about = "A terminal workstation for animal pose estimation"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: open the workstation.
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,7 +49,7 @@ pub fn main() -> i32 {
         }
     };
     match run(cli) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("posedeck: error: {e:#}");
             2
@@ -52,12 +57,12 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        None => Ok(()),
-        Some(Command::Scalars(a)) => Ok(scalars::run(&a)?),
-        Some(Command::Bench(a)) => bench::run(&a),
-        Some(Command::Demo(a)) => demo::run(a),
-        Some(Command::Labels { cmd }) => labels::run(cmd),
+        None => tui::run(cli.tui),
+        Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
+        Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
+        Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
+        Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }

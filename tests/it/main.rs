@@ -6,3 +6,4 @@ mod csv;
 mod demo;
 mod slp;
 mod tfevents;
+mod tui;

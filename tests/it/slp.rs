@@ -594,3 +594,283 @@ fn assert_labels_equal(
         );
     }
 }
+
+// ---- Bad input: clear errors naming the file, never a panic. ----
+
+use posedeck::formats::hdf5::{WAttr, WData, WGroup};
+use posedeck::formats::slp::write::build;
+use posedeck::labels::{Instance, LabeledFrame, LabelsData, Point, Skeleton, Track, Video};
+
+fn small_labels() -> LabelsData {
+    let sk = Skeleton::new("s", &["a", "b"], &[(0, 1)]);
+    let inst = Instance::user(0, vec![Point::new(1.0, 2.0), Point::new(3.0, 4.0)]);
+    LabelsData {
+        videos: vec![Video::from_path("missing_dir/missing.mp4")],
+        skeletons: vec![sk],
+        tracks: vec![Track::new("t")],
+        labeled_frames: vec![LabeledFrame::with_instances(0, 5, vec![inst])],
+        ..Default::default()
+    }
+}
+
+fn write_tree(path: &Path, root: &WGroup) {
+    std::fs::write(path, root.to_bytes(path).unwrap()).unwrap();
+}
+
+fn dataset_mut<'a>(root: &'a mut WGroup, name: &str) -> &'a mut WData {
+    &mut root
+        .datasets
+        .iter_mut()
+        .find(|d| d.name == name)
+        .unwrap()
+        .data
+}
+
+fn set_metadata_json(root: &mut WGroup, json: &str) {
+    let md = &mut root
+        .groups
+        .iter_mut()
+        .find(|(n, _)| n == "metadata")
+        .unwrap()
+        .1;
+    for (k, v) in md.attrs.iter_mut() {
+        if k == "json" {
+            *v = WAttr::Str(json.to_string());
+        }
+    }
+}
+
+fn read_err(path: &Path) -> String {
+    let e = read_slp(path)
+        .expect_err("a damaged file must be refused")
+        .to_string();
+    assert!(
+        e.contains(&path.display().to_string()),
+        "error names the file: {e}"
+    );
+    e
+}
+
+#[test]
+fn truncated_slp_is_refused_at_every_cut() {
+    let dir = crate::shared_or_skip!();
+    let bytes = std::fs::read(dir.join("slp/minimal_instance.slp")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("truncated.slp");
+    let mut cuts: Vec<usize> = (0..bytes.len()).step_by(bytes.len() / 97 + 1).collect();
+    cuts.extend([0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1]);
+    for cut in cuts {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        // Either a clear error naming the file, or (cut in unused trailing space) a good read.
+        if let Err(e) = read_slp(&path) {
+            let e = e.to_string();
+            assert!(e.contains("truncated.slp"), "cut {cut}: {e}");
+        }
+    }
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = read_err(&path);
+    assert!(
+        e.contains("truncated") || e.contains("past the end") || e.contains("byte"),
+        "{e}"
+    );
+}
+
+#[test]
+fn frames_pointing_past_the_instances_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad_frames.slp");
+    let (mut root, _) = build(&path, &small_labels()).unwrap();
+    if let WData::Compound { bytes, .. } = dataset_mut(&mut root, "frames") {
+        bytes[28..36].copy_from_slice(&9u64.to_le_bytes()); // instance_id_end of row 0
+    }
+    write_tree(&path, &root);
+    let e = read_err(&path);
+    assert!(
+        e.contains("dataset /frames row 0") && e.contains("instances table (1 rows)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn instances_pointing_past_the_points_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad_points.slp");
+    let (mut root, _) = build(&path, &small_labels()).unwrap();
+    if let WData::Compound { bytes, .. } = dataset_mut(&mut root, "instances") {
+        bytes[45..53].copy_from_slice(&40u64.to_le_bytes()); // point_id_end of row 0
+    }
+    write_tree(&path, &root);
+    let e = read_err(&path);
+    assert!(
+        e.contains("dataset /instances row 0") && e.contains("points table (2 rows)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn json_that_is_not_a_skeleton() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad_skeleton.slp");
+    let (mut root, _) = build(&path, &small_labels()).unwrap();
+    set_metadata_json(
+        &mut root,
+        r#"{"version": "2.0.0", "nodes": [{"name": "a"}], "skeletons": [["not", "a", "skeleton"]]}"#,
+    );
+    write_tree(&path, &root);
+    let e = read_err(&path);
+    assert!(
+        e.contains("/metadata json: skeleton 0: not a skeleton object"),
+        "{e}"
+    );
+
+    set_metadata_json(&mut root, "{not json");
+    write_tree(&path, &root);
+    let e = read_err(&path);
+    assert!(
+        e.contains("/metadata json attribute: not valid JSON"),
+        "{e}"
+    );
+}
+
+#[test]
+fn node_index_out_of_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad_node.slp");
+    let (mut root, _) = build(&path, &small_labels()).unwrap();
+    set_metadata_json(
+        &mut root,
+        r#"{"version": "2.0.0", "nodes": [{"name": "a"}, {"name": "b"}],
+            "skeletons": [{"graph": {"name": "s"}, "nodes": [{"id": 0}, {"id": 7}], "links": []}]}"#,
+    );
+    write_tree(&path, &root);
+    let e = read_err(&path);
+    assert!(
+        e.contains("skeleton 0: node 1 refers to node index 7 but the file lists 2 nodes"),
+        "{e}"
+    );
+
+    // An edge naming a node that is not in the skeleton.
+    set_metadata_json(
+        &mut root,
+        r#"{"version": "2.0.0", "nodes": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+            "skeletons": [{"graph": {"name": "s"}, "nodes": [{"id": 0}, {"id": 1}],
+              "links": [{"source": 0, "target": 2, "type": {"py/reduce": [{"py/type": "sleap.skeleton.EdgeType"}, {"py/tuple": [1]}]}}]}]}"#,
+    );
+    write_tree(&path, &root);
+    let e = read_err(&path);
+    assert!(e.contains("link 0 refers to node index 2"), "{e}");
+}
+
+#[test]
+fn missing_video_is_a_warning_and_labels_stay_usable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("missing_video.slp");
+    write_slp(&path, &small_labels()).unwrap();
+    let s = read_slp(&path).unwrap();
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("video 0: missing_dir/missing.mp4 not found")),
+        "{:?}",
+        s.warnings
+    );
+    assert_eq!(s.labels.labeled_frames.len(), 1);
+    assert_eq!(
+        s.labels.labeled_frames[0].instances[0].xy(),
+        vec![[1.0, 2.0], [3.0, 4.0]]
+    );
+    // The CLI reports it and still summarises.
+    let (code, out, _) = crate::common::run_posedeck(&["labels", "info", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("warning: video 0: missing_dir/missing.mp4 not found"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 labeled (1 user instances, 0 predicted)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn not_hdf5_and_cli_errors_are_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("plain.slp");
+    std::fs::write(&path, b"this is not an HDF5 file at all").unwrap();
+    let e = read_err(&path);
+    assert!(
+        e.contains("at byte 0") && e.contains("not an HDF5 file"),
+        "{e}"
+    );
+    let (code, out, err) = crate::common::run_posedeck(&["labels", "info", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("posedeck: error: ") && err.contains("plain.slp"),
+        "{err}"
+    );
+}
+
+#[test]
+fn labels_info_json_uses_the_oracle_field_names() {
+    let dir = crate::shared_or_skip!();
+    let want = expected(&dir);
+    let name = "synthetic_multi_skeleton.slp";
+    let path = dir.join("slp").join(name);
+    let (code, out, err) =
+        crate::common::run_posedeck(&["labels", "info", "--json", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let got: Value = serde_json::from_str(&out).unwrap();
+    let w = &want["files"][name];
+    for k in [
+        "n_labeled_frames",
+        "n_user_instances",
+        "n_predicted_instances",
+        "n_videos",
+        "n_skeletons",
+        "n_tracks",
+        "track_names",
+        "n_suggestions",
+        "frames_per_video",
+    ] {
+        assert_eq!(got[k], w[k], "{k}");
+    }
+    for k in ["user_xy_nansum", "pred_xy_nansum"] {
+        assert!(
+            close(got[k].as_f64().unwrap(), w[k].as_f64().unwrap(), 1e-6),
+            "{k}"
+        );
+    }
+    for (g, e) in got["skeletons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(w["skeletons"].as_array().unwrap())
+    {
+        for k in ["name", "nodes", "edges", "symmetries"] {
+            assert_eq!(g[k], e[k], "skeleton {k}");
+        }
+    }
+    // Human output: readable, and control characters from files never reach the terminal.
+    let (code, out, _) = crate::common::run_posedeck(&["labels", "info", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("skeletons:   2") && out.contains("fly3") && out.contains("mouse4"),
+        "{out}"
+    );
+}
+
+#[test]
+fn control_characters_from_files_are_sanitized() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("escapes.slp");
+    let mut l = small_labels();
+    l.skeletons[0].name = "evil\x1b[31mname\x07".into();
+    l.tracks[0].name = "t\x1b]0;title\x07".into();
+    write_slp(&path, &l).unwrap();
+    let (code, out, _) = crate::common::run_posedeck(&["labels", "info", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+    assert!(out.contains("evil[31mname"), "{out}");
+}

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 pub mod csv;
 pub mod events;
 pub mod status;
+pub mod slp;
 pub mod timing;
 
 #[derive(Args, Debug)]
@@ -55,6 +56,9 @@ pub enum What {
     /// `posedeck status` (and `--json`) as whole processes on a generated project with 100
     /// model runs, 5,000 labeled frames and 20 videos.
     Status(status::Args),
+    /// SLEAP .slp: a 100,000-frame prediction file (2 instances x 13 nodes per frame,
+    /// ~83 MB): read into the labels model, raw tables, `posedeck labels info`.
+    Slp(slp::Args),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -62,5 +66,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         What::Events(a) => events::run(a, &args.common),
         What::Csv(a) => csv::run(a, &args.common),
         What::Status(a) => status::run(a, &args.common),
+        What::Slp(a) => slp::run(a, &args.common),
     }
 }

@@ -379,6 +379,40 @@ impl VideoMap {
     }
 }
 
+/// Decodes labeled frames from already-read tables (exposed for fuzzing and tests).
+/// `video_ids` are the sparse `videoN` ids of the videos (None for plain videos).
+#[allow(clippy::too_many_arguments)]
+pub fn frames_from_tables(
+    path: &Path,
+    format_id: f64,
+    frames: &Table<'_>,
+    instances: &Table<'_>,
+    points: Option<&Table<'_>>,
+    pred_points: Option<&Table<'_>>,
+    video_ids: &[Option<u64>],
+    skeleton_sizes: &[usize],
+    n_tracks: usize,
+) -> Result<(Vec<LabeledFrame>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let ctx = FrameContext {
+        n_videos: video_ids.len(),
+        video_ids,
+        skeleton_sizes,
+        n_tracks,
+    };
+    let f = build_frames(
+        path,
+        format_id,
+        frames,
+        instances,
+        points,
+        pred_points,
+        &ctx,
+        &mut warnings,
+    )?;
+    Ok((f, warnings))
+}
+
 struct FrameContext<'a> {
     n_videos: usize,
     video_ids: &'a [Option<u64>],

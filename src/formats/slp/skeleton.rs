@@ -89,6 +89,12 @@ pub fn decode(value: &Value, node_names: &[String]) -> Result<Skeleton, String> 
                 node_names.len()
             ));
         }
+        if let Some(j) = global.iter().position(|&x| node_names[x] == node_names[g]) {
+            return Err(format!(
+                "nodes {j} and {i} are both named {:?}",
+                crate::sanitize::clean(&node_names[g])
+            ));
+        }
         global.push(g);
     }
     let local = |g: usize, what: &str| -> Result<usize, String> {

@@ -27,6 +27,12 @@ pub fn write_slp(path: &Path, labels: &LabelsData) -> Result<Vec<String>> {
 
 /// The file image `write_slp` would write.
 pub fn to_bytes(path: &Path, labels: &LabelsData) -> Result<(Vec<u8>, Vec<String>)> {
+    let (root, warnings) = build(path, labels)?;
+    Ok((root.to_bytes(path)?, warnings))
+}
+
+/// The HDF5 tree `write_slp` would write (tests alter it to make damaged files).
+pub fn build(path: &Path, labels: &LabelsData) -> Result<(WGroup, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut root = WGroup::default();
 
@@ -138,7 +144,7 @@ pub fn to_bytes(path: &Path, labels: &LabelsData) -> Result<(Vec<u8>, Vec<String
             },
         ));
     }
-    Ok((root.to_bytes(path)?, warnings))
+    Ok((root, warnings))
 }
 
 /// Serialises the metadata object, dropping droppable keys largest-first (as sleap-io does)

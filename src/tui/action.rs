@@ -1,0 +1,150 @@
+//! Everything a key can do, by name. The keymap binds key sequences to these names, and the
+//! help overlay and hint bar are generated from the same table.
+
+use serde::{Deserialize, Serialize};
+
+/// A user-visible command. Serialised in kebab-case (`next-view`, `smoothing-up` ...), the
+/// names used in `keymap.toml` and in the command palette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    Back,
+    Help,
+    Palette,
+    Filter,
+    ViewOverview,
+    ViewLabels,
+    ViewModels,
+    ViewCurves,
+    ViewVideos,
+    NextView,
+    PrevView,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Left,
+    Right,
+    Select,
+    Confirm,
+    Cancel,
+    // Curves
+    SmoothingUp,
+    SmoothingDown,
+    LogY,
+    Outliers,
+    XAxis,
+    CursorLeft,
+    CursorRight,
+    AsciiMarkers,
+    // Models
+    SortNext,
+    SortReverse,
+    DetailTab,
+    DiffMark,
+    DeleteRun,
+    // Labels / videos
+    ToggleNames,
+    ToggleMissingFilter,
+    NextVideo,
+    NextModel,
+    ZoomIn,
+    ZoomOut,
+    ZoomReset,
+    PanLeft,
+    PanRight,
+    PanUp,
+    PanDown,
+    CycleProtocol,
+    JumpForward,
+    JumpBack,
+    GotoFrame,
+    /// Explicitly unbinds a default key in a user keymap.
+    Noop,
+}
+
+impl Action {
+    /// The kebab-case name (as in the keymap file and the palette).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Parses a kebab-case name.
+    pub fn from_name(s: &str) -> Option<Action> {
+        serde_json::from_value(serde_json::Value::String(s.trim().to_owned())).ok()
+    }
+
+    /// Every action, in declaration order (for the command palette).
+    pub const ALL: &'static [Action] = &[
+        Action::Quit,
+        Action::Back,
+        Action::Help,
+        Action::Palette,
+        Action::Filter,
+        Action::ViewOverview,
+        Action::ViewLabels,
+        Action::ViewModels,
+        Action::ViewCurves,
+        Action::ViewVideos,
+        Action::NextView,
+        Action::PrevView,
+        Action::Up,
+        Action::Down,
+        Action::Top,
+        Action::Bottom,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Left,
+        Action::Right,
+        Action::Select,
+        Action::Confirm,
+        Action::Cancel,
+        Action::SmoothingUp,
+        Action::SmoothingDown,
+        Action::LogY,
+        Action::Outliers,
+        Action::XAxis,
+        Action::CursorLeft,
+        Action::CursorRight,
+        Action::AsciiMarkers,
+        Action::SortNext,
+        Action::SortReverse,
+        Action::DetailTab,
+        Action::DiffMark,
+        Action::DeleteRun,
+        Action::ToggleNames,
+        Action::ToggleMissingFilter,
+        Action::NextVideo,
+        Action::NextModel,
+        Action::ZoomIn,
+        Action::ZoomOut,
+        Action::ZoomReset,
+        Action::PanLeft,
+        Action::PanRight,
+        Action::PanUp,
+        Action::PanDown,
+        Action::CycleProtocol,
+        Action::JumpForward,
+        Action::JumpBack,
+        Action::GotoFrame,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+    #[test]
+    fn names_round_trip() {
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(&a.name()), Some(*a), "{a:?}");
+        }
+        assert_eq!(Action::SmoothingUp.name(), "smoothing-up");
+        assert_eq!(Action::from_name("no-such"), None);
+    }
+}

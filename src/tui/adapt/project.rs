@@ -1,0 +1,303 @@
+//! A Lightning Pose project (the `project` model) as the views' data: labels with their
+//! keypoints (from the label CSVs), videos, and one row per model run with its effective
+//! status, metrics, effective config and files.
+
+use crate::formats::config::LpConfig;
+use crate::formats::csv::PoseTable;
+use crate::project::{MetricKind, ModelRun, Project, RunLayout};
+use crate::sanitize::clean;
+use crate::tui::data::{Data, ErrorStats, RunRow, VideoRow};
+use std::path::Path;
+
+fn c(s: &str) -> String {
+    clean(s).into_owned()
+}
+
+pub fn load(target: &str) -> Result<Data, String> {
+    let p = Project::open(target).map_err(|e| e.to_string())?;
+    Ok(from_project(&p))
+}
+
+pub fn from_project(p: &Project) -> Data {
+    let mut d = Data {
+        root: p.root.clone(),
+        model_dirs: p.layout.model_dirs.clone(),
+        kind: c(p.layout.kind.describe()),
+        keypoints: p.labels.keypoints.iter().map(|k| c(k)).collect(),
+        n_labeled: p.labels.n_labeled_frames,
+        n_missing_frames: p.labels.n_frames_with_missing_keypoints,
+        labeling_progress: p
+            .labeling_progress
+            .as_ref()
+            .map(|l| (l.n_labeled_tasks, l.n_total_tasks)),
+        warnings: p
+            .problems
+            .iter()
+            .chain(p.labels.label_errors.iter())
+            .map(|s| c(s))
+            .collect(),
+        ..Default::default()
+    };
+    d.keypoint_rgb = d
+        .keypoints
+        .iter()
+        .map(|k| {
+            p.keypoint_styles
+                .iter()
+                .find(|s| &s.name == k)
+                .and_then(|s| s.colour.as_deref())
+                .and_then(css_rgb)
+        })
+        .collect();
+    // Labeled frames with coordinates, from every label file (one per view).
+    let many = p.layout.label_files.len() > 1;
+    for lf in &p.layout.label_files {
+        match PoseTable::read(&lf.path) {
+            Ok(t) => {
+                let (mut frames, mut per) = super::tables::labeled_frames(&t, &p.root);
+                if many && let Some(v) = &lf.view {
+                    for f in &mut frames {
+                        f.video = format!("{}/{}", c(v), f.video);
+                    }
+                    for x in &mut per {
+                        x.video = format!("{}/{}", c(v), x.video);
+                    }
+                }
+                d.frames.extend(frames);
+                d.per_video.extend(per);
+            }
+            Err(e) => {
+                let msg = c(&e.to_string());
+                if !d.warnings.contains(&msg) {
+                    d.warnings.push(msg);
+                }
+            }
+        }
+    }
+    for v in &p.videos {
+        let probe = v.probe.as_ref();
+        d.videos.push(VideoRow {
+            folder: c(&v.folder),
+            file: c(&v.file),
+            path: v.path.clone(),
+            size_bytes: v.size_bytes,
+            frames: probe.and_then(|x| x.frames),
+            fps: probe.and_then(|x| x.fps),
+            codec: probe.and_then(|x| x.codec.as_deref()).map(c),
+            width: probe.and_then(|x| x.width),
+            height: probe.and_then(|x| x.height),
+            note: match (&v.probe, &v.probe_error) {
+                (_, Some(e)) => Some(c(e)),
+                (None, None) => Some("frames/fps unknown (no ffprobe)".into()),
+                _ => None,
+            },
+        });
+    }
+    d.runs = p.models.iter().map(run_row).collect();
+    d
+}
+
+/// Rereads one run folder (after its status file or CSVs changed).
+pub fn reload_run(path: &Path, name: String, layout: RunLayout) -> RunRow {
+    run_row(&ModelRun::load_as(path, name, layout))
+}
+
+pub fn run_row(m: &ModelRun) -> RunRow {
+    let cfg = m.config.as_ref();
+    let mut r = RunRow {
+        name: c(&m.name),
+        path: m.path.clone(),
+        layout: Some(m.layout.clone()),
+        date: run_date(m),
+        status: m
+            .status
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "UNKNOWN".into()),
+        effective: m.judgement.effective_status.as_str().to_owned(),
+        reason: m.judgement.effective_reason.as_deref().map(c),
+        progress: m
+            .progress
+            .as_ref()
+            .and_then(|p| Some((p.completed?, p.total?))),
+        model_type: m.model_type.as_deref().map(c),
+        backbone: m.backbone.as_deref().map(c),
+        image_size: cfg.and_then(|x| x.image_size).map(|[h, w]| (h, w)),
+        train_frames: m.n_train_frames.map(|n| n.to_string()).or_else(|| {
+            cfg.and_then(|x| x.train_frames).map(|f| {
+                if f <= 1.0 {
+                    format!("{:.0}%", f * 100.0)
+                } else {
+                    format!("{f:.0}")
+                }
+            })
+        }),
+        best_val_loss: m.best_val_loss,
+        events_files: m.events_files.clone(),
+        predictions: m.predictions.first().cloned(),
+        video_preds: m.video_preds.iter().map(|v| v.path.clone()).collect(),
+        errors: m.errors.iter().map(|e| c(e)).collect(),
+        ..Default::default()
+    };
+    for (set, e) in &m.pixel_error {
+        if let (Some(mean), Some(median)) = (e.mean, e.median) {
+            r.pixel_error.insert(
+                c(set),
+                ErrorStats {
+                    mean,
+                    median,
+                    p90: e.p90,
+                },
+            );
+        }
+    }
+    if let Some(px) = m.metrics.iter().find(|s| s.kind == MetricKind::PixelError) {
+        for (kp, sets) in &px.per_keypoint {
+            for (set, e) in sets {
+                if let Some(mean) = e.mean {
+                    r.per_keypoint.entry(c(set)).or_default().push((c(kp), mean));
+                }
+            }
+        }
+        // Keep the project's keypoint order when the file lists them so.
+        if let Some(order) = cfg.map(|x| &x.keypoint_names).filter(|k| !k.is_empty()) {
+            for v in r.per_keypoint.values_mut() {
+                v.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+            }
+        }
+    }
+    if let Some(cp) = &m.config_path {
+        match LpConfig::load(cp) {
+            Ok(cfg) => {
+                r.config_yaml = Some(c(&cfg.effective_yaml()));
+                r.config_flat = cfg.flatten().into_iter().map(|(k, v)| (c(&k), c(&v))).collect();
+            }
+            Err(e) => r.errors.push(c(&e.to_string())),
+        }
+    }
+    if let Some(tail) = &m.stderr_tail {
+        r.reason = Some(match r.reason.take() {
+            Some(x) => format!("{x}; {}", c(tail)),
+            None => c(tail),
+        });
+    }
+    r.files = list_files(&m.path);
+    r
+}
+
+/// Files in the run folder (depth 4, at most 200), relative paths with sizes.
+fn list_files(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let mut entries: Vec<_> = rd.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            if out.len() >= 200 {
+                return out;
+            }
+            let p = e.path();
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                if depth < 4 {
+                    stack.push((p, depth + 1));
+                }
+            } else {
+                let rel = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+                out.push((c(&rel), meta.len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The run's date: from a dated folder name, the config's creation time, else the folder's
+/// modification time (UTC).
+fn run_date(m: &ModelRun) -> Option<String> {
+    if matches!(m.layout, RunLayout::Dated | RunLayout::OldApp { .. }) {
+        let d: String = m.name.chars().take(10).collect();
+        if d.len() == 10 && d.as_bytes().get(4) == Some(&b'-') {
+            return Some(d);
+        }
+    }
+    if let Some(s) = m.config.as_ref().and_then(|x| x.creation_datetime.as_deref()) {
+        return Some(c(&s.chars().take(10).collect::<String>()));
+    }
+    let t = std::fs::metadata(&m.path).ok()?.modified().ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    Some(format!("{y:04}-{mo:02}-{d:02}"))
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A Label Studio `background` colour: `#rrggbb`, `#rgb` or a CSS colour name.
+pub fn css_rgb(s: &str) -> Option<[u8; 3]> {
+    let s = s.trim().to_ascii_lowercase();
+    if let Some(h) = s.strip_prefix('#') {
+        let v = |i: usize, n: usize| u8::from_str_radix(h.get(i..i + n)?, 16).ok();
+        return match h.len() {
+            6 => Some([v(0, 2)?, v(2, 2)?, v(4, 2)?]),
+            3 => Some([v(0, 1)? * 17, v(1, 1)? * 17, v(2, 1)? * 17]),
+            _ => None,
+        };
+    }
+    Some(match s.as_str() {
+        "red" => [255, 0, 0],
+        "green" => [0, 128, 0],
+        "lime" => [0, 255, 0],
+        "blue" => [0, 0, 255],
+        "yellow" => [255, 255, 0],
+        "orange" => [255, 165, 0],
+        "purple" => [128, 0, 128],
+        "pink" => [255, 192, 203],
+        "cyan" | "aqua" => [0, 255, 255],
+        "magenta" | "fuchsia" => [255, 0, 255],
+        "white" => [255, 255, 255],
+        "black" => [0, 0, 0],
+        "brown" => [165, 42, 42],
+        "gray" | "grey" => [128, 128, 128],
+        "silver" => [192, 192, 192],
+        "navy" => [0, 0, 128],
+        "teal" => [0, 128, 128],
+        "olive" => [128, 128, 0],
+        "maroon" => [128, 0, 0],
+        "gold" => [255, 215, 0],
+        "violet" => [238, 130, 238],
+        "indigo" => [75, 0, 130],
+        "turquoise" => [64, 224, 208],
+        "salmon" => [250, 128, 114],
+        "coral" => [255, 127, 80],
+        "khaki" => [240, 230, 140],
+        "crimson" => [220, 20, 60],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_and_dates() {
+        assert_eq!(css_rgb("red"), Some([255, 0, 0]));
+        assert_eq!(css_rgb("#0a0B0c"), Some([10, 11, 12]));
+        assert_eq!(css_rgb("#fff"), Some([255, 255, 255]));
+        assert_eq!(css_rgb("nope"), None);
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(20_778), (2026, 11, 21));
+    }
+}

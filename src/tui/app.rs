@@ -1,0 +1,356 @@
+//! The application state and its update function. `App::handle` takes one message, changes
+//! state, queues side effects for the runner (worker requests, file actions) and says whether
+//! anything visible changed. Views read `&App` and never mutate it.
+
+use crate::tui::action::Action;
+use crate::tui::keymap::{Key, Keymap, Lookup};
+use crate::tui::msg::Msg;
+use crate::tui::scalars::ScalarStore;
+use crate::tui::state::curves::CurvesState;
+use crate::tui::theme::Theme;
+use crate::watch::WatchMsg;
+use crossterm::event::{Event, KeyEventKind};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Labels,
+    Models,
+    Curves,
+    Videos,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [
+        View::Overview,
+        View::Labels,
+        View::Models,
+        View::Curves,
+        View::Videos,
+    ];
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Labels => "Labels",
+            View::Models => "Models",
+            View::Curves => "Curves",
+            View::Videos => "Videos",
+        }
+    }
+    /// The keymap section of this view.
+    pub fn section(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Labels => "labels",
+            View::Models => "models",
+            View::Curves => "curves",
+            View::Videos => "videos",
+        }
+    }
+    fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+    fn step(self, d: isize) -> View {
+        let n = View::ALL.len() as isize;
+        View::ALL[((self.index() as isize + d).rem_euclid(n)) as usize]
+    }
+}
+
+/// A popup over the current view; Esc closes the top one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    Palette { input: String, selected: usize },
+    Filter { input: String, before: String },
+    Confirm { action: Confirmable, text: String },
+    Goto { input: String },
+}
+
+/// Destructive actions go through one confirm popup.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmable {
+    TrashRun(PathBuf),
+}
+
+/// Work the runner carries out for the app (workers, file actions).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Re-read the project model (after a structural change).
+    ReloadProject,
+    /// Re-read one run (status change, new files).
+    RefreshRun(PathBuf),
+    /// Read what was appended to an events file.
+    ReadEvents(PathBuf),
+    /// After a project (re)load: read every run's events files (only new bytes) and make
+    /// sure the watcher covers the project's folders.
+    ReadAllEvents,
+    /// Move a run folder to the project's trash folder.
+    TrashRun(PathBuf),
+    /// Ask the image worker for the current frame.
+    RequestImage,
+    /// Change the image protocol (cycled with a key).
+    CycleProtocol,
+    /// Read a model's predictions on the labeled frames.
+    LoadPredictions(PathBuf),
+    /// Read a model's predictions on a video.
+    LoadVideoPreds(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Severity {
+    Info,
+    Error,
+}
+
+pub struct App {
+    pub view: View,
+    pub overlay: Overlay,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pending: Vec<Key>,
+    /// Shown in the status bar (project name or path).
+    pub title: String,
+    pub loading: bool,
+    pub spinner: usize,
+    pub data: crate::tui::data::Data,
+    pub scalars: ScalarStore,
+    pub curves: CurvesState,
+    pub models: crate::tui::state::models::ModelsState,
+    pub labels: crate::tui::state::labels::LabelsState,
+    pub videos: crate::tui::state::videos::VideosState,
+    pub overview_scroll: usize,
+    pub note: Option<(Severity, String)>,
+    /// "inotify" or "polling (nfs)".
+    pub watch_mode: String,
+    /// Current image protocol name.
+    pub protocol: String,
+    pub image: Option<crate::tui::image::ImageReady>,
+    pub image_gen: u64,
+    pub quit: Option<i32>,
+    effects: Vec<Effect>,
+}
+
+impl App {
+    pub fn new(title: String, keymap: Keymap, theme: Theme) -> App {
+        App {
+            view: View::Overview,
+            overlay: Overlay::None,
+            keymap,
+            theme,
+            pending: Vec::new(),
+            title,
+            loading: true,
+            spinner: 0,
+            data: Default::default(),
+            scalars: ScalarStore::default(),
+            curves: CurvesState::default(),
+            models: Default::default(),
+            labels: Default::default(),
+            videos: Default::default(),
+            overview_scroll: 0,
+            note: None,
+            watch_mode: String::new(),
+            protocol: "halfblocks".into(),
+            image: None,
+            image_gen: 0,
+            quit: None,
+            effects: Vec::new(),
+        }
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub(crate) fn push(&mut self, e: Effect) {
+        if !self.effects.contains(&e) {
+            self.effects.push(e);
+        }
+    }
+
+    pub fn info(&mut self, s: impl Into<String>) {
+        self.note = Some((Severity::Info, s.into()));
+    }
+    pub fn error(&mut self, s: impl Into<String>) {
+        self.note = Some((Severity::Error, s.into()));
+    }
+
+    /// The keymap section in effect (a confirm popup is modal).
+    pub fn context(&self) -> (&'static str, bool) {
+        match self.overlay {
+            Overlay::Confirm { .. } => ("confirm", true),
+            _ => (self.view.section(), false),
+        }
+    }
+
+    /// Handles one message; returns true when the screen must be redrawn.
+    pub fn handle(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Input(Event::Key(k)) => {
+                if k.kind == KeyEventKind::Release {
+                    return false;
+                }
+                self.on_key(k);
+                true
+            }
+            Msg::Input(Event::Resize(..)) => true,
+            Msg::Input(Event::Mouse(m)) => self.on_mouse(m),
+            Msg::Input(_) => false,
+            Msg::InputClosed => {
+                self.quit = Some(0);
+                false
+            }
+            Msg::Signal(s) => {
+                self.quit = Some(128 + s);
+                false
+            }
+            Msg::Watch(w) => self.on_watch(w),
+            Msg::Scalars(u) => {
+                self.scalars.apply(u);
+                self.view == View::Curves || self.view == View::Overview
+            }
+            Msg::Loaded(l) => {
+                crate::tui::load::apply(self, *l);
+                true
+            }
+            Msg::Image(img) => {
+                if img.generation == self.image_gen {
+                    self.image = Some(*img);
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+
+    fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> bool {
+        use crossterm::event::MouseEventKind;
+        match m.kind {
+            MouseEventKind::ScrollDown => self.run(Action::Down),
+            MouseEventKind::ScrollUp => self.run(Action::Up),
+            _ => return false,
+        }
+        true
+    }
+
+    fn on_watch(&mut self, w: WatchMsg) -> bool {
+        match w {
+            WatchMsg::EventsGrew(p) => self.push(Effect::ReadEvents(p)),
+            WatchMsg::StatusChanged(dir) => self.push(Effect::RefreshRun(dir)),
+            WatchMsg::RunAppeared(_) | WatchMsg::Removed(_) => self.push(Effect::ReloadProject),
+            WatchMsg::CsvChanged(p) => match crate::tui::load::run_of(&self.data, &p) {
+                Some(dir) => self.push(Effect::RefreshRun(dir)),
+                None => self.push(Effect::ReloadProject),
+            },
+            WatchMsg::Other(p) => {
+                if crate::tui::load::is_project_file(&self.data, &p) {
+                    self.push(Effect::ReloadProject)
+                }
+            }
+            WatchMsg::Error(e) => {
+                self.error(format!("watcher: {e}"));
+                return true;
+            }
+        }
+        false
+    }
+
+    fn on_key(&mut self, k: crossterm::event::KeyEvent) {
+        if crate::tui::input::text_input(self, &k) {
+            return;
+        }
+        let key = Key::from_event(&k);
+        self.pending.push(key);
+        let (ctx, modal) = self.context();
+        match self.keymap.lookup(ctx, modal, &self.pending) {
+            Lookup::Action(a) => {
+                self.pending.clear();
+                self.run(a);
+            }
+            Lookup::Pending => {}
+            Lookup::None => {
+                let retry = self.pending.len() > 1;
+                self.pending.clear();
+                if retry && let Lookup::Action(a) = self.keymap.lookup(ctx, modal, &[key]) {
+                    self.run(a);
+                }
+            }
+        }
+    }
+
+    /// Carries out one action.
+    pub fn run(&mut self, a: Action) {
+        self.note = None;
+        match a {
+            Action::Quit => self.quit = Some(0),
+            Action::Back => {
+                if self.overlay != Overlay::None {
+                    self.overlay = Overlay::None;
+                } else {
+                    crate::tui::input::back(self);
+                }
+            }
+            Action::Help => {
+                self.overlay = match self.overlay {
+                    Overlay::Help { .. } => Overlay::None,
+                    _ => Overlay::Help { scroll: 0 },
+                }
+            }
+            Action::Palette => {
+                self.overlay = Overlay::Palette {
+                    input: String::new(),
+                    selected: 0,
+                }
+            }
+            Action::Filter => {
+                let before = crate::tui::input::filter_text(self);
+                self.overlay = Overlay::Filter {
+                    input: before.clone(),
+                    before,
+                }
+            }
+            Action::ViewOverview => self.set_view(View::Overview),
+            Action::ViewLabels => self.set_view(View::Labels),
+            Action::ViewModels => self.set_view(View::Models),
+            Action::ViewCurves => self.set_view(View::Curves),
+            Action::ViewVideos => self.set_view(View::Videos),
+            Action::NextView => self.set_view(self.view.step(1)),
+            Action::PrevView => self.set_view(self.view.step(-1)),
+            Action::Confirm => {
+                if let Overlay::Confirm { action, .. } =
+                    std::mem::replace(&mut self.overlay, Overlay::None)
+                {
+                    match action {
+                        Confirmable::TrashRun(p) => self.push(Effect::TrashRun(p)),
+                    }
+                }
+            }
+            Action::Cancel => self.overlay = Overlay::None,
+            Action::CycleProtocol => self.push(Effect::CycleProtocol),
+            Action::Noop => {}
+            other => {
+                if let Overlay::Help { scroll } = &mut self.overlay {
+                    match other {
+                        Action::Down => *scroll = scroll.saturating_add(1),
+                        Action::Up => *scroll = scroll.saturating_sub(1),
+                        Action::Top => *scroll = 0,
+                        _ => {}
+                    }
+                    return;
+                }
+                crate::tui::input::view_action(self, other)
+            }
+        }
+    }
+
+    pub fn set_view(&mut self, v: View) {
+        self.view = v;
+        self.overlay = Overlay::None;
+        if matches!(v, View::Labels | View::Videos) {
+            self.push(Effect::RequestImage);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Builds the image requests of the Labels and Videos views from the app state: which frame,
+//! which keypoints in which colours, which error lines, and the cell area to fill.
+
+use crate::tui::app::{App, View};
+use crate::tui::data::FrameSource;
+use crate::tui::image::{ImageRequest, Marker, Source};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui_image::picker::ProtocolType;
+
+/// Splits the Labels body into (frame list, image, legend).
+pub fn labels_layout(body: Rect) -> (Rect, Rect, Rect) {
+    let list_w = if body.width >= 120 { 30 } else { 22 }.min(body.width / 3);
+    let legend_w = if body.width >= 100 { 30 } else { 0 };
+    let [a, b, c] = Layout::horizontal([
+        Constraint::Length(list_w),
+        Constraint::Min(4),
+        Constraint::Length(legend_w),
+    ])
+    .areas(body);
+    (a, inner(b), c)
+}
+
+/// Splits the Videos body into (info line, image, timelines).
+pub fn videos_layout(body: Rect) -> (Rect, Rect, Rect) {
+    let tl = if body.height >= 30 { 8 } else { 4 };
+    let [a, b, c] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(tl),
+    ])
+    .areas(body);
+    (a, inner(b), c)
+}
+
+/// The image area inside its one-cell frame.
+fn inner(r: Rect) -> Rect {
+    Rect {
+        x: r.x + 1,
+        y: r.y + 1,
+        width: r.width.saturating_sub(2),
+        height: r.height.saturating_sub(2),
+    }
+}
+
+/// RGB of keypoint `i`: Label Studio colour, else the theme's colour-blind-safe palette.
+pub fn keypoint_rgb(app: &App, i: usize) -> [u8; 3] {
+    if let Some(Some(c)) = app.data.keypoint_rgb.get(i) {
+        return *c;
+    }
+    match app
+        .theme
+        .keypoints
+        .get(i % app.theme.keypoints.len().max(1))
+    {
+        Some(ratatui::style::Color::Rgb(r, g, b)) => [*r, *g, *b],
+        _ => OKABE_ITO[i % OKABE_ITO.len()],
+    }
+}
+
+const OKABE_ITO: [[u8; 3]; 8] = [
+    [230, 159, 0],
+    [86, 180, 233],
+    [0, 158, 115],
+    [240, 228, 66],
+    [0, 114, 178],
+    [213, 94, 0],
+    [204, 121, 167],
+    [255, 255, 255],
+];
+
+/// The request for the current view's frame, or `None` when there is nothing to draw.
+pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageRequest> {
+    match app.view {
+        View::Labels => labels_request(app, body, protocol),
+        View::Videos => videos_request(app, body, protocol),
+        _ => None,
+    }
+}
+
+fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageRequest> {
+    let (_, img, _) = labels_layout(body);
+    let idx = crate::tui::state::labels::current(app)?;
+    let fr = app.data.frames.get(idx)?;
+    let mut markers = Vec::new();
+    let mut lines = Vec::new();
+    let preds = match &app.labels.preds {
+        Some((_, Ok(p))) => p.get(&fr.image),
+        _ => None,
+    };
+    for (i, p) in fr.points.iter().enumerate() {
+        let rgb = keypoint_rgb(app, i);
+        if let Some((x, y)) = p {
+            markers.push(Marker {
+                x: *x,
+                y: *y,
+                rgb,
+                hollow: false,
+            });
+        } else {
+            markers.push(Marker {
+                x: f64::NAN,
+                y: f64::NAN,
+                rgb,
+                hollow: false,
+            });
+        }
+    }
+    if let Some(pr) = preds {
+        for (i, p) in pr.iter().enumerate() {
+            let rgb = keypoint_rgb(app, i);
+            if let Some((x, y, _)) = p {
+                markers.push(Marker {
+                    x: *x,
+                    y: *y,
+                    rgb,
+                    hollow: true,
+                });
+                if let Some(Some((lx, ly))) = fr.points.get(i) {
+                    lines.push(((*lx, *ly), (*x, *y), [255, 64, 64]));
+                }
+            }
+        }
+    }
+    for inst in &fr.others {
+        for (i, p) in inst.iter().enumerate() {
+            if let Some((x, y)) = p {
+                markers.push(Marker {
+                    x: *x,
+                    y: *y,
+                    rgb: keypoint_rgb(app, i),
+                    hollow: false,
+                });
+            }
+        }
+    }
+    for inst in &fr.predicted {
+        for (i, p) in inst.iter().enumerate() {
+            if let Some((x, y)) = p {
+                markers.push(Marker {
+                    x: *x,
+                    y: *y,
+                    rgb: keypoint_rgb(app, i),
+                    hollow: true,
+                });
+            }
+        }
+    }
+    for inst in std::iter::once(&fr.points).chain(fr.others.iter()) {
+        for (a, b) in &app.data.edges {
+            if let (Some(Some(pa)), Some(Some(pb))) = (inst.get(*a), inst.get(*b)) {
+                lines.push((*pa, *pb, [160, 160, 160]));
+            }
+        }
+    }
+    let source = match &fr.source {
+        FrameSource::File(p) => Source::File(p.clone()),
+        FrameSource::Bytes { name, bytes } => Source::Bytes(name.clone(), bytes.clone()),
+        FrameSource::Video {
+            path,
+            frame,
+            width,
+            height,
+        } => Source::Video {
+            path: path.clone(),
+            frame: *frame,
+            width: *width,
+            height: *height,
+        },
+        FrameSource::Blank { width, height, .. } => Source::Blank {
+            width: *width,
+            height: *height,
+        },
+    };
+    Some(ImageRequest {
+        source,
+        markers,
+        lines,
+        zoom: app.labels.zoom.max(1.0),
+        center: app.labels.center,
+        cells: (img.width, img.height),
+        protocol,
+    })
+}
+
+fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageRequest> {
+    let (_, img, _) = videos_layout(body);
+    let Some((_, Ok(p))) = &app.videos.preds else {
+        return None;
+    };
+    let row = p.frames.get(app.videos.frame)?;
+    let markers: Vec<Marker> = row
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let (x, y) = k.map(|(x, y, _)| (x, y)).unwrap_or((f64::NAN, f64::NAN));
+            Marker {
+                x,
+                y,
+                rgb: keypoint_rgb(app, i),
+                hollow: false,
+            }
+        })
+        .collect();
+    let (w, h) = video_size(app);
+    let source = match video_file(app) {
+        Some(path) if has_ffmpeg() => Source::Video {
+            path,
+            frame: app.videos.frame as u64,
+            width: w,
+            height: h,
+        },
+        _ => Source::Blank {
+            width: w,
+            height: h,
+        },
+    };
+    Some(ImageRequest {
+        source,
+        markers,
+        lines: Vec::new(),
+        zoom: 1.0,
+        center: None,
+        cells: (img.width, img.height),
+        protocol,
+    })
+}
+
+/// The frame size of the selected video: from ffprobe when known, else the extent of the
+/// predictions (rounded up), else 640x480.
+pub fn video_size(app: &App) -> (u32, u32) {
+    let names = crate::tui::state::videos::video_names(app);
+    let name = names.get(app.videos.video);
+    if let Some(v) = app.data.videos.iter().find(|v| {
+        Some(
+            &std::path::Path::new(&v.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ) == name
+    }) && let (Some(w), Some(h)) = (v.width, v.height)
+    {
+        return (w as u32, h as u32);
+    }
+    if let Some((_, Ok(p))) = &app.videos.preds {
+        let (mut mx, mut my) = (0.0f64, 0.0f64);
+        for row in &p.frames {
+            for (x, y, _) in row.iter().flatten() {
+                if x.is_finite() && y.is_finite() {
+                    mx = mx.max(*x);
+                    my = my.max(*y);
+                }
+            }
+        }
+        if mx > 0.0 && my > 0.0 {
+            return ((mx * 1.05).ceil() as u32, (my * 1.05).ceil() as u32);
+        }
+    }
+    (640, 480)
+}
+
+/// Whether `ffmpeg` is installed (looked up once).
+pub fn has_ffmpeg() -> bool {
+    static F: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *F.get_or_init(|| crate::labels::media::ffmpeg().is_some())
+}
+
+/// The project's video file for the selected video name, when there is one.
+pub fn video_file(app: &App) -> Option<std::path::PathBuf> {
+    let names = crate::tui::state::videos::video_names(app);
+    let name = names.get(app.videos.video)?;
+    app.data
+        .videos
+        .iter()
+        .find(|v| {
+            std::path::Path::new(&v.file)
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy() == name.as_str())
+        })
+        .map(|v| v.path.clone())
+        .filter(|p| p.is_file())
+}

@@ -1,0 +1,139 @@
+//! Runs the app's side effects synchronously, without a terminal or threads: for snapshot
+//! tests and benchmarks, which need the state a live session would reach once its workers
+//! finished. Uses the same loaders, tailers and image encoder as the live runner.
+
+use crate::tui::adapt;
+use crate::tui::app::{App, Effect};
+use crate::tui::image::{self, Cache};
+use crate::tui::jobs::{ScalarReq, ScalarsReader};
+use crate::tui::load::Loaded;
+use crate::tui::msg::Msg;
+use ratatui::layout::Rect;
+use std::path::PathBuf;
+
+/// A synchronous stand-in for the runner's workers.
+pub struct Headless {
+    pub target: String,
+    scalars: ScalarsReader,
+    cache: Cache,
+    picker: ratatui_image::picker::Picker,
+    generation: u64,
+}
+
+impl Headless {
+    pub fn new(target: &str) -> Headless {
+        Headless {
+            target: target.to_owned(),
+            scalars: ScalarsReader::default(),
+            cache: Cache::default(),
+            picker: image::halfblocks_picker(),
+            generation: 0,
+        }
+    }
+
+    /// Loads the project into `app` and settles every effect for a screen of `size`.
+    pub fn open(&mut self, app: &mut App, size: Rect) {
+        let d = adapt::project(&self.target);
+        app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
+        self.settle(app, size);
+    }
+
+    /// Carries out pending effects (and the ones they cause) until none is left.
+    pub fn settle(&mut self, app: &mut App, size: Rect) {
+        for _ in 0..16 {
+            let effects = app.take_effects();
+            if effects.is_empty() {
+                return;
+            }
+            for e in effects {
+                self.run(app, e, size);
+            }
+        }
+    }
+
+    fn tail(&mut self, app: &mut App, file: PathBuf, run: String, dir: PathBuf) {
+        if let Some(u) = self.scalars.read(ScalarReq { file, run, dir }) {
+            app.handle(Msg::Scalars(u));
+        }
+    }
+
+    fn run(&mut self, app: &mut App, e: Effect, size: Rect) {
+        match e {
+            Effect::ReloadProject => {
+                let d = adapt::project(&self.target);
+                app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
+            }
+            Effect::RefreshRun(p) => {
+                let row = adapt::run(&p);
+                app.handle(Msg::Loaded(Box::new(Loaded::Run { path: p, row })));
+            }
+            Effect::ReadEvents(file) => {
+                if let Some(dir) = crate::tui::load::run_of(&app.data, &file)
+                    && let Some(r) = app.data.runs.iter().find(|r| r.path == dir)
+                {
+                    let name = r.name.clone();
+                    self.tail(app, file, name, dir);
+                }
+            }
+            Effect::ReadAllEvents => {
+                let files: Vec<(PathBuf, String, PathBuf)> = app
+                    .data
+                    .runs
+                    .iter()
+                    .flat_map(|r| {
+                        r.events_files
+                            .iter()
+                            .map(|f| (f.clone(), r.name.clone(), r.path.clone()))
+                    })
+                    .collect();
+                for (f, n, d) in files {
+                    self.tail(app, f, n, d);
+                }
+            }
+            Effect::TrashRun(p) => match crate::tui::jobs::trash_run(&app.data.root, &p) {
+                Ok(_) => app.data.runs.retain(|r| r.path != p),
+                Err(e) => app.error(e.to_string()),
+            },
+            Effect::CycleProtocol => {}
+            Effect::RequestImage => {
+                let body = crate::tui::views::body_rect(size);
+                if let Some(req) = crate::tui::frames::request(
+                    app,
+                    body,
+                    ratatui_image::picker::ProtocolType::Halfblocks,
+                ) {
+                    self.generation += 1;
+                    app.image_gen = self.generation;
+                    let r = image::encode(&self.picker, &mut self.cache, self.generation, &req);
+                    app.handle(Msg::Image(Box::new(r)));
+                }
+            }
+            Effect::LoadPredictions(csv) => {
+                let preds = adapt::frame_predictions(&csv);
+                app.handle(Msg::Loaded(Box::new(Loaded::Predictions { csv, preds })));
+            }
+            Effect::LoadVideoPreds(csv) => {
+                let preds = adapt::video_predictions(&csv);
+                app.handle(Msg::Loaded(Box::new(Loaded::VideoPreds { csv, preds })));
+            }
+        }
+    }
+}
+
+/// Draws the app on a TestBackend of `w`x`h` and returns the screen as text (one line per row).
+pub fn screen(app: &App, w: u16, h: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(w, h);
+    let Ok(mut term) = ratatui::Terminal::new(backend);
+    let _ = term.draw(|f| crate::tui::views::draw(app, f));
+    let buf = term.backend().buffer();
+    let mut out = String::with_capacity((w as usize + 1) * h as usize);
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,231 @@
+//! The background workers: the project loader, the scalars reader (events-file tailers that
+//! read only appended bytes) and a reader for prediction tables. Each sends its results on
+//! the app's one channel.
+
+use crate::tui::load::Loaded;
+use crate::tui::msg::Msg;
+use crate::tui::scalars::ScalarUpdate;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadReq {
+    Project,
+    Run(PathBuf),
+}
+
+/// Serves load requests in order, coalescing a burst: duplicates are dropped and a whole
+/// project reload makes pending single-run refreshes unnecessary.
+pub struct Loader {
+    tx: Sender<LoadReq>,
+}
+
+impl Loader {
+    pub fn submit(&mut self, r: LoadReq) {
+        let _ = self.tx.send(r);
+    }
+}
+
+fn drain<T: PartialEq>(rx: &Receiver<T>, first: T) -> Vec<T> {
+    let mut v = vec![first];
+    while let Ok(x) = rx.try_recv() {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v
+}
+
+pub fn spawn_loader(out: Sender<Msg>, target: String) -> Loader {
+    let (tx, rx) = mpsc::channel::<LoadReq>();
+    let _ = std::thread::Builder::new()
+        .name("loader".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let batch = drain(&rx, first);
+                let msgs: Vec<Loaded> = if batch.contains(&LoadReq::Project) {
+                    vec![Loaded::Project(crate::tui::adapt::project(&target))]
+                } else {
+                    batch
+                        .into_iter()
+                        .filter_map(|r| match r {
+                            LoadReq::Run(p) => Some(Loaded::Run {
+                                row: crate::tui::adapt::run(&p),
+                                path: p,
+                            }),
+                            LoadReq::Project => None,
+                        })
+                        .collect()
+                };
+                for m in msgs {
+                    if out.send(Msg::Loaded(Box::new(m))).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    Loader { tx }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarReq {
+    pub file: PathBuf,
+    pub run: String,
+    pub dir: PathBuf,
+}
+
+/// Tailers per events file, grouped by run: each request reads what was appended since the
+/// last one. When a file was replaced (it shrank), the run's other files are read again too,
+/// so the update that resets the run carries all of its points.
+#[derive(Default)]
+pub struct ScalarsReader {
+    tails: HashMap<PathBuf, crate::tui::adapt::Tail>,
+    runs: HashMap<String, Vec<PathBuf>>,
+}
+
+impl ScalarsReader {
+    pub fn read(&mut self, req: ScalarReq) -> Option<ScalarUpdate> {
+        let files = self.runs.entry(req.run.clone()).or_default();
+        if !files.contains(&req.file) {
+            files.push(req.file.clone());
+        }
+        let t = self
+            .tails
+            .entry(req.file.clone())
+            .or_insert_with(|| crate::tui::adapt::Tail::new(&req.file));
+        let r = t.read_new();
+        let mut u = ScalarUpdate {
+            run: req.run.clone(),
+            dir: req.dir,
+            file: req.file.clone(),
+            points: r.points,
+            error: Some(r.error.unwrap_or_default()),
+            reset: r.reset,
+        };
+        if r.reset {
+            let others: Vec<PathBuf> = self
+                .runs
+                .get(&req.run)
+                .map(|v| v.iter().filter(|f| **f != req.file).cloned().collect())
+                .unwrap_or_default();
+            let mut before = Vec::new();
+            for f in others {
+                let mut t = crate::tui::adapt::Tail::new(&f);
+                before.extend(t.read_new().points);
+                self.tails.insert(f, t);
+            }
+            before.append(&mut u.points);
+            u.points = before;
+        }
+        if u.points.is_empty() && !u.reset && !r.error_changed {
+            return None;
+        }
+        Some(u)
+    }
+}
+
+/// One thread owns the [`ScalarsReader`]; a burst of requests for one file is read once.
+pub fn spawn_scalars(out: Sender<Msg>) -> Sender<ScalarReq> {
+    let (tx, rx) = mpsc::channel::<ScalarReq>();
+    let _ = std::thread::Builder::new()
+        .name("scalars".into())
+        .spawn(move || {
+            let mut reader = ScalarsReader::default();
+            while let Ok(first) = rx.recv() {
+                for req in drain(&rx, first) {
+                    if let Some(u) = reader.read(req)
+                        && out.send(Msg::Scalars(u)).is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+    tx
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    Predictions(PathBuf),
+    VideoPreds(PathBuf),
+}
+
+pub fn spawn_jobs(out: Sender<Msg>) -> Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let _ = std::thread::Builder::new()
+        .name("tables".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                // Only the newest request of each kind matters.
+                let batch = drain(&rx, first);
+                let last_p = batch
+                    .iter()
+                    .rev()
+                    .find(|j| matches!(j, Job::Predictions(_)));
+                let last_v = batch.iter().rev().find(|j| matches!(j, Job::VideoPreds(_)));
+                for j in [last_p, last_v].into_iter().flatten() {
+                    let m = match j {
+                        Job::Predictions(csv) => Loaded::Predictions {
+                            preds: crate::tui::adapt::frame_predictions(csv),
+                            csv: csv.clone(),
+                        },
+                        Job::VideoPreds(csv) => Loaded::VideoPreds {
+                            preds: crate::tui::adapt::video_predictions(csv),
+                            csv: csv.clone(),
+                        },
+                    };
+                    if out.send(Msg::Loaded(Box::new(m))).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    tx
+}
+
+/// Moves a run folder into `<project>/.posedeck-trash/<name>-<unix time>` (or a trash folder
+/// beside the run when the project root is on another filesystem). Nothing is unlinked.
+pub fn trash_run(root: &Path, run: &Path) -> crate::Result<PathBuf> {
+    let name = run
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| crate::Error::usage(format!("{}: not a run folder", run.display())))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let leaf = format!("{name}-{stamp}");
+    let mut tries = vec![root.join(".posedeck-trash")];
+    if let Some(parent) = run.parent() {
+        tries.push(parent.join(".posedeck-trash"));
+    }
+    let mut last = None;
+    for trash in tries {
+        std::fs::create_dir_all(&trash).map_err(|e| crate::Error::io(&trash, e))?;
+        let dest = trash.join(&leaf);
+        match std::fs::rename(run, &dest) {
+            Ok(()) => return Ok(dest),
+            Err(e) => last = Some(crate::Error::io(run, e)),
+        }
+    }
+    Err(last.unwrap_or_else(|| crate::Error::usage("no trash folder")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trash_moves_never_deletes() {
+        let d = tempfile::tempdir().unwrap();
+        let run = d.path().join("models").join("r1");
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(run.join("config.yaml"), "a: 1\n").unwrap();
+        let dest = super::trash_run(d.path(), &run).unwrap();
+        assert!(!run.exists());
+        assert!(dest.starts_with(d.path().join(".posedeck-trash")));
+        assert_eq!(
+            std::fs::read_to_string(dest.join("config.yaml")).unwrap(),
+            "a: 1\n"
+        );
+    }
+}

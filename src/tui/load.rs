@@ -1,0 +1,113 @@
+//! Loading in the background: the project model, one run, a model's predictions. Results come
+//! back as [`Loaded`] messages and are applied here; an error is kept where its data would be.
+
+use crate::tui::app::{App, Effect, View};
+use crate::tui::data::{Data, RunRow};
+use crate::tui::state::labels::FramePreds;
+use crate::tui::state::videos::VideoPreds;
+use std::path::{Path, PathBuf};
+
+pub use crate::tui::data;
+
+#[derive(Debug)]
+pub enum Loaded {
+    Project(Result<Data, String>),
+    Run {
+        path: PathBuf,
+        row: Result<RunRow, String>,
+    },
+    Predictions {
+        csv: PathBuf,
+        preds: Result<FramePreds, String>,
+    },
+    VideoPreds {
+        csv: PathBuf,
+        preds: Result<VideoPreds, String>,
+    },
+}
+
+pub fn apply(app: &mut App, l: Loaded) {
+    match l {
+        Loaded::Project(Ok(d)) => {
+            let first = app.loading;
+            app.loading = false;
+            app.data = d;
+            if first {
+                crate::tui::state::videos::ensure_loaded(app);
+            }
+            app.push(Effect::ReadAllEvents);
+            if matches!(app.view, View::Labels | View::Videos) {
+                app.push(Effect::RequestImage);
+            }
+        }
+        Loaded::Project(Err(e)) => {
+            app.loading = false;
+            app.data.error = Some(crate::sanitize::clean(&e).into_owned());
+        }
+        Loaded::Run { path, row } => {
+            let row = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    // Keep what we had and show the error in the run's row.
+                    let mut r = app
+                        .data
+                        .runs
+                        .iter()
+                        .find(|r| r.path == path)
+                        .cloned()
+                        .unwrap_or_else(|| RunRow {
+                            name: path
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default(),
+                            path: path.clone(),
+                            ..Default::default()
+                        });
+                    r.errors = vec![crate::sanitize::clean(&e).into_owned()];
+                    r
+                }
+            };
+            match app.data.runs.iter_mut().find(|r| r.path == path) {
+                Some(slot) => *slot = row,
+                None => app.data.runs.push(row),
+            }
+        }
+        Loaded::Predictions { csv, preds } => {
+            app.labels.preds = Some((csv, preds));
+            app.push(Effect::RequestImage);
+        }
+        Loaded::VideoPreds { csv, preds } => {
+            app.videos.preds = Some((csv, preds));
+            let n = crate::tui::state::videos::n_frames(app);
+            app.videos.frame = app.videos.frame.min(n.saturating_sub(1));
+            app.push(Effect::RequestImage);
+        }
+    }
+}
+
+/// (runs judged active, all runs) for the status bar.
+pub fn activity(d: &Data) -> (usize, usize) {
+    (
+        d.runs.iter().filter(|r| r.is_active()).count(),
+        d.runs.len(),
+    )
+}
+
+/// The run folder holding `p`, if any.
+pub fn run_of(d: &Data, p: &Path) -> Option<PathBuf> {
+    d.runs
+        .iter()
+        .filter(|r| p.starts_with(&r.path))
+        .max_by_key(|r| r.path.as_os_str().len())
+        .map(|r| r.path.clone())
+}
+
+/// A file whose change alters the project model (configs, labels, label studio files).
+pub fn is_project_file(d: &Data, p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    p.parent() == Some(d.root.as_path())
+        && (name.ends_with(".yaml")
+            || name.ends_with(".yml")
+            || name.ends_with(".xml")
+            || name.ends_with(".csv"))
+}

@@ -1,0 +1,19 @@
+//! The one message type: every source (keyboard, signals, watcher, workers) sends a `Msg` on
+//! one channel, and the event loop is its only consumer.
+
+use crate::tui::scalars::ScalarUpdate;
+use crate::watch::WatchMsg;
+
+#[derive(Debug)]
+pub enum Msg {
+    Input(crossterm::event::Event),
+    /// SIGTERM, SIGHUP or SIGINT.
+    Signal(i32),
+    Watch(WatchMsg),
+    Scalars(ScalarUpdate),
+    /// A background job finished a unit of work the app must pick up (project load etc.).
+    Loaded(Box<crate::tui::load::Loaded>),
+    Image(Box<crate::tui::image::ImageReady>),
+    /// The input thread ended (stdin closed).
+    InputClosed,
+}

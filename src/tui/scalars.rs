@@ -1,0 +1,128 @@
+//! The scalars the Curves view draws: per run, per tag, the points read so far. Filled by the
+//! scalars worker from the events files (appended bytes only, via the tfevents tailer).
+
+use crate::tui::chart::Point;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunScalars {
+    /// Display name (the run's folder name, relative to the models folder).
+    pub name: String,
+    pub dir: PathBuf,
+    pub tags: BTreeMap<String, Vec<Point>>,
+    /// An unreadable or damaged events file: shown where the curve would be.
+    pub errors: Vec<String>,
+}
+
+/// New points for one run from one events file.
+#[derive(Debug, Clone, Default)]
+pub struct ScalarUpdate {
+    pub run: String,
+    pub dir: PathBuf,
+    pub file: PathBuf,
+    pub points: Vec<(String, Point)>,
+    /// `Some` replaces this file's previous error (empty string clears it).
+    pub error: Option<String>,
+    /// The file was replaced or shrank: drop what the run had before these points (the
+    /// worker rereads the run's other files into the same update).
+    pub reset: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScalarStore {
+    pub runs: BTreeMap<String, RunScalars>,
+}
+
+impl ScalarStore {
+    /// Appends an update's points in order (several event files of one run are merged by
+    /// arrival; each series is kept in arrival order so step resets stay visible).
+    pub fn apply(&mut self, u: ScalarUpdate) {
+        let run = self
+            .runs
+            .entry(u.run.clone())
+            .or_insert_with(|| RunScalars {
+                name: u.run.clone(),
+                dir: u.dir.clone(),
+                ..Default::default()
+            });
+        if u.reset {
+            run.tags.clear();
+            run.errors.clear();
+        }
+        for (tag, p) in u.points {
+            run.tags.entry(tag).or_default().push(p);
+        }
+        if let Some(e) = u.error {
+            let file = u.file.display().to_string();
+            run.errors.retain(|x| !x.starts_with(&file));
+            if !e.is_empty() {
+                run.errors.push(crate::sanitize::clean(&e).into_owned());
+            }
+        }
+    }
+
+    pub fn remove_run(&mut self, name: &str) {
+        self.runs.remove(name);
+    }
+
+    /// Every tag of every run, sorted, deduplicated.
+    pub fn tags(&self) -> Vec<&str> {
+        let mut t: Vec<&str> = self
+            .runs
+            .values()
+            .flat_map(|r| r.tags.keys().map(String::as_str))
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
+
+    pub fn total_points(&self) -> usize {
+        self.runs
+            .values()
+            .flat_map(|r| r.tags.values())
+            .map(Vec::len)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_merges_and_tracks_errors() {
+        let mut s = ScalarStore::default();
+        let p = |step| Point {
+            step,
+            wall: 0.0,
+            value: 1.0,
+        };
+        s.apply(ScalarUpdate {
+            run: "a".into(),
+            file: "/x/ev".into(),
+            points: vec![("loss".into(), p(1)), ("epoch".into(), p(1))],
+            ..Default::default()
+        });
+        s.apply(ScalarUpdate {
+            run: "a".into(),
+            file: "/x/ev".into(),
+            points: vec![("loss".into(), p(2))],
+            error: Some("/x/ev: at byte 9: bad crc".into()),
+            ..Default::default()
+        });
+        assert_eq!(s.tags(), vec!["epoch", "loss"]);
+        assert_eq!(s.runs["a"].tags["loss"].len(), 2);
+        assert_eq!(s.runs["a"].errors.len(), 1);
+        s.apply(ScalarUpdate {
+            run: "a".into(),
+            file: "/x/ev".into(),
+            error: Some(String::new()),
+            ..Default::default()
+        });
+        assert!(s.runs["a"].errors.is_empty());
+        assert_eq!(s.total_points(), 3);
+    }
+}

@@ -1,0 +1,157 @@
+//! State of the Curves view (TensorBoard's scalar dashboard) and what its keys do.
+
+use crate::tui::chart::XAxis;
+use regex::Regex;
+
+/// A case-insensitive tag filter; an invalid pattern keeps the last good one.
+#[derive(Debug, Clone, Default)]
+pub struct TagFilter {
+    pub text: String,
+    pub regex: Option<Regex>,
+    pub error: Option<String>,
+}
+
+impl TagFilter {
+    pub fn set(&mut self, text: &str) {
+        self.text = text.to_owned();
+        if text.is_empty() {
+            self.regex = None;
+            self.error = None;
+            return;
+        }
+        match Regex::new(&format!("(?i){text}")) {
+            Ok(r) => {
+                self.regex = Some(r);
+                self.error = None;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                let last = msg
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid regex")
+                    .trim()
+                    .to_owned();
+                self.error = Some(last);
+            }
+        }
+    }
+    pub fn matches(&self, tag: &str) -> bool {
+        self.regex.as_ref().is_none_or(|r| r.is_match(tag))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CurvesState {
+    /// EMA weight in [0, 0.999] (TensorBoard default 0.6).
+    pub smoothing: f64,
+    pub log_y: bool,
+    pub ignore_outliers: bool,
+    pub x_axis: XAxis,
+    /// Value cursor as a fraction of the x range; `None` hides it.
+    pub cursor: Option<f64>,
+    /// ASCII dots instead of braille (fonts without braille glyphs).
+    pub ascii: bool,
+    pub filter: TagFilter,
+    /// Index into the filtered tag list.
+    pub selected: usize,
+}
+
+impl Default for CurvesState {
+    fn default() -> Self {
+        CurvesState {
+            smoothing: 0.6,
+            log_y: false,
+            ignore_outliers: true,
+            x_axis: XAxis::Step,
+            cursor: None,
+            ascii: false,
+            filter: TagFilter::default(),
+            selected: 0,
+        }
+    }
+}
+
+impl CurvesState {
+    pub fn smoothing_step(&mut self, up: bool) {
+        let s = if up {
+            self.smoothing + 0.1
+        } else {
+            self.smoothing - 0.1
+        };
+        // Round to one decimal; 0.99 is TensorBoard's practical maximum.
+        self.smoothing = ((s * 10.0).round() / 10.0).clamp(0.0, 0.99);
+    }
+    pub fn move_cursor(&mut self, right: bool) {
+        let c = self.cursor.unwrap_or(if right { 0.0 } else { 1.0 });
+        let d = if right { 0.02 } else { -0.02 };
+        self.cursor = Some((c + d).clamp(0.0, 1.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_filter_keeps_last_good() {
+        let mut f = TagFilter::default();
+        f.set("LOSS");
+        assert!(f.matches("val_supervised_loss") && !f.matches("epoch"));
+        f.set("loss(");
+        assert!(f.error.is_some());
+        assert!(f.matches("train_supervised_loss") && !f.matches("epoch"));
+        f.set("");
+        assert!(f.matches("epoch"));
+    }
+
+    #[test]
+    fn smoothing_steps_and_clamps() {
+        let mut c = CurvesState::default();
+        c.smoothing_step(true);
+        assert!((c.smoothing - 0.7).abs() < 1e-9);
+        for _ in 0..10 {
+            c.smoothing_step(true);
+        }
+        assert!((c.smoothing - 0.99).abs() < 1e-9);
+        for _ in 0..20 {
+            c.smoothing_step(false);
+        }
+        assert_eq!(c.smoothing, 0.0);
+    }
+}
+
+/// The tags shown (filter applied), sorted.
+pub fn visible_tags(app: &crate::tui::app::App) -> Vec<String> {
+    app.scalars
+        .tags()
+        .into_iter()
+        .filter(|t| app.curves.filter.matches(t))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Keys of the Curves view.
+pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) {
+    use crate::tui::action::Action as A;
+    let n = visible_tags(app).len();
+    let c = &mut app.curves;
+    match a {
+        A::SmoothingUp => c.smoothing_step(true),
+        A::SmoothingDown => c.smoothing_step(false),
+        A::LogY => c.log_y = !c.log_y,
+        A::Outliers => c.ignore_outliers = !c.ignore_outliers,
+        A::XAxis => c.x_axis = c.x_axis.next(),
+        A::CursorLeft | A::Left => c.move_cursor(false),
+        A::CursorRight | A::Right => c.move_cursor(true),
+        A::AsciiMarkers => c.ascii = !c.ascii,
+        A::Down => c.selected = (c.selected + 1).min(n.saturating_sub(1)),
+        A::Up => c.selected = c.selected.saturating_sub(1),
+        A::Top => c.selected = 0,
+        A::Bottom => c.selected = n.saturating_sub(1),
+        A::PageDown => c.selected = (c.selected + 10).min(n.saturating_sub(1)),
+        A::PageUp => c.selected = c.selected.saturating_sub(10),
+        A::Select => c.cursor = None,
+        _ => {}
+    }
+}

@@ -1,0 +1,8 @@
+//! Per-view state and what each view's keys do.
+
+pub mod curves;
+pub mod labels;
+pub mod models;
+pub mod overview;
+pub mod palette;
+pub mod videos;

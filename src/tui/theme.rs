@@ -1,0 +1,245 @@
+//! Themes are data: `themes/*.toml` embedded at build time, chosen with `--theme NAME` (or a
+//! path to a TOML file). `NO_COLOR` turns every colour off and keeps bold/reverse.
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+use std::path::Path;
+use std::str::FromStr;
+
+/// The themes shipped in `themes/`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("colorblind", include_str!("../../themes/colorblind.toml")),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    pub name: String,
+    pub fg: Color,
+    pub bg: Color,
+    pub dim: Color,
+    pub accent: Color,
+    pub title: Color,
+    pub selected_fg: Color,
+    pub selected_bg: Color,
+    pub bar_fg: Color,
+    pub bar_bg: Color,
+    pub ok: Color,
+    pub warn: Color,
+    pub err: Color,
+    pub runs: Vec<Color>,
+    pub keypoints: Vec<Color>,
+    /// `NO_COLOR`: styles carry modifiers only.
+    pub mono: bool,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    name: String,
+    fg: String,
+    bg: String,
+    dim: String,
+    accent: String,
+    title: String,
+    selected_fg: String,
+    selected_bg: String,
+    bar_fg: String,
+    bar_bg: String,
+    ok: String,
+    warn: String,
+    err: String,
+    runs: Vec<String>,
+    keypoints: Vec<String>,
+}
+
+impl Theme {
+    pub fn parse(text: &str, path: &Path) -> crate::Result<Theme> {
+        let r: Raw = toml::from_str(text)
+            .map_err(|e| crate::Error::invalid(path, format!("theme: {}", e.message())))?;
+        let c = |field: &str, s: &str| {
+            Color::from_str(s).map_err(|_| {
+                crate::Error::invalid(path, format!("theme: {field}: not a colour: {s:?}"))
+            })
+        };
+        let list = |field: &str, v: &[String]| -> crate::Result<Vec<Color>> {
+            if v.is_empty() {
+                return Err(crate::Error::invalid(
+                    path,
+                    format!("theme: {field} is empty"),
+                ));
+            }
+            v.iter().map(|s| c(field, s)).collect()
+        };
+        Ok(Theme {
+            name: r.name,
+            fg: c("fg", &r.fg)?,
+            bg: c("bg", &r.bg)?,
+            dim: c("dim", &r.dim)?,
+            accent: c("accent", &r.accent)?,
+            title: c("title", &r.title)?,
+            selected_fg: c("selected_fg", &r.selected_fg)?,
+            selected_bg: c("selected_bg", &r.selected_bg)?,
+            bar_fg: c("bar_fg", &r.bar_fg)?,
+            bar_bg: c("bar_bg", &r.bar_bg)?,
+            ok: c("ok", &r.ok)?,
+            warn: c("warn", &r.warn)?,
+            err: c("err", &r.err)?,
+            runs: list("runs", &r.runs)?,
+            keypoints: list("keypoints", &r.keypoints)?,
+            mono: false,
+        })
+    }
+
+    /// A built-in theme by name, or a theme file by path.
+    pub fn load(name_or_path: &str) -> crate::Result<Theme> {
+        if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+            return Self::parse(text, Path::new(&format!("themes/{name_or_path}.toml")));
+        }
+        let p = Path::new(name_or_path);
+        if p.is_file() {
+            return Self::parse(&crate::util::read_text(p)?, p);
+        }
+        let names: Vec<_> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        Err(crate::Error::usage(format!(
+            "unknown theme {name_or_path:?} (built in: {}; or a path to a .toml file)",
+            names.join(", ")
+        )))
+    }
+
+    pub fn dark() -> Theme {
+        Self::load("dark").unwrap_or_else(|_| Self::fallback())
+    }
+
+    fn fallback() -> Theme {
+        Theme {
+            name: "fallback".into(),
+            fg: Color::Reset,
+            bg: Color::Reset,
+            dim: Color::DarkGray,
+            accent: Color::Cyan,
+            title: Color::Yellow,
+            selected_fg: Color::Black,
+            selected_bg: Color::Cyan,
+            bar_fg: Color::Black,
+            bar_bg: Color::Gray,
+            ok: Color::Green,
+            warn: Color::Yellow,
+            err: Color::Red,
+            runs: vec![Color::Cyan],
+            keypoints: vec![Color::Yellow],
+            mono: false,
+        }
+    }
+
+    /// Applies `NO_COLOR` (any non-empty value, per no-color.org).
+    pub fn with_no_color(mut self, no_color: bool) -> Theme {
+        self.mono = no_color;
+        self
+    }
+
+    fn col(&self, c: Color) -> Color {
+        if self.mono { Color::Reset } else { c }
+    }
+
+    pub fn base(&self) -> Style {
+        Style::default().fg(self.col(self.fg)).bg(self.col(self.bg))
+    }
+    pub fn dim(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::DIM)
+        } else {
+            Style::default().fg(self.dim)
+        }
+    }
+    pub fn accent(&self) -> Style {
+        Style::default().fg(self.col(self.accent))
+    }
+    pub fn title(&self) -> Style {
+        Style::default()
+            .fg(self.col(self.title))
+            .add_modifier(Modifier::BOLD)
+    }
+    pub fn selected(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().fg(self.selected_fg).bg(self.selected_bg)
+        }
+    }
+    pub fn bar(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().fg(self.bar_fg).bg(self.bar_bg)
+        }
+    }
+    pub fn ok(&self) -> Style {
+        Style::default().fg(self.col(self.ok))
+    }
+    pub fn warn(&self) -> Style {
+        Style::default().fg(self.col(self.warn))
+    }
+    pub fn err(&self) -> Style {
+        Style::default()
+            .fg(self.col(self.err))
+            .add_modifier(Modifier::BOLD)
+    }
+    /// A stable colour for a run name (hash of the name, so a run keeps its colour as
+    /// others come and go).
+    pub fn run_color(&self, name: &str) -> Color {
+        let mut h: u64 = 1469598103934665603;
+        for b in name.bytes() {
+            h = (h ^ b as u64).wrapping_mul(1099511628211);
+        }
+        let i = (h % self.runs.len().max(1) as u64) as usize;
+        self.col(self.runs.get(i).copied().unwrap_or(Color::Reset))
+    }
+    /// Colour of keypoint `i` from the palette.
+    pub fn keypoint_color(&self, i: usize) -> Color {
+        let n = self.keypoints.len().max(1);
+        self.col(self.keypoints.get(i % n).copied().unwrap_or(Color::Reset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_parses() {
+        for (n, _) in BUILTIN {
+            let t = Theme::load(n).unwrap();
+            assert_eq!(&t.name, n);
+            assert!(t.runs.len() >= 6 && t.keypoints.len() >= 6);
+        }
+    }
+
+    #[test]
+    fn no_color_strips_colours() {
+        let t = Theme::dark().with_no_color(true);
+        assert_eq!(t.accent().fg, Some(Color::Reset));
+        assert_eq!(t.run_color("a"), Color::Reset);
+        assert!(t.selected().add_modifier.contains(Modifier::REVERSED));
+    }
+
+    #[test]
+    fn unknown_theme_is_a_clear_error() {
+        let e = Theme::load("neon").unwrap_err().to_string();
+        assert!(e.contains("neon") && e.contains("dark"), "{e}");
+        let e = Theme::parse("name='x'\n", Path::new("/t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/t.toml"), "{e}");
+    }
+
+    #[test]
+    fn run_colours_are_stable() {
+        let t = Theme::dark();
+        assert_eq!(t.run_color("tiny_cpu_model"), t.run_color("tiny_cpu_model"));
+    }
+}

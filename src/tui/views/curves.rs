@@ -1,0 +1,299 @@
+//! The Curves view: TensorBoard's scalar dashboard. Tags on the left (regex filter), the
+//! selected tag's chart with every run overlaid in its stable colour (raw faint, smoothed
+//! bright), a value cursor and a legend with the values under it.
+
+use crate::tui::app::App;
+use crate::tui::chart::{XAxis, range, series};
+use crate::tui::state::curves::visible_tags;
+use crate::tui::views::widgets::{num, truncate};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+
+/// One drawable series of one run (a run split at a step reset gives several).
+struct Drawn {
+    run: String,
+    part: usize,
+    prepared: series::Prepared,
+    steps: Vec<i64>,
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let tags = visible_tags(app);
+    let left_w = if area.width >= 120 { 36 } else { 26 }.min(area.width / 3);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(area);
+
+    // Tag list.
+    let mut lines = Vec::new();
+    let c = &app.curves;
+    let head = if c.filter.text.is_empty() {
+        format!("tags {}", tags.len())
+    } else {
+        format!("tags {} /{}", tags.len(), c.filter.text)
+    };
+    lines.push(Line::from(Span::styled(
+        truncate(&head, left_w as usize - 2),
+        t.title(),
+    )));
+    if let Some(e) = &c.filter.error {
+        lines.push(Line::from(Span::styled(
+            truncate(&format!("bad regex: {e}"), left_w as usize - 2),
+            t.err(),
+        )));
+    }
+    let room = left.height.saturating_sub(2 + lines.len() as u16 + 5) as usize;
+    let sel = c.selected.min(tags.len().saturating_sub(1));
+    let start = sel.saturating_sub(room.saturating_sub(1));
+    for (i, tag) in tags.iter().enumerate().skip(start).take(room) {
+        let st = if i == sel { t.selected() } else { t.base() };
+        lines.push(Line::from(Span::styled(
+            truncate(&crate::sanitize::clean(tag), left_w as usize - 2),
+            st,
+        )));
+    }
+    let pad = left.height.saturating_sub(2 + lines.len() as u16 + 5);
+    for _ in 0..pad {
+        lines.push(Line::raw(""));
+    }
+    let onoff = |b: bool| if b { "on" } else { "off" };
+    for (k, v) in [
+        ("smoothing", format!("{:.2}", c.smoothing)),
+        ("log y", onoff(c.log_y).to_owned()),
+        (
+            "outliers",
+            (if c.ignore_outliers {
+                "ignored"
+            } else {
+                "shown"
+            })
+            .to_owned(),
+        ),
+        ("x axis", c.x_axis.label().to_owned()),
+        (
+            "marker",
+            (if c.ascii { "ascii" } else { "braille" }).to_owned(),
+        ),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{k:<10}"), t.dim()),
+            Span::styled(v, t.accent()),
+        ]));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::RIGHT)
+                .border_style(t.dim()),
+        ),
+        left,
+    );
+
+    let Some(tag) = tags.get(sel) else {
+        let msg = if app.scalars.runs.is_empty() {
+            if app.loading {
+                "reading events files…"
+            } else {
+                "no scalars: no events files under the runs' tb_logs/"
+            }
+        } else {
+            "no tag matches the filter"
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.dim())), right);
+        return;
+    };
+    chart(app, tag, f, right);
+}
+
+fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let c = &app.curves;
+    let runs: Vec<_> = app.scalars.runs.values().collect();
+    let legend_h = (runs.len() as u16 + 1).min(area.height / 3).max(2);
+    let [chart_area, legend] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(legend_h)]).areas(area);
+
+    let mut drawn: Vec<Drawn> = Vec::new();
+    for r in &runs {
+        let Some(points) = r.tags.get(tag) else {
+            continue;
+        };
+        let t0 = points.first().map(|p| p.wall).unwrap_or(0.0);
+        for (i, part) in series::split_resets(points).into_iter().enumerate() {
+            drawn.push(Drawn {
+                run: r.name.clone(),
+                part: i,
+                prepared: series::prepare(part, c.x_axis, t0, c.smoothing, c.log_y),
+                steps: part.iter().map(|p| p.step).collect(),
+            });
+        }
+    }
+    let xs = drawn.iter().flat_map(|d| d.prepared.x.iter().copied());
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let yr = range::y_range(
+        drawn.iter().flat_map(|d| {
+            d.prepared
+                .raw
+                .iter()
+                .chain(d.prepared.smooth.iter())
+                .copied()
+        }),
+        c.ignore_outliers,
+    );
+    let (Some((y0, y1)), true) = (yr, x0.is_finite()) else {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{tag}: no finite values to plot"),
+                t.dim(),
+            )),
+            chart_area,
+        );
+        return;
+    };
+    let (x0, x1) = if x1 > x0 {
+        (x0, x1)
+    } else {
+        (x0 - 1.0, x1 + 1.0)
+    };
+    let cols = chart_area.width.saturating_sub(10) as usize * if c.ascii { 1 } else { 2 };
+
+    let mut data: Vec<(Vec<(f64, f64)>, Style, bool)> = Vec::new();
+    for d in &drawn {
+        let colour = t.run_color(&d.run);
+        if c.smoothing > 0.0 {
+            data.push((
+                series::downsample(&d.prepared.x, &d.prepared.raw, x0, x1, cols),
+                t.dim(),
+                false,
+            ));
+        }
+        data.push((
+            series::downsample(&d.prepared.x, &d.prepared.smooth, x0, x1, cols),
+            Style::default().fg(colour),
+            true,
+        ));
+    }
+    let cursor_x = c.cursor.map(|fr| x0 + (x1 - x0) * fr);
+    if let Some(cx) = cursor_x {
+        data.push((vec![(cx, y0), (cx, y1)], t.accent(), false));
+    }
+    let marker = if c.ascii {
+        Marker::Dot
+    } else {
+        Marker::Braille
+    };
+    let datasets: Vec<Dataset> = data
+        .iter()
+        .map(|(pts, st, _)| {
+            Dataset::default()
+                .marker(marker)
+                .graph_type(GraphType::Line)
+                .style(*st)
+                .data(pts)
+        })
+        .collect();
+    let ylab = |v: f64| {
+        if c.log_y { num(10f64.powf(v)) } else { num(v) }
+    };
+    let xlab = |v: f64| x_label(c.x_axis, v);
+    let title = format!(
+        " {}{} ",
+        crate::sanitize::clean(tag),
+        if c.log_y { " (log)" } else { "" }
+    );
+    let chart = Chart::new(datasets)
+        .block(Block::default().title(Span::styled(title, t.title())))
+        .x_axis(Axis::default().bounds([x0, x1]).style(t.dim()).labels([
+            xlab(x0),
+            xlab((x0 + x1) / 2.0),
+            xlab(x1),
+        ]))
+        .y_axis(Axis::default().bounds([y0, y1]).style(t.dim()).labels([
+            ylab(y0),
+            ylab((y0 + y1) / 2.0),
+            ylab(y1),
+        ]));
+    f.render_widget(chart, chart_area);
+
+    // Legend: value under the cursor (or the last value) per run.
+    let mut lines = Vec::new();
+    let head = match cursor_x {
+        Some(cx) => format!("at x = {}", x_label(c.x_axis, cx)),
+        None => "last values (h/l: cursor)".to_owned(),
+    };
+    lines.push(Line::from(Span::styled(head, t.dim())));
+    for d in &drawn {
+        let i = match cursor_x {
+            Some(cx) => series::nearest(&d.prepared.x, cx),
+            None => d.prepared.x.len().checked_sub(1),
+        };
+        let mut spans = vec![Span::styled(
+            "━━ ",
+            Style::default().fg(t.run_color(&d.run)),
+        )];
+        let name = if d.part > 0 {
+            format!("{} (resumed {})", d.run, d.part)
+        } else {
+            d.run.clone()
+        };
+        spans.push(Span::raw(format!(
+            "{:<28} ",
+            truncate(&crate::sanitize::clean(&name), 28)
+        )));
+        if let Some(i) = i {
+            let (raw, sm) = (d.prepared.raw[i], d.prepared.smooth[i]);
+            let (raw, sm) = if c.log_y {
+                (10f64.powf(raw), 10f64.powf(sm))
+            } else {
+                (raw, sm)
+            };
+            spans.push(Span::styled(
+                format!(
+                    "step {:<7} smoothed {:<10} value {}",
+                    d.steps.get(i).copied().unwrap_or(0),
+                    num(sm),
+                    num(raw)
+                ),
+                t.base(),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    for r in &runs {
+        for e in &r.errors {
+            lines.push(Line::from(vec![
+                Span::raw(format!("{}: ", r.name)),
+                crate::tui::views::widgets::error_span(t, e),
+            ]));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), legend);
+}
+
+/// Axis label for an x value.
+pub fn x_label(axis: XAxis, v: f64) -> String {
+    match axis {
+        XAxis::Step => format!("{}", v.round() as i64),
+        XAxis::Relative => {
+            let s = v.max(0.0);
+            if s >= 3600.0 {
+                format!("{:.1}h", s / 3600.0)
+            } else if s >= 60.0 {
+                format!("{:.1}m", s / 60.0)
+            } else {
+                format!("{s:.0}s")
+            }
+        }
+        XAxis::Wall => {
+            let secs = v as i64;
+            let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+            format!("{h:02}:{m:02}:{s:02}Z")
+        }
+    }
+}

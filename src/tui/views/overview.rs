@@ -1,0 +1,209 @@
+//! The Overview: keypoints, labeled frames and missing keypoints per video with progress bars,
+//! Label Studio progress, the videos, and every model run at a glance with its live status.
+
+use crate::tui::app::App;
+use crate::tui::views::widgets::{bar, num, truncate, truncate_left};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let lines = lines(app, area.width as usize);
+    let max = lines.len().saturating_sub(area.height as usize);
+    let scroll = app.overview_scroll.min(max) as u16;
+    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
+}
+
+pub fn status_style(t: &crate::tui::theme::Theme, s: &str) -> ratatui::style::Style {
+    match s {
+        "COMPLETED" | "DONE" => t.ok(),
+        "FAILED" | "STALE" | "CANCELED" => t.err(),
+        "PENDING" | "STARTING" | "STARTED" | "TRAINING" | "EVALUATING" => t.warn(),
+        _ => t.dim(),
+    }
+}
+
+fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let d = &app.data;
+    let mut out: Vec<Line> = Vec::new();
+    if app.loading && d.root.as_os_str().is_empty() {
+        out.push(Line::from(Span::styled("reading the project…", t.dim())));
+        return out;
+    }
+    if let Some(e) = &d.error {
+        out.push(Line::from(crate::tui::views::widgets::error_span(t, e)));
+        return out;
+    }
+    out.push(Line::from(vec![
+        Span::styled("Project ", t.title()),
+        Span::raw(truncate_left(
+            &d.root.display().to_string(),
+            w.saturating_sub(30),
+        )),
+        Span::styled(format!("  {}", d.kind), t.dim()),
+    ]));
+    let missing_pct = if d.n_labeled > 0 {
+        format!(
+            " ({:.0}%)",
+            100.0 * d.n_missing_frames as f64 / d.n_labeled as f64
+        )
+    } else {
+        String::new()
+    };
+    out.push(Line::from(vec![
+        Span::styled("keypoints ", t.dim()),
+        Span::styled(d.keypoints.len().to_string(), t.accent()),
+        Span::styled("   labeled frames ", t.dim()),
+        Span::styled(d.n_labeled.to_string(), t.accent()),
+        Span::styled("   with a missing keypoint ", t.dim()),
+        Span::styled(format!("{}{}", d.n_missing_frames, missing_pct), t.accent()),
+    ]));
+    let kp = truncate(&d.keypoints.join(" "), w.saturating_sub(2));
+    out.push(Line::from(Span::styled(kp, t.dim())));
+    match d.labeling_progress {
+        Some((done, total)) if total > 0 => out.push(Line::from(vec![
+            Span::styled("Label Studio ", t.dim()),
+            Span::styled(bar(done as f64 / total as f64, 20), t.ok()),
+            Span::raw(format!(" {done}/{total} tasks")),
+        ])),
+        _ => out.push(Line::from(Span::styled(
+            "Label Studio progress: unknown",
+            t.dim(),
+        ))),
+    }
+    out.push(Line::raw(""));
+
+    // Labels per video.
+    out.push(Line::from(Span::styled(
+        "Labeled frames per video",
+        t.title(),
+    )));
+    let bw = if w >= 120 { 30 } else { 12 };
+    let nw = (w.saturating_sub(bw + 34)).clamp(12, 40);
+    out.push(Line::from(Span::styled(
+        format!(
+            "  {:<nw$} {:>7} {:>8} {:>9}  complete",
+            "video", "frames", "missing", "kp gaps"
+        ),
+        t.dim(),
+    )));
+    for v in &d.per_video {
+        let frac = if v.labeled > 0 {
+            1.0 - v.with_missing as f64 / v.labeled as f64
+        } else {
+            0.0
+        };
+        out.push(Line::from(vec![
+            Span::raw(format!(
+                "  {:<nw$} {:>7} {:>8} {:>9}  ",
+                truncate(&v.video, nw),
+                v.labeled,
+                v.with_missing,
+                v.missing_keypoints
+            )),
+            Span::styled(bar(frac, bw), t.ok()),
+        ]));
+    }
+    out.push(Line::raw(""));
+
+    // Videos.
+    out.push(Line::from(Span::styled(
+        format!("Videos {}", d.videos.len()),
+        t.title(),
+    )));
+    for v in &d.videos {
+        let name = format!("{}/{}", v.folder, v.file);
+        let mut s = format!(
+            "  {:<nw$} {:>9}",
+            truncate(&name, nw),
+            human_bytes(v.size_bytes)
+        );
+        match (v.frames, v.fps) {
+            (Some(n), Some(fps)) => s.push_str(&format!(" {n:>7} frames {fps:>6.1} fps")),
+            (Some(n), None) => s.push_str(&format!(" {n:>7} frames")),
+            _ => {}
+        }
+        if let Some(c) = &v.codec {
+            s.push_str(&format!(" {c}"));
+        }
+        let mut spans = vec![Span::raw(s)];
+        if let Some(n) = &v.note {
+            spans.push(Span::styled(format!("  {n}"), t.dim()));
+        }
+        out.push(Line::from(spans));
+    }
+    out.push(Line::raw(""));
+
+    // Runs.
+    out.push(Line::from(Span::styled(
+        format!("Model runs {}", d.runs.len()),
+        t.title(),
+    )));
+    let rw = nw.max(20);
+    out.push(Line::from(Span::styled(
+        format!(
+            "  {:<rw$} {:<11} {:<14} {:>10} {:>9}",
+            "run", "status", "progress", "val loss", "px err"
+        ),
+        t.dim(),
+    )));
+    for r in &d.runs {
+        let prog = match r.progress {
+            Some((c, n)) if n > 0 => format!("{} {c}/{n}", bar(c as f64 / n as f64, 6)),
+            _ => String::new(),
+        };
+        let err = crate::tui::state::models::headline_error(r);
+        let mut spans = vec![
+            Span::raw(format!("  {:<rw$} ", truncate(&r.name, rw))),
+            Span::styled(
+                format!("{:<11} ", r.effective),
+                status_style(t, &r.effective),
+            ),
+            Span::raw(format!(
+                "{:<14} {:>10} {:>9}",
+                truncate(&prog, 14),
+                r.best_val_loss.map(num).unwrap_or_else(|| "-".into()),
+                err.map(num).unwrap_or_else(|| "-".into())
+            )),
+        ];
+        if r.effective != r.status {
+            spans.push(Span::styled(format!("  written {}", r.status), t.dim()));
+        }
+        if let Some(why) = &r.reason {
+            spans.push(Span::styled(format!("  {why}"), t.dim()));
+        }
+        for e in &r.errors {
+            spans.push(Span::raw("  "));
+            spans.push(crate::tui::views::widgets::error_span(t, e));
+        }
+        out.push(Line::from(spans));
+    }
+    if !d.warnings.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled("Problems", t.title())));
+        for wmsg in &d.warnings {
+            out.push(Line::from(vec![
+                Span::raw("  "),
+                crate::tui::views::widgets::error_span(t, wmsg),
+            ]));
+        }
+    }
+    out
+}
+
+pub fn human_bytes(b: u64) -> String {
+    const U: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < U.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
