@@ -68,6 +68,5 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
-        Some(Command::Status(a)) => status::run(&a).map(|()| 0),
     }
 }

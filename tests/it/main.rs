@@ -4,8 +4,8 @@
 mod common;
 mod csv;
 mod demo;
-mod project;
 mod labels;
+mod project;
 mod slp;
 mod tfevents;
 mod tui;
