@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 pub mod csv;
 pub mod events;
-pub mod status;
 pub mod slp;
+pub mod status;
 pub mod timing;
 
 #[derive(Args, Debug)]
