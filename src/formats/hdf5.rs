@@ -991,6 +991,16 @@ impl WGroup {
                     format!("{full}: row count changed while writing"),
                 ));
             }
+            // Each row must own its heap object, or patching one would change another.
+            let mut spans: Vec<(usize, usize)> =
+                ranges.iter().flatten().map(|r| (r.start, r.end)).collect();
+            spans.sort_unstable();
+            if spans.windows(2).any(|w| w[1].0 < w[0].1) {
+                return Err(Error::invalid(
+                    path,
+                    format!("{full}: rows share heap storage"),
+                ));
+            }
             for (row, range) in rows.iter().zip(ranges) {
                 match range {
                     Some(r) if r.len() == row.len() => bytes[r].copy_from_slice(row),
@@ -1008,5 +1018,97 @@ impl WGroup {
             g.patch_vlen_bytes(path, &format!("{prefix}/{name}"), bytes)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vlen_bytes_round_trip_exactly() {
+        let rows: Vec<Vec<u8>> = vec![
+            b"\x89PNG\r\n\x1a\n\x00\x00binary\xff\xfe".to_vec(),
+            Vec::new(),
+            vec![0u8; 5],
+            b"\x89PNG\r\n\x1a\n\x00\x00binary\xff\xfe".to_vec(),
+            (0..=255u8).cycle().take(70_000).collect(),
+        ];
+        let mut root = WGroup::default();
+        let mut g = WGroup::default();
+        let mut ds = WDataset::new("video", WData::VlenBytes(rows.clone()));
+        ds.attrs.push(("format".into(), WAttr::Str("png".into())));
+        g.datasets.push(ds);
+        root.groups.push(("video0".into(), g));
+        let p = Path::new("mem.h5");
+        let bytes = root.to_bytes(p).unwrap();
+        let f = H5File::from_bytes(p, bytes).unwrap();
+        let d = f.dataset("video0/video").unwrap().unwrap();
+        assert!(matches!(d.dtype().unwrap(), Dtype::VlenSeq { .. }));
+        assert_eq!(d.read_vlen_bytes().unwrap(), rows);
+        assert_eq!(
+            f.attr("video0/video", "format").unwrap(),
+            Some(Attr::Str("png".into()))
+        );
+    }
+
+    #[test]
+    fn compound_fields_are_read_at_their_offsets() {
+        let mut root = WGroup::default();
+        let mut bytes = Vec::new();
+        for i in 0..3u64 {
+            bytes.extend_from_slice(&(i * 10).to_le_bytes());
+            bytes.push(i as u8 % 2);
+            bytes.extend_from_slice(&(i as f32 * 0.5).to_le_bytes());
+        }
+        root.datasets.push(WDataset::new(
+            "t",
+            WData::Compound {
+                fields: vec![
+                    ("a".into(), 0, WNum::U64),
+                    ("flag".into(), 8, WNum::Bool),
+                    ("s".into(), 9, WNum::F32),
+                ],
+                row_size: 13,
+                bytes: bytes.clone(),
+            },
+        ));
+        let p = Path::new("mem.h5");
+        let f = H5File::from_bytes(p, root.to_bytes(p).unwrap()).unwrap();
+        let d = f.dataset("t").unwrap().unwrap();
+        let dt = d.dtype().unwrap();
+        assert_eq!(dt.field("s").unwrap().offset, 9);
+        assert_eq!(
+            dt.field("flag").unwrap().dtype,
+            Dtype::Int {
+                size: 1,
+                signed: true,
+                big_endian: false
+            }
+        );
+        assert_eq!(d.raw_bytes().unwrap().as_ref(), bytes.as_slice());
+        assert!(f.dataset("nope").unwrap().is_none());
+        assert!(f.attr("nope", "x").unwrap().is_none());
+    }
+
+    #[test]
+    fn damaged_images_are_errors_not_panics() {
+        let p = Path::new("bad.h5");
+        assert!(H5File::from_bytes(p, Vec::new()).is_err());
+        let mut root = WGroup::default();
+        root.attrs.push(("x".into(), WAttr::F64(1.0)));
+        let good = root.to_bytes(p).unwrap();
+        for cut in [8, 16, 40, good.len() / 2, good.len() - 1] {
+            let e = H5File::from_bytes(p, good[..cut].to_vec());
+            assert!(e.is_err(), "cut {cut}");
+        }
+        let mut flipped = good.clone();
+        for b in flipped.iter_mut().skip(48).step_by(7) {
+            *b ^= 0x5a;
+        }
+        if let Ok(f) = H5File::from_bytes(p, flipped) {
+            let _ = f.attrs("");
+            let _ = f.groups("");
+        }
     }
 }

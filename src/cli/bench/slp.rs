@@ -23,8 +23,19 @@ pub struct Args {
 }
 
 const NODES: [&str; 13] = [
-    "head", "thorax", "abdomen", "wingL", "wingR", "forelegL4", "forelegR4", "midlegL4",
-    "midlegR4", "hindlegL4", "hindlegR4", "eyeL", "eyeR",
+    "head",
+    "thorax",
+    "abdomen",
+    "wingL",
+    "wingR",
+    "forelegL4",
+    "forelegR4",
+    "midlegL4",
+    "midlegR4",
+    "hindlegL4",
+    "hindlegR4",
+    "eyeL",
+    "eyeR",
 ];
 
 #[derive(Serialize)]
@@ -41,7 +52,9 @@ struct Report {
 
 /// The benchmark labels: deterministic tracked predictions, a few nodes missing.
 pub fn labels(frames: u64) -> LabelsData {
-    let edges: Vec<(usize, usize)> = (1..NODES.len()).map(|i| (if i > 10 { 0 } else { 1 }, i)).collect();
+    let edges: Vec<(usize, usize)> = (1..NODES.len())
+        .map(|i| (if i > 10 { 0 } else { 1 }, i))
+        .collect();
     let skeleton = Skeleton::new("fly13", &NODES, &edges).with_symmetries(&[(3, 4), (11, 12)]);
     let mut out = LabelsData {
         videos: vec![Video::from_path("bench.mp4")],
@@ -62,7 +75,11 @@ pub fn labels(frames: u64) -> LabelsData {
                             Point::missing()
                         } else {
                             let a = n as f64 * 0.48;
-                            Point::predicted(cx + 30.0 * a.cos(), cy + 30.0 * a.sin(), 0.5 + 0.03 * n as f64)
+                            Point::predicted(
+                                cx + 30.0 * a.cos(),
+                                cy + 30.0 * a.sin(),
+                                0.5 + 0.03 * n as f64,
+                            )
                         }
                     })
                     .collect();
@@ -143,7 +160,16 @@ fn print_report(r: &Report, file: &Path) {
         r.instances,
         r.points
     );
-    println!("  read into labels (every point):  {}", r.read_labels.show());
-    println!("  read the 4 raw tables:           {}", r.read_raw_tables.show());
-    println!("  `posedeck labels info` process:  {}", r.labels_info_process.show());
+    println!(
+        "  read into labels (every point):  {}",
+        r.read_labels.show()
+    );
+    println!(
+        "  read the 4 raw tables:           {}",
+        r.read_raw_tables.show()
+    );
+    println!(
+        "  `posedeck labels info` process:  {}",
+        r.labels_info_process.show()
+    );
 }

@@ -2,9 +2,9 @@
 //! cell: `-?digits[.digits]`, at most 19 significant digits, no exponent, at most 25 digits
 //! after the point. It is correctly rounded like fast-float2 (the careful reader's parser):
 //! the Eisel-Lemire step (two 64x64-bit multiplications, faster than Clinger's exact
-//! division on this hardware), restricted to decimal exponents -25..=0 so its 128-bit powers of five fit in a small table.
-//! Anything else returns `None` and fast-float2 parses the cell. (The algorithm and the table
-//! entries are fast-float2's / fast_float's, MIT / Apache-2.0.)
+//! division on this hardware), restricted to decimal exponents -25..=0 so its 128-bit powers
+//! of five fit in a small table. Anything else returns `None` and fast-float2 parses the cell.
+//! (The algorithm and the table entries are fast-float2's / fast_float's, MIT / Apache-2.0.)
 
 /// Parses a number at the start of `b`; returns the value and the bytes used.
 #[inline]

@@ -178,3 +178,41 @@ fn json_keeps_nan_as_null() {
     let back: PoseTable = serde_json::from_str(&j).unwrap();
     assert!(same_pose(&t, &back));
 }
+
+/// Bodies big enough to be split across threads: the fast reader agrees with the careful one
+/// when the file is clean and when damage sits in a later chunk.
+#[test]
+fn multi_chunk_bodies_agree() {
+    let mut s = String::from("scorer,s,s,s,set\nbodyparts,a,a,a,\ncoords,x,y,likelihood,\n");
+    for i in 0..120_000 {
+        s.push_str(&format!(
+            "labeled-data/v{}/img{i:08}.png,{},{},0.{i},train\n",
+            i % 7,
+            i as f64 * 0.25,
+            -(i as f64) / 3.0
+        ));
+    }
+    assert!(s.len() > 4 << 20);
+    let t = pose(&s).unwrap();
+    assert_eq!(t.n_rows(), 120_000);
+    assert_eq!(t.value(119_999, 0, 0), Some(119_999.0 * 0.25));
+    let late = s.len() * 3 / 4;
+    let line_start = late + s[late..].find('\n').unwrap() + 1;
+    for (what, insert) in [
+        ("ragged", "x,1,2\n"),
+        ("not a number", "x,1,2,zz,train\n"),
+        ("blank line", "\n"),
+        ("quoted", "\"x,y\",1,2,3,train\n"),
+        ("lone CR", "x,1,2,3,train\r"),
+        ("CRLF", "x,1,2,3,train\r\n"),
+        ("NA token", "x,1,NA,3,train\n"),
+    ] {
+        let mut v = s.clone();
+        v.insert_str(line_start, insert);
+        let r = pose(&v);
+        match what {
+            "ragged" | "not a number" => assert!(r.is_err(), "{what}"),
+            _ => assert!(r.is_ok(), "{what}: {r:?}"),
+        }
+    }
+}
