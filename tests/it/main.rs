@@ -5,6 +5,7 @@ mod common;
 mod csv;
 mod demo;
 mod project;
+mod labels;
 mod slp;
 mod tfevents;
 mod tui;

@@ -17,8 +17,11 @@ fn new_app() -> App {
     App::new("snapshot".into(), Keymap::defaults(), Theme::dark())
 }
 
-/// Opens `target` headlessly (every worker's result applied) at the given size.
+/// Opens `target` headlessly (every worker's result applied) at the given size. A path under
+/// the crate root is opened relative to it, so snapshots do not depend on the checkout's path.
 fn open(target: &Path, w: u16, h: u16) -> (App, Headless) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = target.strip_prefix(root).unwrap_or(target);
     let mut app = new_app();
     let mut hl = Headless::new(target.to_str().unwrap());
     hl.open(&mut app, Rect::new(0, 0, w, h));
