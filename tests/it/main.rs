@@ -6,6 +6,8 @@ mod csv;
 mod demo;
 mod labels;
 mod project;
+mod project;
+mod labels;
 mod slp;
 mod tfevents;
 mod tui;
