@@ -6,8 +6,6 @@ mod csv;
 mod demo;
 mod labels;
 mod project;
-mod project;
-mod labels;
 mod slp;
 mod tfevents;
 mod tui;
