@@ -5,6 +5,8 @@
 
 pub mod cli;
 pub mod demo;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod error;
 pub mod formats;
 pub mod labels;

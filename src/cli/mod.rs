@@ -6,8 +6,12 @@ pub mod labels;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+#[cfg(feature = "engine")]
+pub mod predict;
 pub mod scalars;
 pub mod status;
+#[cfg(feature = "engine")]
+pub mod train;
 pub mod tui;
 
 #[derive(Parser, Debug)]
@@ -33,6 +37,12 @@ pub enum Command {
     Scalars(scalars::ScalarsArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
     Bench(bench::BenchArgs),
+    /// Train a pose model on a project's labels (writes a Lightning Pose model folder).
+    #[cfg(feature = "engine")]
+    Train(train::TrainArgs),
+    /// Run a trained model over videos or frame folders.
+    #[cfg(feature = "engine")]
+    Predict(predict::PredictArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
@@ -66,6 +76,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Status(a)) => status::run(&a).map(|()| 0),
         Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
+        #[cfg(feature = "engine")]
+        Some(Command::Train(a)) => train::run(&a).map(|()| 0),
+        #[cfg(feature = "engine")]
+        Some(Command::Predict(a)) => predict::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }

@@ -4,6 +4,8 @@
 mod common;
 mod csv;
 mod demo;
+#[cfg(feature = "engine")]
+mod engine;
 mod labels;
 mod project;
 mod slp;

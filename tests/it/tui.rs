@@ -191,7 +191,10 @@ mod e2e {
                 .args(["display", "-p", "-t", &self.name, "#{pane_pid}"])
                 .output()
                 .expect("tmux display");
-            String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0)
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(0)
         }
         /// Waits until the screen contains `s` (at most `secs`); returns the last capture.
         pub fn wait_for(&self, s: &str, secs: f64) -> Result<Duration, String> {
@@ -226,7 +229,10 @@ mod e2e {
 
     /// The posedeck process running in the pane (the shell's child).
     pub fn child_of(pid: i32) -> Option<i32> {
-        let o = Command::new("pgrep").args(["-P", &pid.to_string()]).output().ok()?;
+        let o = Command::new("pgrep")
+            .args(["-P", &pid.to_string()])
+            .output()
+            .ok()?;
         String::from_utf8_lossy(&o.stdout)
             .lines()
             .filter_map(|l| l.trim().parse().ok())
@@ -243,7 +249,9 @@ fn e2e_views_and_terminal_restore_after_q_and_sighup() {
     let slp = data.join("slp/minimal_instance.pkg.slp");
     let bin = env!("CARGO_BIN_EXE_posedeck");
     let cmd = format!("{bin} {}", slp.display());
-    let Some(t) = e2e::Tmux::start(&cmd, 100, 30) else { return };
+    let Some(t) = e2e::Tmux::start(&cmd, 100, 30) else {
+        return;
+    };
     t.wait_for("labeled frames 1", 5.0).expect("overview shows");
     assert!(t.alternate_on());
     for (key, want) in [
@@ -264,16 +272,20 @@ fn e2e_views_and_terminal_restore_after_q_and_sighup() {
     }
     t.keys(&["q"]);
     t.wait_for("EXIT=0", 5.0).expect("q quits with 0");
-    t.wait_for("icanon echo", 5.0).expect("cooked mode restored");
+    t.wait_for("icanon echo", 5.0)
+        .expect("cooked mode restored");
     assert!(!t.alternate_on(), "alternate screen left");
     drop(t);
 
     // SIGHUP: the terminal is restored and the process exits (128 + 1).
-    let Some(t) = e2e::Tmux::start(&cmd, 100, 30) else { return };
+    let Some(t) = e2e::Tmux::start(&cmd, 100, 30) else {
+        return;
+    };
     t.wait_for("labeled frames 1", 5.0).expect("overview shows");
     let pid = e2e::child_of(t.pane_pid()).expect("posedeck process");
     unsafe { libc::kill(pid, libc::SIGHUP) };
     t.wait_for("EXIT=129", 5.0).expect("exits on SIGHUP");
-    t.wait_for("icanon echo", 5.0).expect("cooked mode restored after SIGHUP");
+    t.wait_for("icanon echo", 5.0)
+        .expect("cooked mode restored after SIGHUP");
     assert!(!t.alternate_on());
 }

@@ -9,6 +9,8 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 pub mod csv;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod events;
 pub mod slp;
 pub mod status;
@@ -50,6 +52,12 @@ pub enum What {
     /// TensorBoard events: 906,000 scalars (12 tags, 100k steps): parse, `posedeck scalars`
     /// as a whole process, and tail-append latency.
     Events(events::Args),
+    /// Training throughput of the pose network (images/s) on random inputs.
+    #[cfg(feature = "engine")]
+    Train(engine::Args),
+    /// Inference throughput of the pose network (frames/s) on random inputs.
+    #[cfg(feature = "engine")]
+    Predict(engine::Args),
     /// Lightning Pose predictions CSV: 100,000 rows x 17 keypoints x (x, y, likelihood)
     /// (~95 MB): read, parse, careful reader, write.
     Csv(csv::Args),
@@ -64,6 +72,10 @@ pub enum What {
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         What::Events(a) => events::run(a, &args.common),
+        #[cfg(feature = "engine")]
+        What::Train(a) => engine::run_train(a, &args.common),
+        #[cfg(feature = "engine")]
+        What::Predict(a) => engine::run_predict(a, &args.common),
         What::Csv(a) => csv::run(a, &args.common),
         What::Status(a) => status::run(a, &args.common),
         What::Slp(a) => slp::run(a, &args.common),

@@ -1,0 +1,87 @@
+//! `posedeck predict RUN VIDEO_OR_DIR... [--out DIR]`: runs a trained model over videos (via
+//! the ffmpeg CLI) and PNG/JPEG frame folders, writing Lightning Pose's video prediction CSV
+//! and temporal norm (default: the project's video_preds_infer/).
+
+use crate::engine::{self, DeviceRequest, JobEvent, PredictRequest};
+use crate::sanitize::clean;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// The model folder (with config.yaml and tb_logs/.../checkpoints).
+    pub run: PathBuf,
+    /// Videos and/or folders of PNG/JPEG frames.
+    #[arg(required = true)]
+    pub sources: Vec<PathBuf>,
+    /// Output folder (default: <project>/video_preds_infer).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceRequest,
+    /// Frames per batch (default: training.test_batch_size).
+    #[arg(long)]
+    pub batch: Option<usize>,
+}
+
+pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
+    let job = engine::start_predict(PredictRequest {
+        run: a.run.clone(),
+        sources: a.sources.clone(),
+        out: a.out.clone(),
+        device: a.device,
+        batch: a.batch,
+    });
+    signal_hook::flag::register(signal_hook::consts::SIGINT, job.cancel_flag())?;
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} frames {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_prefix("predict");
+    let handle = |e: JobEvent| match e {
+        JobEvent::Device { name, reason } => line(&pb, format!("device: {name} ({reason})")),
+        JobEvent::Frames {
+            source,
+            done,
+            total,
+        } => {
+            pb.set_length(total.unwrap_or(done) as u64);
+            pb.set_position(done as u64);
+            pb.set_message(clean(&source).into_owned());
+        }
+        JobEvent::Warning(w) => line(&pb, format!("warning: {}", clean(&w))),
+        _ => {}
+    };
+    while !job.is_finished() {
+        if let Some(e) = job.next_event(Duration::from_millis(200)) {
+            handle(e);
+        }
+    }
+    for e in job.drain_events() {
+        handle(e);
+    }
+    pb.finish_and_clear();
+    let out = job.wait()?;
+    for (csv, n) in &out.outputs {
+        println!("{} ({n} frames)", clean(&csv.display().to_string()));
+    }
+    println!("{:.1} frames/s", out.frames_per_sec);
+    if out.canceled {
+        eprintln!("posedeck: canceled");
+        std::process::exit(130);
+    }
+    Ok(())
+}
+
+/// A message line above the progress bar (or on stderr when the bar is hidden).
+fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
+    if pb.is_hidden() {
+        eprintln!("{}", msg.as_ref());
+    } else {
+        pb.println(msg.as_ref());
+    }
+}

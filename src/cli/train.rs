@@ -1,0 +1,148 @@
+//! `posedeck train [PROJECT] [--config FILE] [--name NAME] [--device auto|gpu|cpu]
+//! [--resume RUN] [--backbone-weights FILE]`: trains headless with a progress bar; ctrl-c
+//! cancels (the run is saved for `--resume`).
+
+use crate::engine::{self, DeviceRequest, JobEvent, TrainRequest};
+use crate::sanitize::clean;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// The project folder (default: the current folder).
+    pub project: Option<PathBuf>,
+    /// The model config (default: the project's model_config_*.yaml or config.yaml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Name of the run folder (models/NAME); default models/YYYY-MM-DD/HH-MM-SS.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// auto: a real GPU through wgpu, else the CPU (flex); gpu: insist on a GPU; cpu: flex.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceRequest,
+    /// Continue a canceled run (its folder) from its last checkpoint.
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<PathBuf>,
+    /// torchvision ResNet weights (.pth) to start the backbone from.
+    #[arg(long, value_name = "FILE")]
+    pub backbone_weights: Option<PathBuf>,
+    /// Data loading threads (default: training.num_workers, at most the CPU count).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
+    let req = TrainRequest {
+        project: a.project.clone().unwrap_or_else(|| PathBuf::from(".")),
+        config: a.config.clone(),
+        name: a.name.clone(),
+        device: a.device,
+        resume: a.resume.clone(),
+        backbone_weights: a.backbone_weights.clone(),
+        workers: a.workers,
+    };
+    let job = engine::start_train(req);
+    let cancel = job.cancel_flag();
+    signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, cancel)?;
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} steps {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_prefix("train");
+    while !job.is_finished() {
+        if let Some(e) = job.next_event(Duration::from_millis(200)) {
+            show(&pb, e);
+        }
+    }
+    for e in job.drain_events() {
+        show(&pb, e);
+    }
+    pb.finish_and_clear();
+    let out = job.wait()?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} {}",
+            out.status,
+            clean(&out.run_dir.display().to_string())
+        );
+        println!(
+            "epochs {} steps {} on {}, {:.1} train images/s",
+            out.epochs_done, out.global_step, out.device, out.train_images_per_sec
+        );
+        if let Some(v) = out.best_val_loss {
+            println!("best val_supervised_loss {v:.6}");
+        }
+        for (set, e) in &out.pixel_error {
+            println!(
+                "pixel error {set:<10} mean {:.2} median {:.2} (n={})",
+                e.mean, e.median, e.n
+            );
+        }
+    }
+    if out.status == "CANCELED" {
+        eprintln!(
+            "posedeck: canceled; continue with: posedeck train --resume {}",
+            clean(&out.run_dir.display().to_string())
+        );
+        std::process::exit(130);
+    }
+    Ok(())
+}
+
+fn show(pb: &ProgressBar, e: JobEvent) {
+    match e {
+        JobEvent::Device { name, reason } => line(pb, format!("device: {name} ({reason})")),
+        JobEvent::Warning(w) => line(pb, format!("warning: {}", clean(&w))),
+        JobEvent::RunDir(d) => line(pb, format!("run: {}", clean(&d.display().to_string()))),
+        JobEvent::Phase(p) => pb.set_prefix(p),
+        JobEvent::Step {
+            epoch,
+            epochs,
+            step,
+            batches,
+            loss,
+            ..
+        } => {
+            pb.set_length((epochs * batches) as u64);
+            pb.set_position(step);
+            pb.set_message(format!("epoch {}/{epochs} loss {loss:.5}", epoch + 1));
+        }
+        JobEvent::Validation {
+            epoch, loss, rmse, ..
+        } => line(
+            pb,
+            format!("epoch {epoch}: val_supervised_loss {loss:.6} val_supervised_rmse {rmse:.2}"),
+        ),
+        JobEvent::Frames {
+            source,
+            done,
+            total,
+        } => {
+            pb.set_message(format!(
+                "{} {done}/{}",
+                clean(&source),
+                total.map_or("?".into(), |t| t.to_string())
+            ));
+        }
+        JobEvent::Info(i) => line(pb, clean(&i)),
+    }
+}
+
+/// A message line above the progress bar (or on stderr when the bar is hidden).
+fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
+    if pb.is_hidden() {
+        eprintln!("{}", msg.as_ref());
+    } else {
+        pb.println(msg.as_ref());
+    }
+}
