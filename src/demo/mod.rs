@@ -9,8 +9,9 @@
 //!
 //! Files: `rng` (SplitMix64, value noise), `body` (skeleton, keypoint catalogue, geometry),
 //! `motion` (the walk), `raster` (anti-aliased shapes), `scene` (floor, lighting, occluder,
-//! drawing), `project` (the files of a project).
+//! drawing), `project` (the files of a project), `bench` (the benchmark project).
 
+pub mod bench;
 pub mod body;
 pub mod motion;
 pub mod project;
@@ -18,6 +19,7 @@ pub mod raster;
 pub mod rng;
 pub mod scene;
 
+pub use bench::{BenchSpec, BenchSummary, bench_project};
 pub use project::generate;
 
 use serde::{Deserialize, Serialize};

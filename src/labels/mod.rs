@@ -6,6 +6,8 @@
 mod dict;
 mod edits;
 mod index;
+mod io;
+mod lp;
 pub mod matching;
 pub mod media;
 mod merge;
@@ -18,6 +20,8 @@ mod tracks;
 mod training;
 
 pub use edits::InstanceRef;
+pub use io::{LabelsFormat, LoadedLabels};
+pub use lp::{LP_PROVENANCE, LpExportOptions, LpImage, LpPlan, LpReport};
 pub use merge::{MergeConflict, MergeOutcome, MergedFrame, Prefer, Unification};
 pub use model::{
     EmbeddedFrames, Instance, InstanceKind, JsonMap, LabeledFrame, LabelsData, NegativeAnchor,

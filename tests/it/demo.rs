@@ -320,3 +320,90 @@ fn cli_rejects_bad_arguments_and_never_touches_a_full_folder() {
         assert!(!e.exists(), "{all:?} created the folder");
     }
 }
+
+/// A small benchmark project: the run layouts, statuses, CSVs and events files are what the
+/// spec says, and they read back through posedeck's readers.
+#[test]
+fn bench_project_has_runs_csvs_and_events() {
+    use posedeck::demo::{BenchSpec, bench_project};
+    use posedeck::formats::csv::MetricTable;
+    use posedeck::formats::tfevents::read_events_file;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bench");
+    let spec = BenchSpec {
+        runs: 20,
+        labeled_frames: 300,
+        videos: 4,
+        keypoints: 6,
+        ..BenchSpec::default()
+    };
+    let s = bench_project(&dir, &spec).unwrap();
+    assert_eq!(s.runs.len(), 20);
+    let labels = PoseTable::read(&dir.join("CollectedData.csv")).unwrap();
+    assert_eq!(labels.n_rows(), 300);
+    assert_eq!(labels.videos().len(), 4);
+    assert_eq!(labels.nan_cells(), 2 * s.missing_cells);
+    assert!(s.missing_cells > 0);
+    let dated = s
+        .runs
+        .iter()
+        .filter(|(p, _)| p.matches('/').count() == 2)
+        .count();
+    assert_eq!(dated, 12, "60% models/YYYY-MM-DD/HH-MM-SS");
+    let mut statuses: Vec<&str> = s.runs.iter().map(|(_, st)| st.as_str()).collect();
+    statuses.sort();
+    statuses.dedup();
+    assert!(statuses.len() >= 4, "{statuses:?}");
+    let mut scalars = 0;
+    for (rel, status) in &s.runs {
+        let run = dir.join(rel);
+        let st: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("train_status.json")).unwrap()).unwrap();
+        let written = st["status"].as_str().unwrap();
+        assert_eq!(written, status.replace("_DEAD_PID", ""), "{rel}");
+        assert!(run.join("config.yaml").is_file());
+        let completed = status == "COMPLETED";
+        assert_eq!(run.join("predictions.csv").is_file(), completed, "{rel}");
+        if completed {
+            let p = PoseTable::read(&run.join("predictions.csv")).unwrap();
+            assert_eq!(p.n_rows(), 300);
+            assert_eq!(p.coords, vec!["x", "y", "likelihood"]);
+            let e = MetricTable::read(&run.join("predictions_pixel_error.csv")).unwrap();
+            assert_eq!(e.n_rows(), 300);
+            assert!(
+                e.set
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .all(|x| ["train", "validation", "test"].contains(&x.as_str()))
+            );
+            // Pixel error is the distance to the label, NaN exactly where the label is missing.
+            for r in 0..300 {
+                for k in 0..6 {
+                    let err = e.value(r, k).unwrap();
+                    match labels.xy(r, k) {
+                        Some((x, y)) if !x.is_nan() => {
+                            let (px, py) = p.xy(r, k).unwrap();
+                            let d = ((px - x).powi(2) + (py - y).powi(2)).sqrt();
+                            assert!((d - err).abs() < 1e-9 * d.max(1.0), "{rel} r{r} k{k}");
+                        }
+                        _ => assert!(err.is_nan()),
+                    }
+                }
+            }
+        }
+        let tb = run.join("tb_logs");
+        if tb.exists() {
+            let files = posedeck::formats::tfevents::find_events_files(&run).unwrap();
+            assert_eq!(files.len(), 1, "{rel}");
+            let ev = read_events_file(&files[0]).unwrap();
+            assert!(ev.error.is_none());
+            let tags: Vec<&str> = ev.scalars.iter().map(|t| t.tag.as_str()).collect();
+            assert!(tags.contains(&"val_supervised_loss"), "{rel}: {tags:?}");
+            scalars += ev.scalars.iter().map(|t| t.len()).sum::<usize>();
+        } else {
+            assert!(["PENDING", "STARTED"].contains(&status.as_str()), "{rel}");
+        }
+    }
+    assert_eq!(scalars, s.scalars);
+}

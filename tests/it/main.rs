@@ -4,6 +4,7 @@
 mod common;
 mod csv;
 mod demo;
+mod labels;
 mod slp;
 mod tfevents;
 mod tui;

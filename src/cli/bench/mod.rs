@@ -11,6 +11,7 @@ use std::path::PathBuf;
 pub mod csv;
 pub mod events;
 pub mod slp;
+pub mod status;
 pub mod timing;
 
 #[derive(Args, Debug)]
@@ -52,6 +53,9 @@ pub enum What {
     /// Lightning Pose predictions CSV: 100,000 rows x 17 keypoints x (x, y, likelihood)
     /// (~95 MB): read, parse, careful reader, write.
     Csv(csv::Args),
+    /// `posedeck status` (and `--json`) as whole processes on a generated project with 100
+    /// model runs, 5,000 labeled frames and 20 videos.
+    Status(status::Args),
     /// SLEAP .slp: a 100,000-frame prediction file (2 instances x 13 nodes per frame,
     /// ~83 MB): read into the labels model, raw tables, `posedeck labels info`.
     Slp(slp::Args),
@@ -61,6 +65,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         What::Events(a) => events::run(a, &args.common),
         What::Csv(a) => csv::run(a, &args.common),
+        What::Status(a) => status::run(a, &args.common),
         What::Slp(a) => slp::run(a, &args.common),
     }
 }

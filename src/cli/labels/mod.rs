@@ -1,6 +1,8 @@
 //! `posedeck labels ...`: label files (SLEAP .slp, Lightning Pose CSV).
 
+pub mod convert;
 pub mod info;
+pub mod merge;
 
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
@@ -16,11 +18,84 @@ pub enum LabelsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Convert labels: .slp -> Lightning Pose project folder (CollectedData.csv + labeled-data/
+    /// images) or CSV, Lightning Pose CSV / project folder -> .slp (.pkg.slp embeds the
+    /// images), .slp -> .slp (rewritten as format 1.4), any -> .json.
+    Convert {
+        /// Input: .slp, .csv, .json, or a Lightning Pose project folder.
+        input: PathBuf,
+        /// Output: .slp / .pkg.slp / .csv / .json, or a new folder for a Lightning Pose project.
+        output: PathBuf,
+        /// For frames with several user instances: which one (0-based) goes to the
+        /// single-animal Lightning Pose CSV.
+        #[arg(long)]
+        instance: Option<usize>,
+    },
+    /// Merge NEW into BASE as SLEAP does (complex merge) and write the result to OUT.
+    /// Prints what merged cleanly and each conflict; without --prefer, conflicts stop the
+    /// merge before anything is written. The inputs are never modified.
+    Merge {
+        base: PathBuf,
+        new: PathBuf,
+        /// Output file (.slp, .json or .csv); written atomically.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// How to resolve conflicting frames: keep the base extras, the new extras, or both.
+        #[arg(long, value_enum)]
+        prefer: Option<PreferArg>,
+    },
+}
+
+/// `--prefer` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum PreferArg {
+    Base,
+    New,
+    Both,
+}
+
+impl From<PreferArg> for crate::labels::Prefer {
+    fn from(p: PreferArg) -> Self {
+        match p {
+            PreferArg::Base => crate::labels::Prefer::Base,
+            PreferArg::New => crate::labels::Prefer::New,
+            PreferArg::Both => crate::labels::Prefer::Both,
+        }
+    }
 }
 
 pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
     match cmd {
         LabelsCommand::Info { file, json } => run_info(&file, json),
+        LabelsCommand::Convert {
+            input,
+            output,
+            instance,
+        } => {
+            for line in convert::convert(&input, &output, instance)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        LabelsCommand::Merge {
+            base,
+            new,
+            output,
+            prefer,
+        } => {
+            let run = merge::merge(&base, &new, &output, prefer.map(Into::into))?;
+            for line in &run.lines {
+                println!("{line}");
+            }
+            if run.unresolved > 0 {
+                anyhow::bail!(
+                    "{} conflicting frames; nothing written to {}: resolve with --prefer base, --prefer new or --prefer both",
+                    run.unresolved,
+                    output.display()
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Unit tests of the Labels model, one file per area.
 
 mod edits;
+mod lp;
 mod merge;
 mod queries;
 mod tracks;
