@@ -684,3 +684,51 @@ fn scalars_cli_json_on_real_file() {
     assert_eq!(code, 2);
     assert!(err.contains("--tag"), "{err}");
 }
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn field(out: &mut Vec<u8>, key: u8, body: &[u8]) {
+    out.push(key);
+    varint(out, body.len() as u64);
+    out.extend_from_slice(body);
+}
+
+/// A large file whose one big text record holds copies of valid-looking records: the cut
+/// between threads lands on a fake record boundary, is found wrong, and the reader falls back
+/// to a serial walk; the result is the one real text entry, no fake scalars.
+#[test]
+fn fake_record_boundaries_inside_a_record_do_not_fool_the_parallel_reader() {
+    let fake = one_record("fake", 1.0, 1);
+    let payload: Vec<u8> = fake.iter().copied().cycle().take(3 << 20).collect();
+    let mut tensor = vec![0x08, 0x07];
+    field(&mut tensor, 0x42, &payload);
+    let mut value = Vec::new();
+    field(&mut value, 0x0a, b"blob/text_summary");
+    field(&mut value, 0x42, &tensor);
+    field(&mut value, 0x4a, b"\x0a\x06\x0a\x04text");
+    let mut summary = Vec::new();
+    field(&mut summary, 0x0a, &value);
+    let mut event = vec![0x09];
+    event.extend_from_slice(&5.0f64.to_le_bytes());
+    field(&mut event, 0x2a, &summary);
+    let mut w = EventsWriter::new(Vec::new(), "mem").unwrap();
+    w.add_scalar_at("real", 2.0, 3, 4.0).unwrap();
+    let mut bytes = w.into_inner().unwrap();
+    record::frame(&mut bytes, &event);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.out.tfevents.fake");
+    std::fs::write(&path, &bytes).unwrap();
+    let f = read_events_file(&path).unwrap();
+    assert!(f.error.is_none(), "{:?}", f.error);
+    assert_eq!(f.records, 3);
+    assert_eq!(f.scalars.len(), 1);
+    assert_eq!(f.scalar("real").unwrap().values, vec![2.0]);
+    assert_eq!(f.texts.len(), 1);
+    assert_eq!(f.texts[0].tag, "blob/text_summary");
+}

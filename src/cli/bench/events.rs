@@ -55,6 +55,11 @@ struct Report {
     tags: usize,
     parse: Stats,
     parse_mb_per_s: f64,
+    /// Median time of each part of a parse: `std::fs::read` of the file (single-threaded;
+    /// the reader itself reads in parallel), a serial walk of the record chain (length CRCs;
+    /// for reference, the reader walks in parallel), scan + decode on all threads (length and
+    /// data CRCs, protobuf, per-tag series), drain into series.
+    phases: Phases,
     scalars_process: Stats,
     tail_append_scalars: usize,
     tail_poll: Stats,
@@ -107,6 +112,46 @@ fn write_steps<W: std::io::Write>(
     Ok(n)
 }
 
+#[derive(Serialize, Default)]
+struct Phases {
+    read_s: f64,
+    scan_s: f64,
+    decode_s: f64,
+    drain_s: f64,
+}
+
+fn phases(file: &Path, runs: usize) -> anyhow::Result<Phases> {
+    use crate::formats::tfevents::{decode::Decoder, pipeline, record};
+    let mut all: [Vec<f64>; 4] = Default::default();
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let buf = crate::util::read(file)?;
+        let t1 = Instant::now();
+        std::hint::black_box(record::scan(&buf));
+        let t2 = Instant::now();
+        let mut d = Decoder::new();
+        if pipeline::decode_chunk(&mut d, &buf, 0).damage.is_some() {
+            bail!("{}: damaged", file.display());
+        }
+        let t3 = Instant::now();
+        std::hint::black_box(d.drain());
+        let t4 = Instant::now();
+        for (k, (a, b)) in [(t, t1), (t1, t2), (t2, t3), (t3, t4)]
+            .into_iter()
+            .enumerate()
+        {
+            all[k].push((b - a).as_secs_f64());
+        }
+    }
+    let [r, s, d, n] = all.map(|v| Stats::of(v).median_s);
+    Ok(Phases {
+        read_s: r,
+        scan_s: s,
+        decode_s: d,
+        drain_s: n,
+    })
+}
+
 pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     let dir = common.dir().join(format!("events-{}", args.steps));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -125,6 +170,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     let (records, scalars, tags) = (data.records, data.scalar_count(), data.scalars.len());
     drop(data);
     let parse = timing::time_fn(common.runs, || Ok(read_events_file(&file)?))?;
+    let phases = phases(&file, common.runs)?;
 
     // Whole process.
     let args_os = [std::ffi::OsStr::new("scalars"), file.as_os_str()];
@@ -177,6 +223,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
 
     let report = Report {
         parse_mb_per_s: bytes as f64 / 1e6 / parse.median_s,
+        phases,
         file,
         bytes,
         records,
@@ -204,6 +251,13 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         "parse (in-proc)  {}  = {:.0} MB/s",
         report.parse.show(),
         report.parse_mb_per_s
+    );
+    println!(
+        "  parts          fs::read {}, serial walk {}, parallel scan+decode {}, drain {}",
+        timing::ms(report.phases.read_s),
+        timing::ms(report.phases.scan_s),
+        timing::ms(report.phases.decode_s),
+        timing::ms(report.phases.drain_s)
     );
     println!(
         "posedeck scalars {}  (whole process)",

@@ -1,6 +1,7 @@
 //! Turns framed records into per-tag series. The hot path compares tag bytes against a
 //! predicted tag (training loops log tags in a fixed cycle) and allocates nothing per record.
-//! Large buffers are decoded on several threads, each with its own [`Decoder`], then merged.
+//! Large buffers are decoded on several threads, each with its own [`Decoder`], then merged
+//! (see `pipeline`).
 
 use super::proto::{self, TensorValue, ValueKind, ValueView};
 use super::record::{self, Span};
@@ -8,9 +9,6 @@ use super::series::{OtherTag, ScalarSeries, TextSeries};
 use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
-
-/// Decode on several threads when a buffer holds at least this many records.
-const PARALLEL_MIN_RECORDS: usize = 16_384;
 
 /// One tag: what kind of data it carries and the points decoded since the last drain.
 #[derive(Debug, Clone, Default)]
@@ -80,7 +78,7 @@ impl Decoder {
     }
 
     /// A decoder with the same tag table and no points, for another thread.
-    fn fork(&self) -> Self {
+    pub fn fork(&self) -> Self {
         Decoder {
             tags: self
                 .tags
@@ -133,6 +131,17 @@ impl Decoder {
         self.next_guess.push(NONE);
         self.index.insert(name.into(), i);
         i
+    }
+
+    /// Adds one `simple_value` (the hot path: no plugin, no tensor).
+    #[inline]
+    fn add_simple(&mut self, step: i64, wall: f64, tag: &[u8], v: f32) {
+        let i = self.lookup(tag);
+        let t = &mut self.tags[i];
+        t.simple_seen = true;
+        t.steps.push(step);
+        t.walls.push(wall);
+        t.values.push(v as f64);
     }
 
     /// Adds one value; `tensor` is the value's decoded tensor when it holds one.
@@ -195,6 +204,11 @@ impl Decoder {
                 });
             }
             let data = record::data(buf, s);
+            if let Some((wall, step, tag, v)) = simple_scalar(data) {
+                self.add_simple(step, wall, tag, v);
+                self.records += 1;
+                continue;
+            }
             let bad = |e: proto::DecodeError| Damage {
                 span: i,
                 at: s.data_start() + e.at,
@@ -237,53 +251,8 @@ impl Decoder {
         Ok(())
     }
 
-    /// Like [`Decoder::decode`], on several threads for large inputs. Points and the first
-    /// damage come out exactly as a single-threaded decode gives them.
-    pub fn decode_parallel(&mut self, buf: &[u8], spans: &[Span]) -> Result<(), Damage> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        if threads < 2 || spans.len() < PARALLEL_MIN_RECORDS {
-            return self.decode(buf, spans);
-        }
-        let chunk = spans.len().div_ceil(threads);
-        let parts: Vec<&[Span]> = spans.chunks(chunk).collect();
-        let mut forks: Vec<Decoder> = (1..parts.len()).map(|_| self.fork()).collect();
-        let results: Vec<Result<(), Damage>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = forks
-                .iter_mut()
-                .zip(&parts[1..])
-                .map(|(d, p)| sc.spawn(move || d.decode(buf, p)))
-                .collect();
-            let mut out = vec![self.decode(buf, parts[0])];
-            for (h, p) in handles.into_iter().zip(&parts[1..]) {
-                out.push(h.join().unwrap_or_else(|_| {
-                    Err(Damage {
-                        span: 0,
-                        at: p.first().map_or(0, |s| s.start),
-                        msg: "decoder thread failed".into(),
-                    })
-                }));
-            }
-            out
-        });
-        let mut offset = 0usize;
-        for (k, r) in results.into_iter().enumerate() {
-            if k > 0 {
-                self.absorb(std::mem::take(&mut forks[k - 1]));
-            }
-            if let Err(mut d) = r {
-                d.span += offset;
-                return Err(d);
-            }
-            offset += parts[k].len();
-        }
-        Ok(())
-    }
-
     /// Appends the tag table and points of a decoder that read the records after ours.
-    fn absorb(&mut self, other: Decoder) {
+    pub fn absorb(&mut self, other: Decoder) {
         if self.file_version.is_none() {
             self.file_version = other.file_version;
         }
@@ -367,6 +336,57 @@ impl Decoder {
         }
         out
     }
+}
+
+/// Recognises the record every scalar logger writes, byte for byte:
+/// `Event { wall_time, [step], summary { value { tag, simple_value } } }` with nothing else,
+/// each length fitting one byte. Anything else returns `None` and takes the general path,
+/// which gives the same result for these bytes.
+#[inline]
+fn simple_scalar(d: &[u8]) -> Option<(f64, i64, &[u8], f32)> {
+    if d.len() < 9 + 2 + 2 + 2 + 5 || d[0] != 0x09 {
+        return None;
+    }
+    let wall = f64::from_le_bytes([d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]]);
+    let mut p = 9;
+    let mut step: u64 = 0;
+    if d[p] == 0x10 {
+        p += 1;
+        let mut shift = 0;
+        loop {
+            let b = *d.get(p)?;
+            p += 1;
+            step |= ((b & 0x7f) as u64) << shift;
+            if b < 0x80 {
+                break;
+            }
+            shift += 7;
+            if shift >= 64 {
+                return None;
+            }
+        }
+    }
+    // summary (5, bytes) then value (1, bytes): each must run to the end of the record.
+    if *d.get(p)? != 0x2a || p + 2 + *d.get(p + 1)? as usize != d.len() || d[p + 1] >= 0x80 {
+        return None;
+    }
+    p += 2;
+    if *d.get(p)? != 0x0a || p + 2 + *d.get(p + 1)? as usize != d.len() || d[p + 1] >= 0x80 {
+        return None;
+    }
+    p += 2;
+    // tag (1, bytes), simple_value (2, fixed32) and nothing after.
+    let tlen = *d.get(p + 1)? as usize;
+    if *d.get(p)? != 0x0a || tlen >= 0x80 || p + 2 + tlen + 5 != d.len() {
+        return None;
+    }
+    let tag = d.get(p + 2..p + 2 + tlen)?;
+    p += 2 + tlen;
+    if d[p] != 0x15 {
+        return None;
+    }
+    let v = f32::from_le_bytes([d[p + 1], d[p + 2], d[p + 3], d[p + 4]]);
+    Some((wall, step as i64, tag, v))
 }
 
 fn append<T>(a: &mut Vec<T>, mut b: Vec<T>) {

@@ -10,8 +10,10 @@
 //! - [`EventsWriter`]: writes scalars and text summaries like Lightning's TensorBoardLogger.
 //! - [`best_value`]: the lowest value of a tag (e.g. `val_supervised_loss`).
 
-mod decode;
+pub(crate) mod decode;
 mod discover;
+mod fileread;
+pub(crate) mod pipeline;
 pub mod proto;
 mod reader;
 pub mod record;

@@ -2,15 +2,15 @@
 
 use super::decode::Decoder;
 use super::discover::find_events_files;
+use super::pipeline::decode_chunk;
 use super::series::{BestValue, EventsFile};
-use super::tail::decode_chunk;
 use crate::{Error, Result};
 use std::path::Path;
 
 /// Reads one events file. Fails only when the file cannot be read at all; damage (bad CRC,
 /// malformed or truncated record) gives the records before it and `error` with the offset.
 pub fn read_events_file(path: &Path) -> Result<EventsFile> {
-    let buf = crate::util::read(path)?;
+    let buf = super::fileread::read_all(path)?;
     Ok(decode_events(path, &buf))
 }
 
