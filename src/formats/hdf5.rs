@@ -687,7 +687,7 @@ impl<'f> H5Dataset<'f> {
     fn vlen_refs(&self, raw: &[u8]) -> Result<Vec<Option<(usize, u64, u32)>>> {
         let osz = self.owner.file.superblock().offset_size as usize;
         let rec = 4 + osz + 4;
-        if raw.len() % rec != 0 {
+        if !raw.len().is_multiple_of(rec) {
             return Err(self.err(format!(
                 "{} bytes of references is not a multiple of {rec}",
                 raw.len()

@@ -71,7 +71,7 @@ pub fn labels(frames: u64) -> LabelsData {
                 let cy = 400.0 + 40.0 * (t * 0.013).cos();
                 let points = (0..NODES.len())
                     .map(|n| {
-                        if (f + n as u64 + k) % 97 == 0 {
+                        if (f + n as u64 + k).is_multiple_of(97) {
                             Point::missing()
                         } else {
                             let a = n as f64 * 0.48;

@@ -152,14 +152,12 @@ pub fn decode(value: &Value, node_names: &[String]) -> Result<Skeleton, String> 
                 dst,
                 link.get("edge_insert_idx").and_then(Value::as_i64),
             )),
-            2 => {
-                if !sym
-                    .iter()
-                    .any(|&(a, b)| (a, b) == (src, dst) || (a, b) == (dst, src))
-                {
-                    // sleap-io keeps a symmetry as an unordered pair; report it in node order.
-                    sym.push((src.min(dst), src.max(dst)));
-                }
+            // sleap-io keeps a symmetry as an unordered pair; report it in node order.
+            2 if !sym
+                .iter()
+                .any(|&(a, b)| (a, b) == (src, dst) || (a, b) == (dst, src)) =>
+            {
+                sym.push((src.min(dst), src.max(dst)));
             }
             _ => {}
         }
