@@ -874,3 +874,21 @@ fn control_characters_from_files_are_sanitized() {
     assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
     assert!(out.contains("evil[31mname"), "{out}");
 }
+
+/// `labels info` reads Lightning Pose label CSVs too (and their project folder): the real
+/// mirror-mouse CollectedData gives 90 frames, one user instance each, 17 nodes.
+#[test]
+fn labels_info_reads_lightning_pose_csv() {
+    let data = crate::shared_or_skip!();
+    let mm = data.join("lp-mirror-mouse");
+    for target in [mm.join("CollectedData.csv"), mm.clone()] {
+        let (code, out, err) =
+            crate::common::run_posedeck(&["labels", "info", target.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["n_labeled_frames"], 90, "{out}");
+        assert_eq!(j["n_user_instances"], 90);
+        assert_eq!(j["n_predicted_instances"], 0);
+        assert_eq!(j["skeletons"][0]["nodes"].as_array().unwrap().len(), 17);
+    }
+}

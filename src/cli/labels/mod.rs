@@ -119,9 +119,17 @@ pub fn load_info(file: &Path) -> crate::Result<info::LabelsInfo> {
         i.warnings = slp.warnings;
         Ok(i)
     } else {
-        Err(crate::Error::usage(format!(
-            "{}: unsupported label file type (expected .slp)",
-            file.display()
-        )))
+        // Lightning Pose CSVs (a CollectedData or predictions CSV, or a project folder) and
+        // posedeck's JSON go through the Labels model's reader.
+        let loaded = crate::labels::Labels::load_file(file)?;
+        let format = match loaded.format {
+            crate::labels::LabelsFormat::Slp => "sleap",
+            crate::labels::LabelsFormat::Csv => "lightning-pose",
+            crate::labels::LabelsFormat::Json => "posedeck-json",
+        };
+        let mut i = info::summarize(&loaded.path, format, &loaded.labels);
+        i.format_id = loaded.format_id;
+        i.warnings = loaded.warnings;
+        Ok(i)
     }
 }
