@@ -479,7 +479,7 @@ mod tests {
             assert_eq!(e.len(), k - 1, "k={k}");
             // Connected: union-find.
             let mut p: Vec<usize> = (0..k).collect();
-            fn root(p: &mut Vec<usize>, mut i: usize) -> usize {
+            fn root(p: &mut [usize], mut i: usize) -> usize {
                 while p[i] != i {
                     i = p[i];
                 }

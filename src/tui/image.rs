@@ -10,6 +10,9 @@ use ratatui_image::protocol::Protocol;
 use ratatui_image::{FontSize, Resize};
 use std::path::PathBuf;
 
+/// A line in source pixels, from -> to, in an RGB colour.
+pub type Line = ((f64, f64), (f64, f64), [u8; 3]);
+
 /// Where the pixels come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -45,7 +48,7 @@ pub struct ImageRequest {
     pub source: Source,
     pub markers: Vec<Marker>,
     /// Lines in source pixels (label -> prediction error lines, skeleton edges).
-    pub lines: Vec<((f64, f64), (f64, f64), [u8; 3])>,
+    pub lines: Vec<Line>,
     /// 1.0 shows the whole frame; 2.0 shows half of it around `center`.
     pub zoom: f64,
     /// Centre of the view in source pixels (`None`: the frame centre).

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 pub use crate::tui::data;
 
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one message per load; boxing buys nothing
 pub enum Loaded {
     Project(Result<Data, String>),
     Run {

@@ -52,12 +52,11 @@ pub fn classify(kind: &EventKind, path: &Path, is_dir: bool) -> Option<WatchMsg>
     if name.starts_with("events.out.tfevents") {
         return Some(WatchMsg::EventsGrew(path.to_path_buf()));
     }
-    if name == "config.yaml" || name == "ensemble.yaml" {
-        if let Some(dir) = path.parent()
-            && in_models(dir)
-        {
-            return Some(WatchMsg::RunAppeared(dir.to_path_buf()));
-        }
+    if (name == "config.yaml" || name == "ensemble.yaml")
+        && let Some(dir) = path.parent()
+        && in_models(dir)
+    {
+        return Some(WatchMsg::RunAppeared(dir.to_path_buf()));
     }
     if is_dir && matches!(kind, EventKind::Create(_)) && in_models(path) {
         return Some(WatchMsg::RunAppeared(path.to_path_buf()));

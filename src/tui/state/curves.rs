@@ -89,38 +89,6 @@ impl CurvesState {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_filter_keeps_last_good() {
-        let mut f = TagFilter::default();
-        f.set("LOSS");
-        assert!(f.matches("val_supervised_loss") && !f.matches("epoch"));
-        f.set("loss(");
-        assert!(f.error.is_some());
-        assert!(f.matches("train_supervised_loss") && !f.matches("epoch"));
-        f.set("");
-        assert!(f.matches("epoch"));
-    }
-
-    #[test]
-    fn smoothing_steps_and_clamps() {
-        let mut c = CurvesState::default();
-        c.smoothing_step(true);
-        assert!((c.smoothing - 0.7).abs() < 1e-9);
-        for _ in 0..10 {
-            c.smoothing_step(true);
-        }
-        assert!((c.smoothing - 0.99).abs() < 1e-9);
-        for _ in 0..20 {
-            c.smoothing_step(false);
-        }
-        assert_eq!(c.smoothing, 0.0);
-    }
-}
-
 /// The tags shown (filter applied), sorted.
 pub fn visible_tags(app: &crate::tui::app::App) -> Vec<String> {
     app.scalars
@@ -153,5 +121,37 @@ pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) 
         A::PageUp => c.selected = c.selected.saturating_sub(10),
         A::Select => c.cursor = None,
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_filter_keeps_last_good() {
+        let mut f = TagFilter::default();
+        f.set("LOSS");
+        assert!(f.matches("val_supervised_loss") && !f.matches("epoch"));
+        f.set("loss(");
+        assert!(f.error.is_some());
+        assert!(f.matches("train_supervised_loss") && !f.matches("epoch"));
+        f.set("");
+        assert!(f.matches("epoch"));
+    }
+
+    #[test]
+    fn smoothing_steps_and_clamps() {
+        let mut c = CurvesState::default();
+        c.smoothing_step(true);
+        assert!((c.smoothing - 0.7).abs() < 1e-9);
+        for _ in 0..10 {
+            c.smoothing_step(true);
+        }
+        assert!((c.smoothing - 0.99).abs() < 1e-9);
+        for _ in 0..20 {
+            c.smoothing_step(false);
+        }
+        assert_eq!(c.smoothing, 0.0);
     }
 }

@@ -13,6 +13,9 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
 
+/// One drawn series: its points, style, and whether it is the smoothed line.
+type Series = (Vec<(f64, f64)>, Style, bool);
+
 /// One drawable series of one run (a run split at a step reset gives several).
 struct Drawn {
     run: String,
@@ -163,7 +166,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
     };
     let cols = chart_area.width.saturating_sub(10) as usize * if c.ascii { 1 } else { 2 };
 
-    let mut data: Vec<(Vec<(f64, f64)>, Style, bool)> = Vec::new();
+    let mut data: Vec<Series> = Vec::new();
     for d in &drawn {
         let colour = t.run_color(&d.run);
         if c.smoothing > 0.0 {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 /// (kind: user?, x, track)
 type Spec = (bool, u8, Option<u8>);
 
+#[allow(clippy::field_reassign_with_default)] // reads as the model it builds
 fn build(frames: &[((u8, u8), Vec<Spec>)]) -> Labels {
     let mut d = LabelsData::default();
     d.videos = vec![
