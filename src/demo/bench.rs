@@ -462,35 +462,39 @@ fn write_curves(path: &Path, epochs: u64, rng: &mut Rng) -> Result<usize> {
     Ok(n)
 }
 
+/// Scalar tags Lightning Pose logs every training step (a supervised heatmap run plus
+/// `total_loss`): the per-step load of the benchmark logs.
+pub const LP_STEP_TAGS: [&str; 9] = [
+    "train_supervised_loss",
+    "train_supervised_rmse",
+    "train_heatmap_mse_loss",
+    "train_heatmap_mse_loss_weighted",
+    "heatmap_mse_weight",
+    "epoch",
+    "lr-Adam/backbone",
+    "lr-Adam/head",
+    "total_loss",
+];
+/// Scalar tags Lightning Pose logs at each validation.
+pub const LP_VAL_TAGS: [&str; 3] = [
+    "val_supervised_loss",
+    "val_supervised_rmse",
+    "val_heatmap_mse_loss",
+];
+
 /// 900,000 scalars: 9 training tags for 99,000 steps and 3 validation tags every 33 steps.
 fn write_big_log(path: &Path) -> Result<usize> {
-    const TRAIN: [&str; 9] = [
-        "train_supervised_loss",
-        "train_supervised_rmse",
-        "train_heatmap_mse_loss",
-        "train_heatmap_mse_loss_weighted",
-        "heatmap_mse_weight",
-        "epoch",
-        "lr-Adam/backbone",
-        "lr-Adam/head",
-        "total_loss",
-    ];
-    const VAL: [&str; 3] = [
-        "val_supervised_loss",
-        "val_supervised_rmse",
-        "val_heatmap_mse_loss",
-    ];
     let mut w = EventsWriter::create_file(path)?;
     let mut n = 0;
     for step in 0..99_000i64 {
         let t = T0 + step as f64 * 0.05;
         let l = (0.001 + 0.02 * (-(step as f64) / 20_000.0).exp()) as f32;
-        for tag in TRAIN {
+        for tag in LP_STEP_TAGS {
             w.add_scalar_at(tag, l, step, t)?;
             n += 1;
         }
         if step % 33 == 32 {
-            for tag in VAL {
+            for tag in LP_VAL_TAGS {
                 w.add_scalar_at(tag, l * 1.1, step, t + 0.01)?;
                 n += 1;
             }

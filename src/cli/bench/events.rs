@@ -25,24 +25,9 @@ pub struct Args {
     pub hyperfine: bool,
 }
 
-/// Tags logged every step (as Lightning Pose's training loop does).
-const TRAIN_TAGS: [&str; 9] = [
-    "train_supervised_loss",
-    "train_supervised_rmse",
-    "train_heatmap_mse_loss",
-    "train_heatmap_mse_loss_weighted",
-    "heatmap_mse_weight",
-    "epoch",
-    "lr-Adam/backbone",
-    "lr-Adam/head",
-    "total_loss",
-];
-/// Tags logged every `VAL_EVERY` steps.
-const VAL_TAGS: [&str; 3] = [
-    "val_supervised_loss",
-    "val_supervised_rmse",
-    "val_heatmap_mse_loss",
-];
+use crate::demo::bench::{LP_STEP_TAGS as TRAIN_TAGS, LP_VAL_TAGS as VAL_TAGS};
+
+/// Validation tags are logged every `VAL_EVERY` steps.
 const VAL_EVERY: i64 = 50;
 const T0: f64 = 1_700_000_000.0;
 
