@@ -3,65 +3,31 @@
 //! reads but does not implement (shown to the user in one warning).
 
 use crate::engine::resnet::Arch;
+use crate::formats::config::LpConfig;
+use crate::formats::config::lp_config::merge;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_norway::{Mapping, Value};
 use std::path::{Path, PathBuf};
 
-/// Lightning Pose's defaults for the keys the engine reads, merged under the user's config to
-/// make the effective config written into the model folder.
-pub const DEFAULTS_YAML: &str = r#"
+/// Lightning Pose's defaults for the keys the engine reads beyond those `formats::config`
+/// fills in for every config (`LpConfig`). They go under the effective config, so the config
+/// written into the model folder names every setting the run used.
+pub const ENGINE_DEFAULTS_YAML: &str = r#"
 data:
   image_resize_dims: {height: 256, width: 256}
-  csv_file: CollectedData.csv
-  downsample_factor: 2
   mirrored_column_matches: null
   columns_for_singleview_pca: null
 training:
   imgaug: default
   imgaug_hflip: false
-  train_batch_size: 16
-  val_batch_size: 32
-  test_batch_size: 32
-  train_prob: 0.95
-  val_prob: 0.05
-  train_frames: 1
-  num_gpus: 1
   num_workers: 4
-  unfreezing_epoch: 20
-  min_epochs: 300
-  max_epochs: 300
-  log_every_n_steps: 10
-  check_val_every_n_epoch: 5
-  ckpt_every_n_epochs: null
-  early_stopping: false
-  early_stop_patience: 3
-  rng_seed_data_pt: 0
-  rng_seed_model_pt: 0
-  optimizer: Adam
-  optimizer_params: {learning_rate: 0.001}
-  lr_scheduler: multisteplr
-  lr_scheduler_params:
-    multisteplr: {milestones: [150, 200, 250], gamma: 0.5}
-  uniform_heatmaps_for_nan_keypoints: true
-model:
-  losses_to_use: []
-  backbone: resnet50_animal_ap10k
-  model_type: heatmap
-  heatmap_loss_type: mse
-  model_name: test
-  checkpoint: null
-  backbone_pretrained: true
 losses:
   pca_multiview: {log_weight: 5.0, components_to_keep: 3, epsilon: null}
   pca_singleview: {log_weight: 5.0, components_to_keep: 0.99, epsilon: null}
   temporal: {log_weight: 5.0, epsilon: 20.0, prob_threshold: 0.05}
 eval:
-  predict_vids_after_training: true
   test_videos_directory: null
-  save_vids_after_training: false
-  colormap: cool
-  confidence_thresh_for_vid: 0.9
 "#;
 
 /// Augmentation pipelines (`training.imgaug`).
@@ -132,22 +98,6 @@ pub struct LoadedConfig {
     pub effective: Value,
     pub cfg: TrainConfig,
     pub unimplemented: Vec<String>,
-}
-
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Mapping(b), Value::Mapping(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(slot) if slot.is_mapping() && v.is_mapping() => merge(slot, v),
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
 }
 
 fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
@@ -275,16 +225,13 @@ impl LoadedConfig {
         data_dir: &Path,
         model_name: Option<&str>,
     ) -> Result<LoadedConfig> {
-        let user: Value = serde_norway::from_str(text).map_err(|e| {
-            let line = e.location().map(|l| l.line() as u64).unwrap_or(0);
-            Error::at_line(path, line, format!("invalid YAML: {e}"))
-        })?;
-        if !user.is_mapping() {
-            return Err(Error::invalid(path, "a config must be a YAML mapping"));
-        }
-        let mut eff: Value = serde_norway::from_str(DEFAULTS_YAML)
+        // Parsing, the mapping check, typing (errors with the line) and lightning-pose's
+        // common defaults are `formats::config`'s; the engine adds the defaults of the keys
+        // only training reads, under everything else.
+        let lp = LpConfig::parse(path, text)?;
+        let mut eff: Value = serde_norway::from_str(ENGINE_DEFAULTS_YAML)
             .map_err(|e| Error::invalid(path, format!("internal defaults: {e}")))?;
-        merge(&mut eff, &user);
+        merge(&mut eff, &lp.effective);
         let data_dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
         set(
             &mut eff,

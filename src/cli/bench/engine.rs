@@ -106,53 +106,70 @@ fn report(f: &Figure, json: bool) {
     }
 }
 
-pub fn run_train(a: &Args, common: &super::Common) -> anyhow::Result<()> {
-    let arch = arch_of(&a.arch)?;
-    let choice = choose(a.device)?;
-    let ad = choice.device.clone().autodiff();
-    let mut model = PoseNet::new(arch, a.keypoints, 2, &ad);
-    let mut opt = AdamConfig::new().init();
-    let hm = a.size / 4;
-    let target = random(a.batch * a.keypoints * hm * hm, 2)
-        .into_iter()
-        .map(|v| v.abs() / (hm * hm) as f32)
-        .collect::<Vec<_>>();
-    let mut times = Vec::new();
+/// Runs `step` for 2 warm-up and `a.iters` timed iterations, then reports the mean wall and
+/// CPU time per batch.
+fn measure(
+    what: &'static str,
+    device: String,
+    a: &Args,
+    common: &super::Common,
+    mut step: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut wall = 0.0;
     let mut cpu = 0.0;
     for i in 0..a.iters + 2 {
         let t0 = Instant::now();
         let c0 = cpu_seconds();
-        let x = images(a, &ad);
-        let t = Tensor::<4>::from_data(
-            TensorData::new(target.clone(), [a.batch, a.keypoints, hm, hm]),
-            &ad,
-        );
-        let m = Tensor::<2>::ones([a.batch, a.keypoints], &ad);
-        let loss = heatmap_mse(model.forward(x, false), t, m);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = opt.step(1e-3, model, grads);
-        let _ = loss.into_scalar::<f32>();
+        step()?;
         if i >= 2 {
-            times.push(t0.elapsed().as_secs_f64());
+            wall += t0.elapsed().as_secs_f64();
             cpu += cpu_seconds() - c0;
         }
     }
-    let per = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    let n = a.iters.max(1) as f64;
+    let per = wall / n;
     report(
         &Figure {
-            what: "train",
-            device: choice.name,
+            what,
+            device,
             arch: a.arch.clone(),
             size: a.size,
             batch: a.batch,
             iters: a.iters,
             seconds_per_batch: per,
             per_second: a.batch as f64 / per,
-            cpu_seconds_per_batch: cpu / times.len().max(1) as f64,
+            cpu_seconds_per_batch: cpu / n,
         },
         common.json,
     );
     Ok(())
+}
+
+pub fn run_train(a: &Args, common: &super::Common) -> anyhow::Result<()> {
+    let arch = arch_of(&a.arch)?;
+    let choice = choose(a.device)?;
+    let ad = choice.device.clone().autodiff();
+    let mut model = Some(PoseNet::new(arch, a.keypoints, 2, &ad));
+    let mut opt = AdamConfig::new().init();
+    let hm = a.size / 4;
+    let target = random(a.batch * a.keypoints * hm * hm, 2)
+        .into_iter()
+        .map(|v| v.abs() / (hm * hm) as f32)
+        .collect::<Vec<_>>();
+    measure("train", choice.name, a, common, || {
+        let m0 = model.take().ok_or_else(|| anyhow::anyhow!("model lost"))?;
+        let x = images(a, &ad);
+        let t = Tensor::<4>::from_data(
+            TensorData::new(target.clone(), [a.batch, a.keypoints, hm, hm]),
+            &ad,
+        );
+        let m = Tensor::<2>::ones([a.batch, a.keypoints], &ad);
+        let loss = heatmap_mse(m0.forward(x, false), t, m);
+        let grads = GradientsParams::from_grads(loss.backward(), &m0);
+        model = Some(opt.step(1e-3, m0, grads));
+        let _ = loss.into_scalar::<f32>();
+        Ok(())
+    })
 }
 
 pub fn run_predict(a: &Args, common: &super::Common) -> anyhow::Result<()> {
@@ -160,38 +177,14 @@ pub fn run_predict(a: &Args, common: &super::Common) -> anyhow::Result<()> {
     let choice = choose(a.device)?;
     let device = choice.device.clone();
     let model = PoseNet::new(arch, a.keypoints, 2, &device);
-    let mut times = Vec::new();
-    let mut cpu = 0.0;
-    for i in 0..a.iters + 2 {
-        let t0 = Instant::now();
-        let c0 = cpu_seconds();
+    measure("predict", choice.name, a, common, || {
         let hmaps = model.forward(images(a, &device), false);
         let [b, k, h, w] = hmaps.dims();
         let v = hmaps
             .into_data()
             .try_into_vec::<f32>()
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let peaks = decode_batch(&v, b, k, h, w, 4.0);
-        std::hint::black_box(peaks);
-        if i >= 2 {
-            times.push(t0.elapsed().as_secs_f64());
-            cpu += cpu_seconds() - c0;
-        }
-    }
-    let per = times.iter().sum::<f64>() / times.len().max(1) as f64;
-    report(
-        &Figure {
-            what: "predict",
-            device: choice.name,
-            arch: a.arch.clone(),
-            size: a.size,
-            batch: a.batch,
-            iters: a.iters,
-            seconds_per_batch: per,
-            per_second: a.batch as f64 / per,
-            cpu_seconds_per_batch: cpu / times.len().max(1) as f64,
-        },
-        common.json,
-    );
-    Ok(())
+        std::hint::black_box(decode_batch(&v, b, k, h, w, 4.0));
+        Ok(())
+    })
 }

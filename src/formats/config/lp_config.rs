@@ -210,7 +210,7 @@ fn defaults() -> Value {
 }
 
 /// Overlays `top` onto `base` (mappings merge key by key; anything else replaces).
-fn merge(base: &mut Value, top: &Value) {
+pub(crate) fn merge(base: &mut Value, top: &Value) {
     match (base, top) {
         (Value::Mapping(b), Value::Mapping(t)) => {
             for (k, v) in t {
