@@ -22,7 +22,7 @@ pub use layout::{Layout, LayoutKind};
 pub use metrics::{ErrorStats, MetricKind, MetricSummary};
 pub use run::{ModelRun, StatusSource};
 pub use runs::{RunDir, RunLayout};
-pub use videos::{VideoInfo, VideoProbe};
+pub use videos::{VideoInfo, VideoKind, VideoProbe};
 
 use crate::Result;
 use crate::formats::config::{
