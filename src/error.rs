@@ -7,11 +7,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// An OS error on a file. The reason is part of the message and deliberately not also
+    /// the error's `source()`: printers that walk the chain (`{:#}`) would say it twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A text format (CSV, YAML, JSON, XML) is malformed at a line.
     #[error("{path}:{line}: {msg}")]
@@ -39,7 +40,7 @@ impl Error {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            error: source,
         }
     }
     pub fn at_line(path: impl AsRef<Path>, line: u64, msg: impl Into<String>) -> Self {

@@ -56,3 +56,10 @@ pub fn write_atomic_with(
     }
     Ok(())
 }
+
+/// The number of cores this process may use (at least 1), asked once: the standard library
+/// reads cgroup files on every call, which costs more than parsing a small file.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -2,15 +2,15 @@
 
 use crate::demo::{DemoSpec, GroundTruth};
 use anyhow::Context;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Folder to generate the project into (new or empty); default: a new temporary folder.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Generate and print the status only (without it, `demo` will open the workstation once
-    /// the TUI exists; until then both behave the same).
+    /// Generate and print the project's `posedeck status` (without it, `demo` will open the
+    /// workstation once the TUI exists; until then both behave the same).
     #[arg(long)]
     pub no_tui: bool,
     /// Labeled frames in total.
@@ -61,8 +61,27 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         None => temp_dir()?,
     };
     let truth = crate::demo::generate(&spec, &dir)?;
-    print_summary(&dir, &truth);
-    Ok(())
+    eprintln!("{}", generated_note(&dir, &truth));
+    // Exactly what `posedeck status DIR` prints.
+    let project = super::status::open(&dir.to_string_lossy(), true)?;
+    super::status::print(&project, false)
+}
+
+/// One line for stderr: where the project went and what the generator put in it.
+fn generated_note(dir: &std::path::Path, t: &GroundTruth) -> String {
+    let s = &t.spec;
+    format!(
+        "posedeck demo: generated {} ({} labeled frames of {}x{} from {} videos, {} keypoints, \
+         {} frames with a missing keypoint, seed {})",
+        crate::sanitize::clean(&dir.display().to_string()),
+        t.frames.len(),
+        s.width,
+        s.height,
+        t.videos.len(),
+        t.keypoint_names.len(),
+        t.frames_with_missing(),
+        s.seed
+    )
 }
 
 /// A fresh folder under the system temporary directory.
@@ -90,34 +109,4 @@ fn temp_dir() -> anyhow::Result<PathBuf> {
         }
     }
     anyhow::bail!("{}: cannot create a temporary folder", base.display())
-}
-
-fn print_summary(dir: &Path, t: &GroundTruth) {
-    let s = &t.spec;
-    println!("demo project: {}", dir.display());
-    println!(
-        "  {} labeled frames ({}x{}) from {} videos, {} keypoints, seed {}",
-        t.frames.len(),
-        s.width,
-        s.height,
-        t.videos.len(),
-        t.keypoint_names.len(),
-        s.seed
-    );
-    println!("  keypoints: {}", t.keypoint_names.join(", "));
-    for (v, n) in t.frames_per_video() {
-        println!("  labeled-data/{v}: {n} frames");
-    }
-    println!(
-        "  missing keypoints: {} cells in {} frames ({} out of frame, {} occluded, {} unlabeled)",
-        t.missing_cells(),
-        t.frames_with_missing(),
-        t.missing_because(crate::demo::Missing::OutOfFrame),
-        t.missing_because(crate::demo::Missing::Occluded),
-        t.missing_because(crate::demo::Missing::Unlabeled)
-    );
-    println!(
-        "  model config: {}",
-        dir.join(crate::demo::project::CONFIG_NAME).display()
-    );
 }

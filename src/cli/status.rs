@@ -1,7 +1,8 @@
 //! `posedeck status [PROJECT] [--json]`: the whole project model, as a readable summary or
 //! as JSON (documented in README.md).
 
-use crate::project::{ErrorStats, ModelRun, Project};
+use crate::formats::config::ConfigSummary;
+use crate::project::{ErrorStats, ModelRun, Project, VideoInfo, VideoKind};
 use crate::sanitize::clean;
 use std::fmt::Write as _;
 
@@ -19,19 +20,29 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
-    let (root, entry) = crate::project::layout::resolve(&args.project)?;
+    let project = open(&args.project, !args.no_probe)?;
+    print(&project, args.json)
+}
+
+/// Opens a project folder, run folder or registry key, as `posedeck status` does.
+pub fn open(arg: &str, probe_videos: bool) -> crate::Result<Project> {
+    let (root, entry) = crate::project::layout::resolve(arg)?;
     let layout = crate::project::layout::discover(&root, entry)?;
     let opts = crate::project::LoadOptions {
-        probe_videos: !args.no_probe,
+        probe_videos,
         ..Default::default()
     };
-    let project = Project::from_layout(layout, opts);
-    let out = if args.json {
-        let mut s = serde_json::to_string_pretty(&project)?;
+    Ok(Project::from_layout(layout, opts))
+}
+
+/// Prints a project to stdout as `posedeck status` does: the human summary, or JSON.
+pub fn print(project: &Project, json: bool) -> anyhow::Result<()> {
+    let out = if json {
+        let mut s = serde_json::to_string_pretty(project)?;
         s.push('\n');
         s
     } else {
-        render(&project)
+        render(project)
     };
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
@@ -92,6 +103,107 @@ fn pixel_error_text(m: &ModelRun) -> String {
     }
 }
 
+/// A config's summary in one line, from what it sets: "heatmap resnet18, resize 256x256,
+/// 30 epochs, split 0.80/0.10/0.10, all train frames". `model`: lead with the model type and
+/// backbone. `train_frames_used`: the train set's actual size (from a run's metrics), shown
+/// instead of the config's `train_frames`.
+pub fn config_text(c: &ConfigSummary, model: bool, train_frames_used: Option<usize>) -> String {
+    let mut parts = Vec::new();
+    if model {
+        let kind: Vec<String> = [&c.model_type, &c.backbone]
+            .into_iter()
+            .flatten()
+            .map(|s| clean(s).into_owned())
+            .collect();
+        if !kind.is_empty() {
+            parts.push(kind.join(" "));
+        }
+    }
+    if let Some([h, w]) = c.image_size {
+        parts.push(format!("resize {w}x{h}"));
+    }
+    match (c.min_epochs, c.max_epochs) {
+        (Some(lo), Some(hi)) if lo < hi => parts.push(format!("{lo}-{hi} epochs")),
+        (_, Some(hi)) => parts.push(format!("{hi} epochs")),
+        (Some(lo), None) => parts.push(format!("at least {lo} epochs")),
+        (None, None) => {}
+    }
+    if let Some(steps) = c.max_steps.filter(|&s| s > 0) {
+        parts.push(format!("at most {steps} steps"));
+    }
+    if let (Some(t), Some(v)) = (c.train_prob, c.val_prob) {
+        let test = c.test_prob.unwrap_or(1.0 - t - v).max(0.0);
+        parts.push(format!("split {t:.2}/{v:.2}/{test:.2}"));
+    }
+    match (train_frames_used, c.train_frames) {
+        (Some(n), _) => parts.push(format!("{n} train frames")),
+        (None, Some(f)) if f > 0.0 && f < 1.0 => {
+            parts.push(format!("{:.0}% of train frames", f * 100.0))
+        }
+        (None, Some(f)) if f == 1.0 => parts.push("all train frames".into()),
+        (None, Some(f)) if f > 1.0 => parts.push(format!("{f:.0} train frames")),
+        _ => {}
+    }
+    if !c.losses.is_empty() {
+        parts.push(format!("losses {}", clean(&c.losses.join(" + "))));
+    }
+    parts.join(", ")
+}
+
+/// One line of the videos list.
+fn video_line(v: &VideoInfo) -> String {
+    let frames = |pr: &crate::project::VideoProbe| {
+        pr.frames
+            .map_or("? frames".into(), |f| format!("{f} frames"))
+    };
+    let size = |pr: &crate::project::VideoProbe| match (pr.width, pr.height) {
+        (Some(w), Some(h)) => Some(format!("{w}x{h}")),
+        _ => None,
+    };
+    let what = match (v.kind, &v.probe) {
+        (VideoKind::FrameFolder, Some(pr)) => {
+            let mut parts = vec![format!(
+                "frame folder: {} {}",
+                pr.frames.map_or("?".into(), |f| f.to_string()),
+                pr.codec
+                    .as_deref()
+                    .map_or("image".into(), |c| format!("{} images", clean(c)))
+            )];
+            parts.extend(size(pr));
+            parts.push("fps unknown".into());
+            parts.join(", ")
+        }
+        (VideoKind::File, Some(pr)) => {
+            let mut parts = vec![frames(pr)];
+            parts.push(pr.fps.map_or("? fps".into(), |f| {
+                format!("{f:.4} fps").replace(".0000", "")
+            }));
+            parts.push(pr.codec.as_deref().map_or("?".into(), c));
+            parts.extend(size(pr));
+            parts.join(", ")
+        }
+        (_, None) => "unknown".to_string(),
+    };
+    let slash = if v.kind == VideoKind::FrameFolder {
+        "/"
+    } else {
+        ""
+    };
+    let mut line = format!(
+        "  {}/{}{slash}  {}  {}",
+        c(&v.folder),
+        c(&v.file),
+        human_size(v.size_bytes),
+        what
+    );
+    if v.kind == VideoKind::FrameFolder
+        && let Some(e) = &v.probe_error
+    {
+        line.push_str(&format!(" ({})", c(e)));
+    }
+    line
+}
+
 /// The human summary.
 pub fn render(p: &Project) -> String {
     let mut o = String::new();
@@ -107,6 +219,15 @@ pub fn render(p: &Project) -> String {
         }
     );
     let _ = writeln!(o, "  {}", c(&p.root.display().to_string()));
+    if let Some(cfg) = &p.config {
+        let name = p
+            .layout
+            .config_path
+            .as_deref()
+            .and_then(|f| f.file_name())
+            .map_or("config".into(), |n| n.to_string_lossy().into_owned());
+        let _ = writeln!(o, "{}: {}", c(&name), config_text(cfg, true, None));
+    }
     let l = &p.labels;
     if !l.keypoints.is_empty() {
         let names: Vec<String> = l
@@ -168,32 +289,7 @@ pub fn render(p: &Project) -> String {
     }
     let _ = writeln!(o, "videos ({}):", p.videos.len());
     for v in &p.videos {
-        let probe = match &v.probe {
-            Some(pr) => {
-                let mut parts = Vec::new();
-                parts.push(
-                    pr.frames
-                        .map_or("? frames".into(), |f| format!("{f} frames")),
-                );
-                parts.push(pr.fps.map_or("? fps".into(), |f| {
-                    format!("{f:.4} fps").replace(".0000", "")
-                }));
-                parts.push(pr.codec.as_deref().map_or("?".into(), c));
-                if let (Some(w), Some(h)) = (pr.width, pr.height) {
-                    parts.push(format!("{w}x{h}"));
-                }
-                parts.join(", ")
-            }
-            None => "unknown".to_string(),
-        };
-        let _ = writeln!(
-            o,
-            "  {}/{}  {}  {}",
-            c(&v.folder),
-            c(&v.file),
-            human_size(v.size_bytes),
-            probe
-        );
+        let _ = writeln!(o, "{}", video_line(v));
     }
     let _ = writeln!(o, "models ({}):", p.models.len());
     if !p.models.is_empty() {
@@ -251,6 +347,12 @@ pub fn render(p: &Project) -> String {
         let _ = writeln!(o, "{}", line(&head.map(String::from)));
         for (r, m) in rows.iter().zip(&p.models) {
             let _ = writeln!(o, "{}", line(r));
+            if let Some(cfg) = &m.config {
+                let text = config_text(cfg, false, m.n_train_frames);
+                if !text.is_empty() {
+                    let _ = writeln!(o, "      config: {text}");
+                }
+            }
             if let Some(reason) = &m.judgement.effective_reason
                 && m.status.map(|s| s.to_string()) != Some(m.judgement.effective_status.to_string())
             {
@@ -271,4 +373,42 @@ pub fn render(p: &Project) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_text_says_what_is_set() {
+        let mut c = ConfigSummary {
+            model_type: Some("heatmap_mhcrnn".into()),
+            backbone: Some("resnet50".into()),
+            image_size: Some([256, 384]),
+            min_epochs: Some(100),
+            max_epochs: Some(300),
+            train_prob: Some(0.95),
+            val_prob: Some(0.05),
+            train_frames: Some(0.5),
+            losses: vec!["pca_singleview".into(), "temporal".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            config_text(&c, true, None),
+            "heatmap_mhcrnn resnet50, resize 384x256, 100-300 epochs, split 0.95/0.05/0.00, \
+             50% of train frames, losses pca_singleview + temporal"
+        );
+        // A run's metrics know the train set's real size; the model is in its own column.
+        assert_eq!(
+            config_text(&c, false, Some(812)),
+            "resize 384x256, 100-300 epochs, split 0.95/0.05/0.00, 812 train frames, \
+             losses pca_singleview + temporal"
+        );
+        c.train_frames = Some(200.0);
+        c.max_steps = Some(5000);
+        c.min_epochs = None;
+        assert!(config_text(&c, false, None).contains("300 epochs, at most 5000 steps"));
+        assert!(config_text(&c, false, None).contains("200 train frames"));
+        assert_eq!(config_text(&ConfigSummary::default(), true, None), "");
+    }
 }

@@ -22,7 +22,7 @@ pub use layout::{Layout, LayoutKind};
 pub use metrics::{ErrorStats, MetricKind, MetricSummary};
 pub use run::{ModelRun, StatusSource};
 pub use runs::{RunDir, RunLayout};
-pub use videos::{VideoInfo, VideoProbe};
+pub use videos::{VideoInfo, VideoKind, VideoProbe};
 
 use crate::Result;
 use crate::formats::config::{
@@ -137,14 +137,23 @@ impl Project {
         } else {
             cache::DerivedCache::disabled()
         };
-        let models = std::thread::scope(|s| {
-            let handle = s.spawn(|| load_runs_cached(&run_dirs, opts.threads.max(1), &cache));
+        // The workers take runs one at a time; this thread joins them once the rest is read,
+        // so neither core idles while runs are left.
+        let queue = RunQueue::new(&run_dirs, &cache);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..opts.threads.max(1))
+                .map(|_| s.spawn(|| queue.work()))
+                .collect();
             p.refresh_meta();
             p.refresh_labels();
             p.refresh_videos(opts.probe_videos);
-            handle.join().unwrap_or_default()
+            queue.work();
+            // Joined here so that a worker's panic does not take the scope down with it.
+            for w in workers {
+                let _ = w.join();
+            }
         });
-        p.models = models;
+        p.models = queue.into_runs();
         cache.save();
         p
     }
@@ -300,38 +309,74 @@ pub fn load_runs_cached(
     threads: usize,
     cache: &cache::DerivedCache,
 ) -> Vec<ModelRun> {
-    let load = |r: &RunDir| ModelRun::load_cached(&r.path, r.name.clone(), r.layout.clone(), cache);
+    let queue = RunQueue::new(dirs, cache);
     if threads <= 1 || dirs.len() < 2 {
-        return dirs.iter().map(load).collect();
+        queue.work();
+    } else {
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (1..threads).map(|_| s.spawn(|| queue.work())).collect();
+            queue.work();
+            for w in workers {
+                let _ = w.join();
+            }
+        });
     }
-    let mut slots: Vec<Option<ModelRun>> = vec![None; dirs.len()];
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    dirs.iter()
-                        .enumerate()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(i, r)| (i, load(r)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(v) = h.join() {
-                for (i, m) in v {
-                    if let Some(slot) = slots.get_mut(i) {
-                        *slot = Some(m);
-                    }
-                }
+    queue.into_runs()
+}
+
+/// Runs to load, taken one at a time by whichever thread is free (runs differ a lot in cost:
+/// a finished run has metric CSVs to summarise, a pending one almost nothing).
+struct RunQueue<'a> {
+    dirs: &'a [RunDir],
+    cache: &'a cache::DerivedCache,
+    next: std::sync::atomic::AtomicUsize,
+    done: std::sync::Mutex<Vec<Option<ModelRun>>>,
+}
+
+impl<'a> RunQueue<'a> {
+    fn new(dirs: &'a [RunDir], cache: &'a cache::DerivedCache) -> Self {
+        RunQueue {
+            dirs,
+            cache,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            done: std::sync::Mutex::new(vec![None; dirs.len()]),
+        }
+    }
+
+    fn load(&self, r: &RunDir) -> ModelRun {
+        ModelRun::load_cached(&r.path, r.name.clone(), r.layout.clone(), self.cache)
+    }
+
+    /// Loads runs until none is left.
+    fn work(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(r) = self.dirs.get(i) else { return };
+            let m = self.load(r);
+            if let Ok(mut done) = self.done.lock()
+                && let Some(slot) = done.get_mut(i)
+            {
+                *slot = Some(m);
             }
         }
-    });
-    // A thread that panicked leaves holes: load those here (and report a panic honestly).
-    slots
-        .into_iter()
-        .zip(dirs)
-        .map(|(m, r)| m.unwrap_or_else(|| load(r)))
-        .collect()
+    }
+
+    /// The runs in the order of `dirs`. A run whose thread panicked is loaded here (so a
+    /// panic is reported honestly rather than hidden as a missing run).
+    fn into_runs(self) -> Vec<ModelRun> {
+        let slots = match self.done.into_inner() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        slots
+            .into_iter()
+            .zip(self.dirs)
+            .map(|(m, r)| {
+                m.unwrap_or_else(|| {
+                    ModelRun::load_cached(&r.path, r.name.clone(), r.layout.clone(), self.cache)
+                })
+            })
+            .collect()
+    }
 }

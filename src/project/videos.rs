@@ -1,6 +1,11 @@
 //! Videos of a project: `videos/`, `videos_infer/`, `videos_tmp/` (originals before
 //! re-encoding). File and size always; frame count, fps, codec and frame size through
 //! `ffprobe` when it is on PATH, else left unknown (never an error).
+//!
+//! A folder of images in one of those folders (one image per frame, as `posedeck demo` writes
+//! `videos/<video>/img%08d.png`) is listed as a frame folder: frames = the number of images,
+//! the frame size from the first image's header, fps unknown. Lightning Pose itself reads
+//! only video files there, so it is never shown as one.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -12,6 +17,19 @@ pub const VIDEO_DIRS: [&str; 3] = ["videos", "videos_infer", "videos_tmp"];
 const VIDEO_EXTS: [&str; 10] = [
     "mp4", "avi", "mov", "mkv", "m4v", "webm", "mpg", "mpeg", "wmv", "flv",
 ];
+/// Images that make a frame folder.
+const IMAGE_EXTS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// What a video entry is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoKind {
+    /// A video file (mp4, avi, ...).
+    #[default]
+    File,
+    /// A folder of images, one per frame.
+    FrameFolder,
+}
 
 /// What ffprobe says about a video's first video stream; all `None` when unknown.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -29,21 +47,82 @@ pub struct VideoProbe {
 pub struct VideoInfo {
     /// `videos`, `videos_infer` or `videos_tmp`.
     pub folder: String,
+    /// The file name, or the frame folder's name.
     pub file: String,
     pub path: PathBuf,
+    #[serde(default)]
+    pub kind: VideoKind,
+    /// The file's size, or the frame folder's images together.
     pub size_bytes: u64,
-    /// `None` when ffprobe is not available or could not read the file.
+    /// `None` when ffprobe is not available or could not read the file. For a frame folder:
+    /// the image count as `frames`, the first image's size, its format as `codec`, no fps.
     pub probe: Option<VideoProbe>,
-    /// Why `probe` is missing ("ffprobe not on PATH", ffprobe's error ...).
+    /// Why `probe` (or part of it) is missing ("ffprobe not on PATH", ffprobe's error, an
+    /// unreadable first image ...).
     pub probe_error: Option<String>,
 }
 
-fn is_video(name: &str) -> bool {
+fn has_ext(name: &str, exts: &[&str]) -> bool {
     name.rsplit_once('.')
-        .is_some_and(|(_, ext)| VIDEO_EXTS.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+        .is_some_and(|(_, ext)| exts.iter().any(|e| ext.eq_ignore_ascii_case(e)))
 }
 
-/// Lists the videos of `root`'s video folders (not recursive), sorted by folder then name.
+fn is_video(name: &str) -> bool {
+    has_ext(name, &VIDEO_EXTS)
+}
+
+/// A folder of images as a video: `None` when it holds no image.
+fn frame_folder(folder: &str, name: String, dir: &Path) -> Option<VideoInfo> {
+    let mut images: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_string();
+            if !has_ext(&n, &IMAGE_EXTS) {
+                return None;
+            }
+            let meta = std::fs::metadata(e.path()).ok()?;
+            meta.is_file().then(|| (n, meta.len()))
+        })
+        .collect();
+    if images.is_empty() {
+        return None;
+    }
+    images.sort();
+    let size_bytes = images.iter().map(|(_, n)| n).sum();
+    let first = images.first().map(|(n, _)| dir.join(n))?;
+    let codec = first
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .map(|e| if e == "jpg" { "jpeg".to_string() } else { e });
+    let (size, probe_error) = match image::image_dimensions(&first) {
+        Ok((w, h)) => (Some((u64::from(w), u64::from(h))), None),
+        Err(e) => (
+            None,
+            Some(format!("{}: image header unreadable: {e}", first.display())),
+        ),
+    };
+    Some(VideoInfo {
+        folder: folder.to_string(),
+        file: name,
+        path: dir.to_path_buf(),
+        kind: VideoKind::FrameFolder,
+        size_bytes,
+        probe: Some(VideoProbe {
+            frames: Some(images.len() as u64),
+            fps: None,
+            codec,
+            width: size.map(|s| s.0),
+            height: size.map(|s| s.1),
+            pix_fmt: None,
+            duration_s: None,
+        }),
+        probe_error,
+    })
+}
+
+/// Lists the videos of `root`'s video folders (not recursive), sorted by folder then name;
+/// frame folders are counted and their first image's header read (no ffprobe).
 pub fn list(root: &Path) -> Vec<VideoInfo> {
     let mut out = Vec::new();
     for folder in VIDEO_DIRS {
@@ -55,18 +134,19 @@ pub fn list(root: &Path) -> Vec<VideoInfo> {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_str()?.to_string();
-                if !is_video(&name) {
-                    return None;
-                }
                 // Follow symlinks: app projects often link videos in.
                 let meta = std::fs::metadata(e.path()).ok()?;
-                if !meta.is_file() {
+                if meta.is_dir() {
+                    return frame_folder(folder, name, &e.path());
+                }
+                if !is_video(&name) || !meta.is_file() {
                     return None;
                 }
                 Some(VideoInfo {
                     folder: folder.to_string(),
                     file: name,
                     path: e.path(),
+                    kind: VideoKind::File,
                     size_bytes: meta.len(),
                     probe: None,
                     probe_error: None,
@@ -95,17 +175,22 @@ pub fn scan(root: &Path) -> Vec<VideoInfo> {
     videos
 }
 
-/// Fills `probe` for each video (or `probe_error`).
+/// Fills `probe` for each video file (or `probe_error`); frame folders keep what
+/// [`list`] found.
 pub fn probe_all(videos: &mut [VideoInfo]) {
+    let mut files: Vec<&mut VideoInfo> = videos
+        .iter_mut()
+        .filter(|v| v.kind == VideoKind::File)
+        .collect();
     let Some(ffprobe) = find_ffprobe() else {
-        for v in videos.iter_mut() {
+        for v in files.iter_mut() {
             v.probe = None;
             v.probe_error = Some("unknown: ffprobe not on PATH".into());
         }
         return;
     };
     // Start them all, then collect.
-    let children: Vec<_> = videos
+    let children: Vec<_> = files
         .iter()
         .map(|v| {
             Command::new(&ffprobe)
@@ -117,7 +202,7 @@ pub fn probe_all(videos: &mut [VideoInfo]) {
                 .spawn()
         })
         .collect();
-    for (v, child) in videos.iter_mut().zip(children) {
+    for (v, child) in files.iter_mut().zip(children) {
         let result = child
             .and_then(|c| c.wait_with_output())
             .map_err(|e| format!("ffprobe could not run: {e}"))
@@ -197,6 +282,62 @@ pub fn parse_ffprobe(path: &Path, json: &[u8]) -> Result<VideoProbe> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_of_images_are_frame_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v = tmp.path().join("videos");
+        std::fs::create_dir_all(v.join("clip")).unwrap();
+        std::fs::create_dir_all(v.join("empty")).unwrap();
+        std::fs::create_dir_all(v.join("broken")).unwrap();
+        let img = image::RgbImage::new(7, 5);
+        for i in 0..3 {
+            img.save(v.join(format!("clip/img{i:08}.png"))).unwrap();
+        }
+        std::fs::write(v.join("clip/notes.txt"), b"not a frame").unwrap();
+        std::fs::write(v.join("broken/img00000000.png"), b"not a png").unwrap();
+        std::fs::write(v.join("a.mp4"), b"x").unwrap();
+        let list = list(tmp.path());
+        let names: Vec<(&str, VideoKind)> =
+            list.iter().map(|v| (v.file.as_str(), v.kind)).collect();
+        assert_eq!(
+            names,
+            [
+                ("a.mp4", VideoKind::File),
+                ("broken", VideoKind::FrameFolder),
+                ("clip", VideoKind::FrameFolder)
+            ]
+        );
+        let clip = &list[2];
+        let p = clip.probe.as_ref().unwrap();
+        assert_eq!(
+            (p.frames, p.width, p.height, p.fps),
+            (Some(3), Some(7), Some(5), None)
+        );
+        assert_eq!(p.codec.as_deref(), Some("png"));
+        assert!(clip.probe_error.is_none());
+        let total: u64 = (0..3)
+            .map(|i| {
+                std::fs::metadata(v.join(format!("clip/img{i:08}.png")))
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        assert_eq!(clip.size_bytes, total);
+        // An unreadable first image: still a frame folder, counted, the reason named.
+        let broken = &list[1];
+        assert_eq!(broken.probe.as_ref().unwrap().frames, Some(1));
+        assert_eq!(broken.probe.as_ref().unwrap().width, None);
+        let e = broken.probe_error.as_deref().unwrap();
+        assert!(
+            e.contains("img00000000.png") && e.contains("unreadable"),
+            "{e}"
+        );
+        // ffprobe is never asked about frame folders.
+        let mut probed = list.clone();
+        probe_all(&mut probed);
+        assert_eq!(probed[2], list[2]);
+    }
 
     #[test]
     fn parses_ffprobe_json() {

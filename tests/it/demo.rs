@@ -407,3 +407,142 @@ fn bench_project_has_runs_csvs_and_events() {
     }
     assert_eq!(scalars, s.scalars);
 }
+
+/// `posedeck demo --no-tui` prints exactly what `posedeck status DIR` prints, and
+/// `posedeck status DIR --json` reports the generator's own ground truth: the keypoint names,
+/// the labeled frames (in total and per video), the frames with a missing keypoint, and the
+/// videos/ frame folders (frame count and size from the images, fps unknown).
+#[test]
+fn status_of_a_generated_project_reports_its_ground_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, spec) in [
+        DemoSpec {
+            frames: 37,
+            keypoints: 13,
+            seed: 9,
+            width: 96,
+            height: 80,
+            videos: 4,
+            clip_frames: 3,
+        },
+        DemoSpec {
+            frames: 50,
+            keypoints: 40,
+            clip_frames: 0,
+            ..small(21)
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let d = tmp.path().join(format!("cli{i}"));
+        let size = format!("{}x{}", spec.width, spec.height);
+        let (frames, keypoints, seed, videos, clip) = (
+            spec.frames.to_string(),
+            spec.keypoints.to_string(),
+            spec.seed.to_string(),
+            spec.videos.to_string(),
+            spec.clip_frames.to_string(),
+        );
+        let (code, demo_out, err) = run_posedeck(&[
+            "demo",
+            "--no-tui",
+            "--dir",
+            d.to_str().unwrap(),
+            "--frames",
+            &frames,
+            "--keypoints",
+            &keypoints,
+            "--seed",
+            &seed,
+            "--size",
+            &size,
+            "--videos",
+            &videos,
+            "--clip-frames",
+            &clip,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        // The truth: the same spec through the library (byte-identical CSV, checked here too).
+        let lib = tmp.path().join(format!("lib{i}"));
+        let t = generate(&spec, &lib).unwrap();
+        assert_eq!(
+            std::fs::read(d.join("CollectedData.csv")).unwrap(),
+            std::fs::read(lib.join("CollectedData.csv")).unwrap()
+        );
+
+        let (code, status_out, err) = run_posedeck(&["status", d.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(demo_out, status_out, "demo --no-tui prints the status");
+        assert!(
+            err.is_empty() && !demo_out.contains("demo project:"),
+            "{err}{demo_out}"
+        );
+
+        let (code, json, err) = run_posedeck(&["status", d.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let j: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let names: Vec<&str> = j["keypoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert_eq!(names, t.keypoint_names);
+        assert_eq!(names.len(), spec.keypoints);
+        assert_eq!(j["n_labeled_frames"], t.frames.len());
+        assert_eq!(
+            j["n_frames_with_missing_keypoints"],
+            t.frames_with_missing()
+        );
+        assert!(
+            t.frames_with_missing() > 0,
+            "the generator blanks some cells"
+        );
+        let per_video: BTreeMap<String, u64> =
+            serde_json::from_value(j["labeled_frames_per_video"].clone()).unwrap();
+        let want: BTreeMap<String, u64> = t
+            .frames_per_video()
+            .into_iter()
+            .map(|(v, n)| (v, n as u64))
+            .collect();
+        assert_eq!(per_video, want);
+        assert_eq!(j["models"].as_array().unwrap().len(), 0);
+        assert!(
+            j["problems"].as_array().unwrap().is_empty(),
+            "{}",
+            j["problems"]
+        );
+
+        // videos/<video>/ frame folders: one per video when clips were written.
+        let vids = j["videos"].as_array().unwrap();
+        if spec.clip_frames == 0 {
+            assert!(vids.is_empty(), "{vids:?}");
+        } else {
+            assert_eq!(vids.len(), t.videos.len());
+            for (v, name) in vids.iter().zip(&t.videos) {
+                assert_eq!(v["file"], name.as_str());
+                assert_eq!(v["kind"], "frame_folder");
+                assert_eq!(v["probe"]["frames"], spec.clip_frames);
+                assert_eq!(v["probe"]["width"], spec.width);
+                assert_eq!(v["probe"]["height"], spec.height);
+                assert!(v["probe"]["fps"].is_null());
+                let line = format!(
+                    "videos/{name}/  {}  frame folder: {} png images, {}x{}, fps unknown",
+                    posedeck::cli::status::human_size(v["size_bytes"].as_u64().unwrap()),
+                    spec.clip_frames,
+                    spec.width,
+                    spec.height
+                );
+                assert!(status_out.contains(&line), "{line}\n{status_out}");
+            }
+        }
+        // The human summary says the same numbers.
+        assert!(status_out.contains(&format!(
+            "labels: {} labeled frames, {} with a missing keypoint",
+            t.frames.len(),
+            t.frames_with_missing()
+        )));
+        assert!(status_out.contains(&format!("keypoints ({}): ", spec.keypoints)));
+    }
+}

@@ -169,6 +169,24 @@ fn real_runs_written_and_effective_status() {
         .unwrap();
     assert!(line.contains("TRAINING") && line.contains(eff), "{out}");
     assert!(out.contains(reason), "reason not shown:\n{out}");
+    // Under each run row, its config: image size, epochs, split, and the train set's size
+    // from the metrics (all train frames from the config when there are no metrics yet).
+    let config_under = |name: &str| {
+        let mut it = out
+            .lines()
+            .skip_while(|l| !l.contains(&format!("  {name} ")));
+        it.next();
+        it.next().unwrap_or_default().trim().to_string()
+    };
+    let done = "config: resize 128x128, 2 epochs, split 0.80/0.10/0.10, 72 train frames";
+    assert_eq!(config_under("tiny_cpu_model"), done, "{out}");
+    assert_eq!(config_under("app_style_model"), done, "{out}");
+    assert_eq!(
+        config_under("app_style_model_midtraining"),
+        "config: resize 128x128, 2 epochs, split 0.80/0.10/0.10, all train frames",
+        "{out}"
+    );
+    assert!(line.contains("heatmap resnet18"), "{line}");
 }
 
 #[test]
@@ -227,6 +245,80 @@ print(json.dumps({"sets": out, "train_per_kp": per_kp}))
     let kinds: Vec<_> = m.metrics.iter().map(|x| x.kind).collect();
     assert!(kinds.contains(&posedeck::project::MetricKind::PcaSingleviewError));
     assert!(kinds.contains(&posedeck::project::MetricKind::PcaMultiviewError));
+}
+
+/// Every metric file of the real runs (pixel error and both PCA errors), every set (and
+/// "all") pooled and per keypoint: count, mean, median and p90 equal pandas' to the last bit.
+/// pandas parses with `float_precision="round_trip"` (correctly rounded, as posedeck parses);
+/// its default C parser is off by one ulp on some cells, which would move the statistics.
+#[test]
+fn metric_summaries_equal_pandas_to_the_last_bit() {
+    let data = shared_or_skip!();
+    let py = peers_or_skip!();
+    let script = r#"
+import json, sys
+import pandas as pd
+out = {}
+for path in sys.argv[1:]:
+    df = pd.read_csv(path, index_col=0, float_precision="round_trip")
+    kps = [c for c in df.columns if c != "set"]
+    groups = [(s, df[df["set"] == s]) for s in df["set"].unique()] if "set" in df.columns else []
+    groups.append(("all", df))
+    stats = lambda v: [int(v.count()), float(v.mean()), float(v.median()), float(v.quantile(0.9))]
+    res = {"sets": {}, "kp": {}}
+    for s, g in groups:
+        res["sets"][s] = stats(g[kps].stack())
+        for k in kps:
+            c = g[k].dropna()
+            res["kp"].setdefault(k, {})[s] = stats(c) if len(c) else [0, None, None, None]
+    out[path] = res
+print(json.dumps(out))
+"#;
+    let mut files = Vec::new();
+    for run in ["tiny_cpu_model", "app_style_model"] {
+        for e in std::fs::read_dir(data.join("lp-real-model").join(run)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            if posedeck::project::MetricKind::from_file_name(&name).is_some() {
+                files.push(p);
+            }
+        }
+    }
+    assert_eq!(files.len(), 6, "{files:?}");
+    let args: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let want: Value = serde_json::from_str(&run_python(&py, script, &args)).unwrap();
+    let same = |got: &posedeck::project::ErrorStats, w: &Value, what: &str| {
+        let bits = |x: Option<f64>| x.map(f64::to_bits);
+        let wf = |i: usize| w[i].as_f64();
+        assert_eq!(got.n as u64, w[0].as_u64().unwrap(), "{what} n");
+        assert_eq!(bits(got.mean), bits(wf(1)), "{what} mean {got:?} vs {w}");
+        assert_eq!(
+            bits(got.median),
+            bits(wf(2)),
+            "{what} median {got:?} vs {w}"
+        );
+        assert_eq!(bits(got.p90), bits(wf(3)), "{what} p90 {got:?} vs {w}");
+    };
+    let mut checked = 0;
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let (kind, view) = posedeck::project::MetricKind::from_file_name(name).unwrap();
+        let m = posedeck::project::MetricSummary::load(f, kind, view).unwrap();
+        let w = &want[f.to_str().unwrap()];
+        let sets = w["sets"].as_object().unwrap();
+        assert_eq!(m.per_set.len(), sets.len(), "{name}");
+        for (set, ws) in sets {
+            same(&m.per_set[set], ws, &format!("{name} {set}"));
+            checked += 1;
+        }
+        for (kp, by_set) in w["kp"].as_object().unwrap() {
+            for (set, ws) in by_set.as_object().unwrap() {
+                same(&m.per_keypoint[kp][set], ws, &format!("{name} {kp} {set}"));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 400, "{checked}");
 }
 
 #[test]

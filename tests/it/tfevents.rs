@@ -436,6 +436,10 @@ fn unreadable_paths_error_with_the_path() {
         let (code, _, err) = run_posedeck(&["scalars", p.to_str().unwrap()]);
         assert_eq!(code, 2);
         assert!(err.contains(p.to_str().unwrap()), "{err}");
+        // The OS reason is said exactly once, on the one line that names the file.
+        let os = std::io::Error::from_raw_os_error(2).to_string();
+        assert_eq!(err.matches(&os).count(), 1, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
     }
     // A directory named like an events file, read as a file.
     let d = dir.path().join("events.out.tfevents.isadir");

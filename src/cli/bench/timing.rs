@@ -68,11 +68,21 @@ pub fn time_fn<T>(runs: usize, mut f: impl FnMut() -> anyhow::Result<T>) -> anyh
 /// Times whole runs of this posedeck executable with `args` (stdout discarded), after one
 /// warm-up run; each run must succeed.
 pub fn time_posedeck(runs: usize, args: &[&std::ffi::OsStr]) -> anyhow::Result<Stats> {
+    time_posedeck_env(runs, args, &[])
+}
+
+/// [`time_posedeck`] with extra environment variables for each run.
+pub fn time_posedeck_env(
+    runs: usize,
+    args: &[&std::ffi::OsStr],
+    envs: &[(&str, &str)],
+) -> anyhow::Result<Stats> {
     let exe = std::env::current_exe().context("locating the posedeck executable")?;
     let once = || -> anyhow::Result<f64> {
         let t = Instant::now();
         let st = Command::new(&exe)
             .args(args)
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

@@ -10,38 +10,13 @@
 #[inline]
 pub(crate) fn parse(b: &[u8]) -> Option<(f64, usize)> {
     let neg = b.first() == Some(&b'-');
-    let mut i = usize::from(neg);
-    let start = i;
-    let mut m: u64 = 0;
-    while let Some(&c) = b.get(i) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-        i += 1;
-    }
+    let start = usize::from(neg);
+    let (mut m, mut i) = digits(b, start, 0);
     let n_int = i - start;
     let mut n_frac = 0;
     if b.get(i) == Some(&b'.') {
-        i += 1;
-        let frac_start = i;
-        while let Some(chunk) = b.get(i..i + 8) {
-            let w = u64::from_le_bytes(chunk.try_into().ok()?);
-            if !is_8digits(w) {
-                break;
-            }
-            m = m.wrapping_mul(100_000_000).wrapping_add(parse_8digits(w));
-            i += 8;
-        }
-        while let Some(&c) = b.get(i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-            i += 1;
-        }
+        let frac_start = i + 1;
+        (m, i) = digits(b, frac_start, m);
         n_frac = i - frac_start;
     }
     let n = n_int + n_frac;
@@ -70,19 +45,65 @@ pub(crate) fn parse(b: &[u8]) -> Option<(f64, usize)> {
     Some((if neg { -v } else { v }, i))
 }
 
+/// Reads the ASCII digits of `b` from `i` on into `m` (wrapping, exactly as `m = m * 10 + d`
+/// per digit would); returns `m` and where the digits end. Eight bytes at a time: a whole
+/// word of digits, or the digits before the first other byte of the word in one step.
 #[inline]
-fn is_8digits(w: u64) -> bool {
-    let a = w.wrapping_add(0x4646_4646_4646_4646);
-    let b = w.wrapping_sub(0x3030_3030_3030_3030);
-    (a | b) & 0x8080_8080_8080_8080 == 0
+fn digits(b: &[u8], mut i: usize, mut m: u64) -> (u64, usize) {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let other = non_digits(w);
+        if other == 0 {
+            m = m
+                .wrapping_mul(100_000_000)
+                .wrapping_add(digit_word(w.wrapping_sub(ZEROS)));
+            i += 8;
+            continue;
+        }
+        // Bytes before the first non-digit (the lowest flagged byte is exact, see
+        // `non_digits`); 0..=7 of them.
+        let k = (other.trailing_zeros() / 8) as usize;
+        if k > 0 {
+            let d = w.wrapping_sub(ZEROS) & ((1u64 << (8 * k)) - 1);
+            // Shifted up, the k digits are the word's last ones after 8 - k leading zeros.
+            m = m
+                .wrapping_mul(POW10[k & 7])
+                .wrapping_add(digit_word(d << (8 * (8 - k))));
+        }
+        return (m, i + k);
+    }
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    (m, i)
 }
 
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+const POW10: [u64; 8] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// The high bit of each byte of `w` (little-endian: byte 0 comes first) that is not an ASCII
+/// digit. Exact for the first such byte: the digit bytes before it neither carry nor borrow.
+/// Bytes after it may be flagged wrongly, which no caller looks at.
 #[inline]
-fn parse_8digits(mut w: u64) -> u64 {
+fn non_digits(w: u64) -> u64 {
+    let a = w.wrapping_add(0x4646_4646_4646_4646);
+    let b = w.wrapping_sub(ZEROS);
+    (a | b) & 0x8080_8080_8080_8080
+}
+
+/// The number written by eight digit values 0..=9 (byte 0 the most significant).
+#[inline]
+fn digit_word(mut w: u64) -> u64 {
     const MASK: u64 = 0x0000_00FF_0000_00FF;
     const MUL1: u64 = 0x000F_4240_0000_0064;
     const MUL2: u64 = 0x0000_2710_0000_0001;
-    w -= 0x3030_3030_3030_3030;
     w = (w * 10) + (w >> 8);
     let v1 = (w & MASK).wrapping_mul(MUL1);
     let v2 = ((w >> 16) & MASK).wrapping_mul(MUL2);
@@ -225,10 +246,14 @@ mod tests {
                 &digits[cut..]
             );
             check(&s);
+            // Followed by more bytes, as in a row: the word-at-a-time path reads those.
+            check(&format!("{s},12345678,9"));
+            check(&format!("{s}\n"));
             let f = f64::from_bits(x >> 2);
             if f.is_finite() {
                 check(&format!("{f}"));
                 check(&format!("{}", f as f32 as f64));
+                check(&format!("{},x,yz", f as f32 as f64));
             }
         }
     }

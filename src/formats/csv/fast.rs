@@ -11,7 +11,7 @@
 //! this).
 
 use super::decimal;
-use super::grid::{Body, Layout};
+use super::grid::{Body, Layout, Names};
 use super::number::canonical;
 
 /// Below this many body bytes one thread does the work.
@@ -31,7 +31,7 @@ pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
     if body.is_empty() {
         return Some(Body::default());
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::util::cores();
     let n_chunks = cores.min(8).min(body.len() / MIN_PARALLEL_BYTES).max(1);
     let chunks = split(body, n_chunks);
     let counts = run_all(chunks.clone(), |c| Some(count_rows(c)))?;
@@ -50,11 +50,21 @@ pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
         index: Vec::with_capacity(total),
         values: Vec::new(),
         set: Vec::with_capacity(if layout.has_set { total } else { 0 }),
+        set_names: Vec::new(),
     };
-    for (index, set) in filled {
+    let mut names = Names::default();
+    for (index, set, chunk_names) in filled {
         body.index.extend(index);
-        body.set.extend(set);
+        // Each chunk numbered its own set names; renumber into the body's.
+        let ids: Vec<u32> = chunk_names
+            .iter()
+            .map(|n| names.id(n.as_bytes()))
+            .collect::<Option<_>>()?;
+        for i in set {
+            body.set.push(*ids.get(i as usize)?);
+        }
     }
+    body.set_names = names.names;
     body.values = values;
     Some(body)
 }
@@ -119,12 +129,17 @@ fn eol(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
-/// Parses every row of `chunk` into `out` (rows x n_values); returns (index, set) texts.
-fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<(Vec<String>, Vec<String>)> {
+/// What [`fill`] returns: index texts, set ids, and the set names the ids point into.
+type Filled = (Vec<String>, Vec<u32>, Vec<String>);
+
+/// Parses every row of `chunk` into `out` (rows x n_values); returns the index texts (empty
+/// unless `layout.keep_index`) and the set ids with their names.
+fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<Filled> {
     let nv = layout.n_values;
     let rows = out.len() / nv;
     let mut index = Vec::with_capacity(rows);
     let mut set = Vec::with_capacity(if layout.has_set { rows } else { 0 });
+    let mut names = Names::default();
     let b = chunk;
     let mut p = 0usize;
     let last = nv - 1;
@@ -138,7 +153,12 @@ fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<(Vec<String>, 
         if memchr::memchr(b'\r', idx).is_some() {
             return None;
         }
-        index.push(std::str::from_utf8(idx).ok()?.to_owned());
+        let idx = std::str::from_utf8(idx).ok()?;
+        index.push(if layout.keep_index {
+            idx.to_owned()
+        } else {
+            String::new()
+        });
         p += c + 1;
         for (k, slot) in row.iter_mut().enumerate() {
             *slot = match b.get(p) {
@@ -179,10 +199,10 @@ fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<(Vec<String>, 
             if memchr::memchr(b'\r', field).is_some() {
                 return None;
             }
-            set.push(std::str::from_utf8(field).ok()?.to_owned());
+            set.push(names.id(field)?);
         }
     }
-    (p == b.len()).then_some((index, set))
+    (p == b.len()).then_some((index, set, names.names))
 }
 
 /// Reads a whole file; a large one in parallel slices (each thread copies and page-faults its
@@ -197,7 +217,7 @@ pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
         let meta = file.metadata().map_err(io)?;
         let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         if meta.is_file() && len >= 4 * MIN_PARALLEL_BYTES {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let cores = crate::util::cores();
             let n = cores.clamp(1, 8);
             let mut buf = vec![0u8; len];
             advise_huge_pages(&mut buf);

@@ -28,6 +28,9 @@ pub(crate) struct Layout {
     pub has_set: bool,
     /// Per numeric field, a name for error messages ("paw1LH_top x").
     pub value_names: Vec<String>,
+    /// Keep the index texts; when false each is checked (UTF-8) but left empty, which saves
+    /// an allocation per row for readers that only want the numbers.
+    pub keep_index: bool,
 }
 
 /// The data rows.
@@ -35,7 +38,50 @@ pub(crate) struct Layout {
 pub(crate) struct Body {
     pub index: Vec<String>,
     pub values: Vec<f64>,
-    pub set: Vec<String>,
+    /// Per row, the `set` field as an index into `set_names` (empty without the column).
+    pub set: Vec<u32>,
+    /// The distinct `set` values in order of first appearance.
+    pub set_names: Vec<String>,
+}
+
+impl Body {
+    /// The `set` field of every row as text.
+    pub fn set_texts(&self) -> Vec<String> {
+        self.set
+            .iter()
+            .map(|&i| self.set_names.get(i as usize).cloned().unwrap_or_default())
+            .collect()
+    }
+}
+
+/// Distinct short texts (a `set` column's values), each stored once.
+#[derive(Default)]
+pub(crate) struct Names {
+    pub names: Vec<String>,
+    last: usize,
+}
+
+impl Names {
+    /// The id of `field`, adding it when new; `None` when a new field is not UTF-8.
+    #[inline]
+    pub fn id(&mut self, field: &[u8]) -> Option<u32> {
+        if self
+            .names
+            .get(self.last)
+            .is_some_and(|n| n.as_bytes() == field)
+        {
+            return Some(self.last as u32);
+        }
+        let i = match self.names.iter().position(|n| n.as_bytes() == field) {
+            Some(i) => i,
+            None => {
+                self.names.push(std::str::from_utf8(field).ok()?.to_owned());
+                self.names.len() - 1
+            }
+        };
+        self.last = i;
+        u32::try_from(i).ok()
+    }
 }
 
 /// Reads `header_rows` header rows, lets `layout` interpret them, then reads the body (the
@@ -103,8 +149,13 @@ fn reader(bytes: &[u8]) -> ::csv::Reader<&[u8]> {
 
 /// A text field: must be UTF-8.
 pub(crate) fn text(path: &Path, line: u64, field: usize, f: &[u8]) -> Result<String> {
+    text_ref(path, line, field, f).map(str::to_string)
+}
+
+/// [`text`] without the copy.
+fn text_ref<'a>(path: &Path, line: u64, field: usize, f: &'a [u8]) -> Result<&'a str> {
     match std::str::from_utf8(f) {
-        Ok(s) => Ok(s.to_string()),
+        Ok(s) => Ok(s),
         Err(e) => Err(Error::at_line(
             path,
             line,
@@ -120,6 +171,7 @@ pub(crate) fn text(path: &Path, line: u64, field: usize, f: &[u8]) -> Result<Str
 /// Reads the body record by record with exact positions for errors.
 fn careful(path: &Path, rdr: &mut ::csv::Reader<&[u8]>, layout: &Layout) -> Result<Body> {
     let mut body = Body::default();
+    let mut names = Names::default();
     let mut rec = ::csv::ByteRecord::new();
     loop {
         let got = rdr
@@ -141,7 +193,12 @@ fn careful(path: &Path, rdr: &mut ::csv::Reader<&[u8]>, layout: &Layout) -> Resu
             ));
         }
         let idx = rec.get(0).unwrap_or_default();
-        body.index.push(text(path, line, 0, idx)?);
+        let idx = text_ref(path, line, 0, idx)?;
+        body.index.push(if layout.keep_index {
+            idx.to_owned()
+        } else {
+            String::new()
+        });
         for k in 0..layout.n_values {
             let cell = rec.get(k + 1).unwrap_or_default();
             match number::parse_cell(cell) {
@@ -165,9 +222,13 @@ fn careful(path: &Path, rdr: &mut ::csv::Reader<&[u8]>, layout: &Layout) -> Resu
         }
         if layout.has_set {
             let f = layout.n_values + 1;
-            body.set
-                .push(text(path, line, f, rec.get(f).unwrap_or_default())?);
+            let field = text_ref(path, line, f, rec.get(f).unwrap_or_default())?;
+            let id = names
+                .id(field.as_bytes())
+                .ok_or_else(|| Error::at_line(path, line, "too many distinct set values"))?;
+            body.set.push(id);
         }
     }
+    body.set_names = names.names;
     Ok(body)
 }

@@ -3,7 +3,7 @@
 //! `_pca_multiview_error.csv` (labeled frames, with `set`) and `_temporal_norm.csv` (video
 //! frames, no `set`, row 0 all NaN).
 
-use super::grid::{self, Layout};
+use super::grid::{self, Body, Layout};
 use crate::sanitize::clean;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -64,49 +64,14 @@ impl MetricTable {
     }
 
     fn parse_with(path: &Path, bytes: &[u8], fast_ok: bool) -> Result<Self> {
-        let mut cols = None;
-        let (header, body) = grid::read(path, bytes, 1, WHAT, fast_ok, |h| {
-            let row = h.rows.first().map(Vec::as_slice).unwrap_or_default();
-            let line = h.lines.first().copied().unwrap_or(1);
-            if row.first().is_some_and(|c| c == "scorer") {
-                return Err(Error::at_line(
-                    path,
-                    line,
-                    format!(
-                        "first cell is \"scorer\": this looks like a 3-header-row pose CSV; expected {WHAT}"
-                    ),
-                ));
-            }
-            let has_set = row.len() >= 2 && row.last().is_some_and(|c| c == "set");
-            let names: Vec<String> = row
-                .get(1..row.len() - usize::from(has_set))
-                .unwrap_or_default()
-                .to_vec();
-            if names.is_empty() {
-                return Err(Error::at_line(path, line, "no metric columns"));
-            }
-            let layout = Layout {
-                n_fields: row.len(),
-                n_values: names.len(),
-                has_set,
-                value_names: names.iter().map(|n| clean(n).into_owned()).collect(),
-            };
-            cols = Some((names, has_set));
-            Ok(layout)
-        })?;
-        let (columns, has_set) = cols.ok_or_else(|| Error::invalid(path, "no header"))?;
-        let index_name = header
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .cloned()
-            .unwrap_or_default();
+        let (index_name, columns, has_set, body) = parse_body(path, bytes, fast_ok, true)?;
+        let set = has_set.then(|| body.set_texts());
         Ok(MetricTable {
             index_name,
             columns,
-            index: body.index,
             values: body.values,
-            set: has_set.then_some(body.set),
+            set,
+            index: body.index,
         })
     }
 
@@ -185,5 +150,88 @@ impl MetricTable {
             }
         }
         out
+    }
+}
+
+/// Reads the header and the body; the index texts are kept only when `keep_index`.
+fn parse_body(
+    path: &Path,
+    bytes: &[u8],
+    fast_ok: bool,
+    keep_index: bool,
+) -> Result<(String, Vec<String>, bool, Body)> {
+    let mut cols = None;
+    let (header, body) = grid::read(path, bytes, 1, WHAT, fast_ok, |h| {
+        let row = h.rows.first().map(Vec::as_slice).unwrap_or_default();
+        let line = h.lines.first().copied().unwrap_or(1);
+        if row.first().is_some_and(|c| c == "scorer") {
+            return Err(Error::at_line(
+                path,
+                line,
+                format!(
+                    "first cell is \"scorer\": this looks like a 3-header-row pose CSV; expected {WHAT}"
+                ),
+            ));
+        }
+        let has_set = row.len() >= 2 && row.last().is_some_and(|c| c == "set");
+        let names: Vec<String> = row
+            .get(1..row.len() - usize::from(has_set))
+            .unwrap_or_default()
+            .to_vec();
+        if names.is_empty() {
+            return Err(Error::at_line(path, line, "no metric columns"));
+        }
+        let layout = Layout {
+            n_fields: row.len(),
+            n_values: names.len(),
+            has_set,
+            value_names: names.iter().map(|n| clean(n).into_owned()).collect(),
+            keep_index,
+        };
+        cols = Some((names, has_set));
+        Ok(layout)
+    })?;
+    let (columns, has_set) = cols.ok_or_else(|| Error::invalid(path, "no header"))?;
+    let index_name = header
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .cloned()
+        .unwrap_or_default();
+    Ok((index_name, columns, has_set, body))
+}
+
+/// The numbers of a metric CSV without its index texts, and its `set` column as small ids:
+/// what a summary needs, read without an allocation per row. Same checks and errors as
+/// [`MetricTable::read`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValues {
+    /// Column names (keypoints), without `set`.
+    pub columns: Vec<String>,
+    pub n_rows: usize,
+    /// `n_rows * columns.len()` numbers, row-major; NaN for an empty cell.
+    pub values: Vec<f64>,
+    /// The distinct `set` values in order of first appearance (empty without the column).
+    pub set_names: Vec<String>,
+    /// Per row, an index into `set_names`; `None` without a `set` column.
+    pub set: Option<Vec<u32>>,
+}
+
+impl MetricValues {
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = super::fast::read_file(path)?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses metric CSV bytes; `path` is only used in error messages.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let (_, columns, has_set, body) = parse_body(path, bytes, true, false)?;
+        Ok(MetricValues {
+            columns,
+            n_rows: body.index.len(),
+            values: body.values,
+            set_names: if has_set { body.set_names } else { Vec::new() },
+            set: has_set.then_some(body.set),
+        })
     }
 }

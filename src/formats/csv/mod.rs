@@ -20,7 +20,7 @@ mod number;
 mod pose;
 mod write;
 
-pub use metric::MetricTable;
+pub use metric::{MetricTable, MetricValues};
 pub use pose::{PoseTable, VideoRows, video_of};
 
 #[cfg(test)]

@@ -98,13 +98,14 @@ impl PoseTable {
         })?;
         let (scorer, keypoints, coords, has_set) =
             shape.ok_or_else(|| Error::invalid(path, "no header"))?;
+        let set = has_set.then(|| body.set_texts());
         Ok(PoseTable {
             scorer,
             keypoints,
             coords,
             index: body.index,
             values: body.values,
-            set: has_set.then_some(body.set),
+            set,
         })
     }
 
@@ -336,6 +337,7 @@ fn interpret(path: &Path, h: &Header) -> Result<(Shape, Layout)> {
         n_values,
         has_set,
         value_names,
+        keep_index: true,
     };
     Ok(((scorer, keypoints, coords, has_set), layout))
 }

@@ -107,6 +107,7 @@ fn fast_path_runs_on_pandas_style_files() {
         n_values: 4,
         has_set: true,
         value_names: vec![],
+        keep_index: true,
     };
     let b = fast::parse(s.as_bytes(), &layout).expect("fast path");
     assert_eq!(b.index.len(), 1000);
@@ -215,4 +216,73 @@ fn multi_chunk_bodies_agree() {
             _ => assert!(r.is_ok(), "{what}: {r:?}"),
         }
     }
+}
+
+/// `MetricValues` (no index texts, set ids) reads what `MetricTable` reads, on the fast path
+/// (several chunks, so set names are renumbered across chunks) and on the careful one.
+#[test]
+fn metric_values_agree_with_metric_table() {
+    let mut s = String::from(",a,b,set\n");
+    let sets = ["train", "validation", "test"];
+    for i in 0..150_000 {
+        // The first chunk sees only "train" at first; later chunks meet the sets in another order.
+        let set = match i {
+            0..1000 => "train",
+            75_000..76_000 => "test",
+            _ => sets[(i * 7) % 3],
+        };
+        let b = if i % 11 == 0 {
+            String::new()
+        } else {
+            format!("{}", i as f64 / 7.0)
+        };
+        s.push_str(&format!(
+            "labeled-data/v/img{i:08}.png,{},{b},{set}\n",
+            i as f64 * 0.5
+        ));
+    }
+    assert!(s.len() > 4 << 20);
+    let quoted = s.replacen(
+        "labeled-data/v/img00000005.png",
+        "\"labeled-data/v/img00000005.png\"",
+        1,
+    );
+    let no_set = ",a,b\nx,1,\ny,,2.5\n".to_string();
+    for text in [&s, &quoted, &no_set] {
+        let p = Path::new("m.csv");
+        let t = MetricTable::parse(p, text.as_bytes()).unwrap();
+        let v = MetricValues::parse(p, text.as_bytes()).unwrap();
+        assert_eq!(v.columns, t.columns);
+        assert_eq!(v.n_rows, t.n_rows());
+        assert_eq!(v.values.len(), t.values.len());
+        assert!(
+            v.values
+                .iter()
+                .zip(&t.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+        match (&v.set, &t.set) {
+            (Some(ids), Some(names)) => {
+                let texts: Vec<&str> = ids
+                    .iter()
+                    .map(|&i| v.set_names[i as usize].as_str())
+                    .collect();
+                assert_eq!(texts, names.iter().map(String::as_str).collect::<Vec<_>>());
+                assert_eq!(v.set_names, t.set_names());
+            }
+            (None, None) => assert!(v.set_names.is_empty()),
+            other => panic!("set column disagrees: {other:?}"),
+        }
+    }
+    // Errors agree too.
+    let bad = ",a,set\nx,zz,train\n";
+    let p = Path::new("m.csv");
+    assert_eq!(
+        MetricValues::parse(p, bad.as_bytes())
+            .unwrap_err()
+            .to_string(),
+        MetricTable::parse(p, bad.as_bytes())
+            .unwrap_err()
+            .to_string()
+    );
 }

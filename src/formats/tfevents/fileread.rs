@@ -14,10 +14,7 @@ const PARALLEL_MIN_BYTES: usize = 4 << 20;
 pub(crate) fn read_range(path: &Path, file: &File, start: u64, len: u64) -> Result<Vec<u8>> {
     let io = |e| Error::io(path, e);
     let n = usize::try_from(len).map_err(|_| Error::invalid(path, "file too large"))?;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
+    let threads = crate::util::cores().clamp(1, 8);
     if n >= PARALLEL_MIN_BYTES && threads > 1 {
         let mut buf =
             zeroed(n).ok_or_else(|| Error::invalid(path, format!("cannot allocate {n} bytes")))?;

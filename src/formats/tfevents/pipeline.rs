@@ -44,10 +44,7 @@ struct End {
 }
 
 fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8)
+    crate::util::cores().clamp(1, 8)
 }
 
 /// One thread's part: how its walk stopped, and its decode result.
