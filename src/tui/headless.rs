@@ -63,10 +63,16 @@ impl Headless {
                 let d = adapt::project(&self.target);
                 app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
             }
-            Effect::RefreshRun(p) => {
-                let row = adapt::run(&p);
-                app.handle(Msg::Loaded(Box::new(Loaded::Run { path: p, row })));
-            }
+            Effect::RefreshRun(p) => match crate::tui::jobs::LoadReq::for_run(&app.data, &p) {
+                crate::tui::jobs::LoadReq::Run(r) => {
+                    let row = adapt::run(&r);
+                    app.handle(Msg::Loaded(Box::new(Loaded::Run { path: p, row })));
+                }
+                crate::tui::jobs::LoadReq::Project => {
+                    let d = adapt::project(&self.target);
+                    app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
+                }
+            },
             Effect::ReadEvents(file) => {
                 if let Some(dir) = crate::tui::load::run_of(&app.data, &file)
                     && let Some(r) = app.data.runs.iter().find(|r| r.path == dir)

@@ -12,7 +12,33 @@ use std::sync::mpsc::{self, Receiver, Sender};
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadReq {
     Project,
-    Run(PathBuf),
+    Run(RunRef),
+}
+
+/// A known run folder, named and laid out as the project listed it (to reload it alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRef {
+    pub path: PathBuf,
+    pub name: String,
+    pub layout: crate::project::RunLayout,
+}
+
+impl LoadReq {
+    /// Reloading the run in `dir`: that run alone when the project lists it, else the whole
+    /// project (a new run folder).
+    pub fn for_run(d: &crate::tui::data::Data, dir: &Path) -> LoadReq {
+        d.runs
+            .iter()
+            .find(|r| r.path == dir)
+            .and_then(|r| {
+                Some(LoadReq::Run(RunRef {
+                    path: r.path.clone(),
+                    name: r.name.clone(),
+                    layout: r.layout.clone()?,
+                }))
+            })
+            .unwrap_or(LoadReq::Project)
+    }
 }
 
 /// Serves load requests in order, coalescing a burst: duplicates are dropped and a whole
@@ -50,9 +76,9 @@ pub fn spawn_loader(out: Sender<Msg>, target: String) -> Loader {
                     batch
                         .into_iter()
                         .filter_map(|r| match r {
-                            LoadReq::Run(p) => Some(Loaded::Run {
-                                row: crate::tui::adapt::run(&p),
-                                path: p,
+                            LoadReq::Run(r) => Some(Loaded::Run {
+                                row: crate::tui::adapt::run(&r),
+                                path: r.path,
                             }),
                             LoadReq::Project => None,
                         })

@@ -140,7 +140,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                     loader.submit(jobs::LoadReq::Project);
                 }
                 Effect::RefreshRun(p) => {
-                    loader.submit(jobs::LoadReq::Run(p));
+                    loader.submit(jobs::LoadReq::for_run(&app.data, &p));
                 }
                 Effect::ReadEvents(file) => {
                     let run = crate::tui::load::run_of(&app.data, &file);

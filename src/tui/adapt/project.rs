@@ -154,7 +154,10 @@ pub fn run_row(m: &ModelRun) -> RunRow {
         for (kp, sets) in &px.per_keypoint {
             for (set, e) in sets {
                 if let Some(mean) = e.mean {
-                    r.per_keypoint.entry(c(set)).or_default().push((c(kp), mean));
+                    r.per_keypoint
+                        .entry(c(set))
+                        .or_default()
+                        .push((c(kp), mean));
                 }
             }
         }
@@ -168,8 +171,14 @@ pub fn run_row(m: &ModelRun) -> RunRow {
     if let Some(cp) = &m.config_path {
         match LpConfig::load(cp) {
             Ok(cfg) => {
-                r.config_yaml = Some(c(&cfg.effective_yaml()));
-                r.config_flat = cfg.flatten().into_iter().map(|(k, v)| (c(&k), c(&v))).collect();
+                // Cleaned line by line: the line breaks are the text's own.
+                let yaml = cfg.effective_yaml();
+                r.config_yaml = Some(yaml.lines().map(c).collect::<Vec<_>>().join("\n"));
+                r.config_flat = cfg
+                    .flatten()
+                    .into_iter()
+                    .map(|(k, v)| (c(&k), c(&v)))
+                    .collect();
             }
             Err(e) => r.errors.push(c(&e.to_string())),
         }
@@ -189,7 +198,9 @@ fn list_files(dir: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), 0usize)];
     while let Some((d, depth)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         let mut entries: Vec<_> = rd.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
@@ -221,7 +232,11 @@ fn run_date(m: &ModelRun) -> Option<String> {
             return Some(d);
         }
     }
-    if let Some(s) = m.config.as_ref().and_then(|x| x.creation_datetime.as_deref()) {
+    if let Some(s) = m
+        .config
+        .as_ref()
+        .and_then(|x| x.creation_datetime.as_deref())
+    {
         return Some(c(&s.chars().take(10).collect::<String>()));
     }
     let t = std::fs::metadata(&m.path).ok()?.modified().ok()?;
