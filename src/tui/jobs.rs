@@ -210,32 +210,66 @@ pub fn spawn_jobs(out: Sender<Msg>) -> Sender<Job> {
     tx
 }
 
-/// Moves a run folder into `<project>/.posedeck-trash/<name>-<unix time>` (or a trash folder
-/// beside the run when the project root is on another filesystem). Nothing is unlinked.
+pub use crate::watch::classify::TRASH;
+
+/// Moves a run folder to `<project>/.posedeck-trash/<UTC time>/<its path in the project>`
+/// (or to a trash folder beside the run when it lies outside the project or on another
+/// filesystem), so it can be put back by moving it again. Nothing is unlinked.
 pub fn trash_run(root: &Path, run: &Path) -> crate::Result<PathBuf> {
-    let name = run
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| crate::Error::usage(format!("{}: not a run folder", run.display())))?;
-    let stamp = std::time::SystemTime::now()
+    let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let leaf = format!("{name}-{stamp}");
-    let mut tries = vec![root.join(".posedeck-trash")];
+    trash_run_at(root, run, secs)
+}
+
+/// [`trash_run`] with the time given (seconds since 1970, UTC).
+pub fn trash_run_at(root: &Path, run: &Path, unix_secs: u64) -> crate::Result<PathBuf> {
+    let name = run
+        .file_name()
+        .ok_or_else(|| crate::Error::usage(format!("{}: not a run folder", run.display())))?;
+    if !run.is_dir() {
+        return Err(crate::Error::invalid(run, "the run folder is gone"));
+    }
+    let stamp = utc_stamp(unix_secs);
+    let mut tries = Vec::new();
+    if let Ok(rel) = run.strip_prefix(root)
+        && !rel.as_os_str().is_empty()
+    {
+        tries.push((root.join(TRASH).join(&stamp), rel.to_path_buf()));
+    }
     if let Some(parent) = run.parent() {
-        tries.push(parent.join(".posedeck-trash"));
+        tries.push((parent.join(TRASH).join(&stamp), PathBuf::from(name)));
     }
     let mut last = None;
-    for trash in tries {
-        std::fs::create_dir_all(&trash).map_err(|e| crate::Error::io(&trash, e))?;
-        let dest = trash.join(&leaf);
+    for (trash, rel) in tries {
+        let dest = trash.join(&rel);
+        if dest.exists() {
+            last = Some(crate::Error::invalid(&dest, "already exists in the trash"));
+            continue;
+        }
+        if let Some(p) = dest.parent() {
+            std::fs::create_dir_all(p).map_err(|e| crate::Error::io(p, e))?;
+        }
         match std::fs::rename(run, &dest) {
             Ok(()) => return Ok(dest),
             Err(e) => last = Some(crate::Error::io(run, e)),
         }
     }
     Err(last.unwrap_or_else(|| crate::Error::usage("no trash folder")))
+}
+
+/// `2026-11-21T15-04-05Z` (no colons: safe in every file system).
+fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = crate::tui::adapt::project::civil(days);
+    let t = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",
+        t / 3600,
+        (t % 3600) / 60,
+        t % 60
+    )
 }
 
 #[cfg(test)]
@@ -246,12 +280,23 @@ mod tests {
         let run = d.path().join("models").join("r1");
         std::fs::create_dir_all(&run).unwrap();
         std::fs::write(run.join("config.yaml"), "a: 1\n").unwrap();
-        let dest = super::trash_run(d.path(), &run).unwrap();
+        let dest = super::trash_run_at(d.path(), &run, 1_795_261_617).unwrap();
         assert!(!run.exists());
-        assert!(dest.starts_with(d.path().join(".posedeck-trash")));
+        assert_eq!(
+            dest,
+            d.path()
+                .join(".posedeck-trash/2026-11-21T11-46-57Z/models/r1")
+        );
         assert_eq!(
             std::fs::read_to_string(dest.join("config.yaml")).unwrap(),
             "a: 1\n"
         );
+        // The same run name again in the same second: refused, nothing moved.
+        std::fs::create_dir_all(&run).unwrap();
+        let e = super::trash_run_at(d.path(), &run, 1_795_261_617).unwrap_err();
+        assert!(e.to_string().contains("already exists"), "{e}");
+        assert!(run.is_dir());
+        let e = super::trash_run_at(d.path(), &d.path().join("gone"), 0).unwrap_err();
+        assert!(e.to_string().contains("gone"), "{e}");
     }
 }

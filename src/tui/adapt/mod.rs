@@ -15,10 +15,15 @@ pub mod tables;
 /// project folder of either app generation, a bare litpose folder, a run folder, a registry
 /// key).
 pub fn project(target: &str) -> Result<Data, String> {
+    project_with(target, true)
+}
+
+/// [`project`]; `probe_videos`: run ffprobe on a project's videos (when installed).
+pub fn project_with(target: &str, probe_videos: bool) -> Result<Data, String> {
     if target.ends_with(".slp") {
         return slp::load(Path::new(target));
     }
-    project::load(target)
+    project::load(target, probe_videos)
 }
 
 /// Rereads one known run folder (its name and layout as the project listed them).

@@ -4,7 +4,7 @@
 
 use crate::formats::config::LpConfig;
 use crate::formats::csv::PoseTable;
-use crate::project::{MetricKind, ModelRun, Project, RunLayout};
+use crate::project::{LoadOptions, MetricKind, ModelRun, Project, RunLayout};
 use crate::sanitize::clean;
 use crate::tui::data::{Data, ErrorStats, RunRow, VideoRow};
 use std::path::Path;
@@ -13,8 +13,13 @@ fn c(s: &str) -> String {
     clean(s).into_owned()
 }
 
-pub fn load(target: &str) -> Result<Data, String> {
-    let p = Project::open(target).map_err(|e| e.to_string())?;
+/// Opens a project; `probe_videos`: run ffprobe on its videos (when installed).
+pub fn load(target: &str, probe_videos: bool) -> Result<Data, String> {
+    let opts = LoadOptions {
+        probe_videos,
+        ..LoadOptions::default()
+    };
+    let p = Project::open_with(target, opts).map_err(|e| e.to_string())?;
     Ok(from_project(&p))
 }
 
@@ -88,7 +93,7 @@ pub fn from_project(p: &Project) -> Data {
             height: probe.and_then(|x| x.height),
             note: match (&v.probe, &v.probe_error) {
                 (_, Some(e)) => Some(c(e)),
-                (None, None) => Some("frames/fps unknown (no ffprobe)".into()),
+                (None, None) => Some("frames/fps not probed".into()),
                 _ => None,
             },
         });
@@ -246,7 +251,7 @@ fn run_date(m: &ModelRun) -> Option<String> {
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil(z: i64) -> (i64, u32, u32) {
+pub fn civil(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -202,7 +202,11 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         })
         .collect();
     let ylab = |v: f64| {
-        if c.log_y { num(10f64.powf(v)) } else { num(v) }
+        if c.log_y {
+            num(10f64.powf(v))
+        } else {
+            axis_num(v, y1 - y0)
+        }
     };
     let xlab = |v: f64| x_label(c.x_axis, v);
     let title = format!(
@@ -298,5 +302,32 @@ pub fn x_label(axis: XAxis, v: f64) -> String {
             let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
             format!("{h:02}:{m:02}:{s:02}Z")
         }
+    }
+}
+
+/// A y-axis label precise enough to tell apart labels a half `span` apart (a loss between
+/// 0.02581 and 0.02589 must not read 0.0258 at both ends).
+pub fn axis_num(v: f64, span: f64) -> String {
+    let a = v.abs();
+    if !span.is_finite() || span <= 0.0 || !v.is_finite() || a >= 1e5 || (a > 0.0 && a < 1e-3) {
+        return num(v);
+    }
+    let digits = (-(span / 4.0).log10()).ceil().clamp(0.0, 6.0) as usize;
+    let s = format!("{v:.digits$}");
+    // Never less precise than the plain format.
+    if s.len() < num(v).len() { num(v) } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::axis_num;
+
+    #[test]
+    fn axis_labels_tell_close_values_apart() {
+        assert_eq!(axis_num(0.02581, 0.0001), "0.02581");
+        assert_ne!(axis_num(0.02581, 0.0001), axis_num(0.02589, 0.0001));
+        assert_eq!(axis_num(0.5, 1.0), "0.5000");
+        assert_eq!(axis_num(150.0, 100.0), "150.0");
+        assert_eq!(axis_num(f64::NAN, 1.0), "-");
     }
 }
