@@ -243,11 +243,17 @@ pub fn trash_run_at(root: &Path, run: &Path, unix_secs: u64) -> crate::Result<Pa
     }
     let mut last = None;
     for (trash, rel) in tries {
-        let dest = trash.join(&rel);
-        if dest.exists() {
-            last = Some(crate::Error::invalid(&dest, "already exists in the trash"));
+        // Another run of the same path trashed in the same second: the next free folder.
+        let Some(dest) = (0..1000)
+            .map(|i| match i {
+                0 => trash.join(&rel),
+                i => trash.with_file_name(format!("{stamp}-{i}")).join(&rel),
+            })
+            .find(|d| !d.exists())
+        else {
+            last = Some(crate::Error::invalid(&trash, "no free folder in the trash"));
             continue;
-        }
+        };
         if let Some(p) = dest.parent() {
             std::fs::create_dir_all(p).map_err(|e| crate::Error::io(p, e))?;
         }
@@ -291,11 +297,15 @@ mod tests {
             std::fs::read_to_string(dest.join("config.yaml")).unwrap(),
             "a: 1\n"
         );
-        // The same run name again in the same second: refused, nothing moved.
+        // The same run path again in the same second: the next free folder.
         std::fs::create_dir_all(&run).unwrap();
-        let e = super::trash_run_at(d.path(), &run, 1_795_261_617).unwrap_err();
-        assert!(e.to_string().contains("already exists"), "{e}");
-        assert!(run.is_dir());
+        let dest = super::trash_run_at(d.path(), &run, 1_795_261_617).unwrap();
+        assert_eq!(
+            dest,
+            d.path()
+                .join(".posedeck-trash/2026-11-21T11-46-57Z-1/models/r1")
+        );
+        assert!(!run.exists());
         let e = super::trash_run_at(d.path(), &d.path().join("gone"), 0).unwrap_err();
         assert!(e.to_string().contains("gone"), "{e}");
     }
