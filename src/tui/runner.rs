@@ -93,6 +93,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let mut last_draw = Instant::now();
     let mut draws: u64 = 1;
     let mut draw_time = Duration::ZERO;
+    let mut max_draw = Duration::ZERO;
     let mut deadline: Option<Instant> = None;
     loop {
         if dirty {
@@ -103,6 +104,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 let t0 = Instant::now();
                 terminal.draw(|f| views::draw(&app, f))?;
                 draw_time += t0.elapsed();
+                max_draw = max_draw.max(t0.elapsed());
                 draws += 1;
                 last_draw = Instant::now();
                 dirty = false;
@@ -157,10 +159,11 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             drop(workers);
             if let Some(p) = &opts.timings {
                 let line = format!(
-                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3}\n",
+                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3} max_draw_ms={:.3}\n",
                     first_frame.as_secs_f64() * 1e3,
                     draws,
-                    draw_time.as_secs_f64() * 1e3 / draws.max(1) as f64
+                    draw_time.as_secs_f64() * 1e3 / draws.max(1) as f64,
+                    max_draw.as_secs_f64() * 1e3
                 );
                 let _ = std::fs::OpenOptions::new()
                     .create(true)
