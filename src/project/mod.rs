@@ -90,9 +90,14 @@ impl Default for LoadOptions {
 impl Project {
     /// Opens `arg`: a project folder, a run folder or a registry key.
     pub fn open(arg: &str) -> Result<Project> {
+        Self::open_with(arg, LoadOptions::default())
+    }
+
+    /// [`Project::open`] with options.
+    pub fn open_with(arg: &str, opts: LoadOptions) -> Result<Project> {
         let (root, entry) = layout::resolve(arg)?;
         let layout = layout::discover(&root, entry)?;
-        Ok(Self::from_layout(layout, LoadOptions::default()))
+        Ok(Self::from_layout(layout, opts))
     }
 
     /// Loads the project in `root` (no registry lookup of keys; folders only).

@@ -117,6 +117,8 @@ pub struct App {
     pub data: crate::tui::data::Data,
     pub scalars: ScalarStore,
     pub curves: CurvesState,
+    /// The Curves view's last plot (rebuilt when the scalars or its settings change).
+    pub plot_cache: crate::tui::chart::plot::PlotCache,
     pub models: crate::tui::state::models::ModelsState,
     pub labels: crate::tui::state::labels::LabelsState,
     pub videos: crate::tui::state::videos::VideosState,
@@ -146,6 +148,7 @@ impl App {
             data: Default::default(),
             scalars: ScalarStore::default(),
             curves: CurvesState::default(),
+            plot_cache: Default::default(),
             models: Default::default(),
             labels: Default::default(),
             videos: Default::default(),
@@ -209,7 +212,7 @@ impl App {
             Msg::Watch(w) => self.on_watch(w),
             Msg::Scalars(u) => {
                 self.scalars.apply(u);
-                self.view == View::Curves || self.view == View::Overview
+                self.view == View::Curves
             }
             Msg::Loaded(l) => {
                 crate::tui::load::apply(self, *l);

@@ -126,7 +126,7 @@ pub struct RunRow {
     pub name: String,
     pub path: PathBuf,
     /// How the run folder is laid out (to reload it alone).
-    pub layout: Option<String>,
+    pub layout: Option<crate::project::RunLayout>,
     pub date: Option<String>,
     /// As written in train_status.json (or "DONE"/"UNKNOWN" for old-app runs).
     pub status: String,

@@ -14,6 +14,9 @@ use std::path::PathBuf;
 /// A synchronous stand-in for the runner's workers.
 pub struct Headless {
     pub target: String,
+    /// Run ffprobe on the project's videos (off: screens that do not depend on whether
+    /// ffprobe is installed).
+    pub probe_videos: bool,
     scalars: ScalarsReader,
     cache: Cache,
     picker: ratatui_image::picker::Picker,
@@ -24,6 +27,7 @@ impl Headless {
     pub fn new(target: &str) -> Headless {
         Headless {
             target: target.to_owned(),
+            probe_videos: true,
             scalars: ScalarsReader::default(),
             cache: Cache::default(),
             picker: image::halfblocks_picker(),
@@ -33,7 +37,7 @@ impl Headless {
 
     /// Loads the project into `app` and settles every effect for a screen of `size`.
     pub fn open(&mut self, app: &mut App, size: Rect) {
-        let d = adapt::project(&self.target);
+        let d = adapt::project_with(&self.target, self.probe_videos);
         app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
         self.settle(app, size);
     }
@@ -60,13 +64,19 @@ impl Headless {
     fn run(&mut self, app: &mut App, e: Effect, size: Rect) {
         match e {
             Effect::ReloadProject => {
-                let d = adapt::project(&self.target);
+                let d = adapt::project_with(&self.target, self.probe_videos);
                 app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
             }
-            Effect::RefreshRun(p) => {
-                let row = adapt::run(&p);
-                app.handle(Msg::Loaded(Box::new(Loaded::Run { path: p, row })));
-            }
+            Effect::RefreshRun(p) => match crate::tui::jobs::LoadReq::for_run(&app.data, &p) {
+                crate::tui::jobs::LoadReq::Run(r) => {
+                    let row = adapt::run(&r);
+                    app.handle(Msg::Loaded(Box::new(Loaded::Run { path: p, row })));
+                }
+                crate::tui::jobs::LoadReq::Project => {
+                    let d = adapt::project_with(&self.target, self.probe_videos);
+                    app.handle(Msg::Loaded(Box::new(Loaded::Project(d))));
+                }
+            },
             Effect::ReadEvents(file) => {
                 if let Some(dir) = crate::tui::load::run_of(&app.data, &file)
                     && let Some(r) = app.data.runs.iter().find(|r| r.path == dir)
@@ -90,10 +100,7 @@ impl Headless {
                     self.tail(app, f, n, d);
                 }
             }
-            Effect::TrashRun(p) => match crate::tui::jobs::trash_run(&app.data.root, &p) {
-                Ok(_) => app.data.runs.retain(|r| r.path != p),
-                Err(e) => app.error(e.to_string()),
-            },
+            Effect::TrashRun(p) => crate::tui::load::trash(app, &p),
             Effect::CycleProtocol => {}
             Effect::RequestImage => {
                 let body = crate::tui::views::body_rect(size);

@@ -12,7 +12,33 @@ use std::sync::mpsc::{self, Receiver, Sender};
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadReq {
     Project,
-    Run(PathBuf),
+    Run(RunRef),
+}
+
+/// A known run folder, named and laid out as the project listed it (to reload it alone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRef {
+    pub path: PathBuf,
+    pub name: String,
+    pub layout: crate::project::RunLayout,
+}
+
+impl LoadReq {
+    /// Reloading the run in `dir`: that run alone when the project lists it, else the whole
+    /// project (a new run folder).
+    pub fn for_run(d: &crate::tui::data::Data, dir: &Path) -> LoadReq {
+        d.runs
+            .iter()
+            .find(|r| r.path == dir)
+            .and_then(|r| {
+                Some(LoadReq::Run(RunRef {
+                    path: r.path.clone(),
+                    name: r.name.clone(),
+                    layout: r.layout.clone()?,
+                }))
+            })
+            .unwrap_or(LoadReq::Project)
+    }
 }
 
 /// Serves load requests in order, coalescing a burst: duplicates are dropped and a whole
@@ -50,9 +76,9 @@ pub fn spawn_loader(out: Sender<Msg>, target: String) -> Loader {
                     batch
                         .into_iter()
                         .filter_map(|r| match r {
-                            LoadReq::Run(p) => Some(Loaded::Run {
-                                row: crate::tui::adapt::run(&p),
-                                path: p,
+                            LoadReq::Run(r) => Some(Loaded::Run {
+                                row: crate::tui::adapt::run(&r),
+                                path: r.path,
                             }),
                             LoadReq::Project => None,
                         })
@@ -184,32 +210,72 @@ pub fn spawn_jobs(out: Sender<Msg>) -> Sender<Job> {
     tx
 }
 
-/// Moves a run folder into `<project>/.posedeck-trash/<name>-<unix time>` (or a trash folder
-/// beside the run when the project root is on another filesystem). Nothing is unlinked.
+pub use crate::watch::classify::TRASH;
+
+/// Moves a run folder to `<project>/.posedeck-trash/<UTC time>/<its path in the project>`
+/// (or to a trash folder beside the run when it lies outside the project or on another
+/// filesystem), so it can be put back by moving it again. Nothing is unlinked.
 pub fn trash_run(root: &Path, run: &Path) -> crate::Result<PathBuf> {
-    let name = run
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| crate::Error::usage(format!("{}: not a run folder", run.display())))?;
-    let stamp = std::time::SystemTime::now()
+    let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let leaf = format!("{name}-{stamp}");
-    let mut tries = vec![root.join(".posedeck-trash")];
+    trash_run_at(root, run, secs)
+}
+
+/// [`trash_run`] with the time given (seconds since 1970, UTC).
+pub fn trash_run_at(root: &Path, run: &Path, unix_secs: u64) -> crate::Result<PathBuf> {
+    let name = run
+        .file_name()
+        .ok_or_else(|| crate::Error::usage(format!("{}: not a run folder", run.display())))?;
+    if !run.is_dir() {
+        return Err(crate::Error::invalid(run, "the run folder is gone"));
+    }
+    let stamp = utc_stamp(unix_secs);
+    let mut tries = Vec::new();
+    if let Ok(rel) = run.strip_prefix(root)
+        && !rel.as_os_str().is_empty()
+    {
+        tries.push((root.join(TRASH).join(&stamp), rel.to_path_buf()));
+    }
     if let Some(parent) = run.parent() {
-        tries.push(parent.join(".posedeck-trash"));
+        tries.push((parent.join(TRASH).join(&stamp), PathBuf::from(name)));
     }
     let mut last = None;
-    for trash in tries {
-        std::fs::create_dir_all(&trash).map_err(|e| crate::Error::io(&trash, e))?;
-        let dest = trash.join(&leaf);
+    for (trash, rel) in tries {
+        // Another run of the same path trashed in the same second: the next free folder.
+        let Some(dest) = (0..1000)
+            .map(|i| match i {
+                0 => trash.join(&rel),
+                i => trash.with_file_name(format!("{stamp}-{i}")).join(&rel),
+            })
+            .find(|d| !d.exists())
+        else {
+            last = Some(crate::Error::invalid(&trash, "no free folder in the trash"));
+            continue;
+        };
+        if let Some(p) = dest.parent() {
+            std::fs::create_dir_all(p).map_err(|e| crate::Error::io(p, e))?;
+        }
         match std::fs::rename(run, &dest) {
             Ok(()) => return Ok(dest),
             Err(e) => last = Some(crate::Error::io(run, e)),
         }
     }
     Err(last.unwrap_or_else(|| crate::Error::usage("no trash folder")))
+}
+
+/// `2026-11-21T15-04-05Z` (no colons: safe in every file system).
+fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = crate::tui::adapt::project::civil(days);
+    let t = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",
+        t / 3600,
+        (t % 3600) / 60,
+        t % 60
+    )
 }
 
 #[cfg(test)]
@@ -220,12 +286,27 @@ mod tests {
         let run = d.path().join("models").join("r1");
         std::fs::create_dir_all(&run).unwrap();
         std::fs::write(run.join("config.yaml"), "a: 1\n").unwrap();
-        let dest = super::trash_run(d.path(), &run).unwrap();
+        let dest = super::trash_run_at(d.path(), &run, 1_795_261_617).unwrap();
         assert!(!run.exists());
-        assert!(dest.starts_with(d.path().join(".posedeck-trash")));
+        assert_eq!(
+            dest,
+            d.path()
+                .join(".posedeck-trash/2026-11-21T11-46-57Z/models/r1")
+        );
         assert_eq!(
             std::fs::read_to_string(dest.join("config.yaml")).unwrap(),
             "a: 1\n"
         );
+        // The same run path again in the same second: the next free folder.
+        std::fs::create_dir_all(&run).unwrap();
+        let dest = super::trash_run_at(d.path(), &run, 1_795_261_617).unwrap();
+        assert_eq!(
+            dest,
+            d.path()
+                .join(".posedeck-trash/2026-11-21T11-46-57Z-1/models/r1")
+        );
+        assert!(!run.exists());
+        let e = super::trash_run_at(d.path(), &d.path().join("gone"), 0).unwrap_err();
+        assert!(e.to_string().contains("gone"), "{e}");
     }
 }

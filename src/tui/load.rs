@@ -86,6 +86,29 @@ pub fn apply(app: &mut App, l: Loaded) {
     }
 }
 
+/// Moves a run folder to the project's trash (after the confirm popup) and drops it from the
+/// views; the outcome is the status bar's message.
+pub fn trash(app: &mut App, run: &Path) {
+    match crate::tui::jobs::trash_run(&app.data.root, run) {
+        Ok(dest) => {
+            if let Some(r) = app.data.runs.iter().find(|r| r.path == run) {
+                let name = r.name.clone();
+                app.scalars.remove_run(&name);
+            }
+            app.data.runs.retain(|r| r.path != run);
+            if app.models.diff_with.as_deref() == Some(run) {
+                app.models.diff_with = None;
+            }
+            app.info(format!(
+                "moved to {}",
+                crate::sanitize::clean(&dest.display().to_string())
+            ));
+        }
+        Err(e) => app.error(e.to_string()),
+    }
+    app.push(Effect::ReloadProject);
+}
+
 /// (runs judged active, all runs) for the status bar.
 pub fn activity(d: &Data) -> (usize, usize) {
     (

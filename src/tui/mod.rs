@@ -11,6 +11,7 @@ pub mod adapt;
 pub mod app;
 pub mod chart;
 pub mod data;
+pub mod effects;
 pub mod frames;
 pub mod headless;
 pub mod image;

@@ -4,6 +4,7 @@
 //! happening it blocks in `recv` and uses no CPU.
 
 use crate::tui::app::{App, Effect, View};
+use crate::tui::effects::Workers;
 use crate::tui::image::{self, Cache, ImageRequest};
 use crate::tui::msg::Msg;
 use crate::tui::worker::Latest;
@@ -40,7 +41,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let mut loader = jobs::spawn_loader(tx.clone(), opts.target.clone());
     loader.submit(jobs::LoadReq::Project);
     let scalars = jobs::spawn_scalars(tx.clone());
-    let job_tx = jobs::spawn_jobs(tx.clone());
+    let tables = jobs::spawn_jobs(tx.clone());
 
     let _guard = term::Guard::enter(false)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
@@ -62,15 +63,25 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     if let Some(p) = opts.image_protocol {
         picker.set_protocol_type(p);
     }
-    let mut protocol = picker.protocol_type();
+    let protocol = picker.protocol_type();
     app.protocol = image::protocol_name(protocol).to_owned();
     let img_tx = tx.clone();
     let mut cache = Cache::default();
     let img_picker = picker.clone();
-    let mut images: Latest<ImageRequest> = Latest::spawn("image", move |g, req| {
+    let images: Latest<ImageRequest> = Latest::spawn("image", move |g, req| {
         let r = image::encode(&img_picker, &mut cache, g, &req);
         let _ = img_tx.send(Msg::Image(Box::new(r)));
     });
+    let mut workers = Workers {
+        tx: tx.clone(),
+        loader,
+        scalars,
+        tables,
+        images,
+        protocol,
+        watcher: None,
+        watched: Vec::new(),
+    };
 
     spawn_input(tx.clone());
     let sig_tx = tx.clone();
@@ -78,12 +89,11 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         let _ = sig_tx.send(Msg::Signal(s));
     })?;
 
-    let mut watcher: Option<crate::watch::Watcher> = None;
-    let mut watched: Vec<PathBuf> = Vec::new();
     let mut dirty = true;
     let mut last_draw = Instant::now();
     let mut draws: u64 = 1;
     let mut draw_time = Duration::ZERO;
+    let mut max_draw = Duration::ZERO;
     let mut deadline: Option<Instant> = None;
     loop {
         if dirty {
@@ -94,6 +104,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 let t0 = Instant::now();
                 terminal.draw(|f| views::draw(&app, f))?;
                 draw_time += t0.elapsed();
+                max_draw = max_draw.max(t0.elapsed());
                 draws += 1;
                 last_draw = Instant::now();
                 dirty = false;
@@ -134,111 +145,25 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             .size()
             .map(|s| Rect::new(0, 0, s.width, s.height))
             .unwrap_or_default();
-        for e in app.take_effects() {
-            match e {
-                Effect::ReloadProject => {
-                    loader.submit(jobs::LoadReq::Project);
-                }
-                Effect::RefreshRun(p) => {
-                    loader.submit(jobs::LoadReq::Run(p));
-                }
-                Effect::ReadEvents(file) => {
-                    let run = crate::tui::load::run_of(&app.data, &file);
-                    let name = run
-                        .as_ref()
-                        .and_then(|d| app.data.runs.iter().find(|r| &r.path == d))
-                        .map(|r| r.name.clone());
-                    match (run, name) {
-                        (Some(dir), Some(name)) => {
-                            let _ = scalars.send(jobs::ScalarReq {
-                                file,
-                                run: name,
-                                dir,
-                            });
-                        }
-                        _ => loader.submit(jobs::LoadReq::Project),
-                    };
-                }
-                Effect::ReadAllEvents => {
-                    for r in &app.data.runs {
-                        for f in &r.events_files {
-                            let _ = scalars.send(jobs::ScalarReq {
-                                file: f.clone(),
-                                run: r.name.clone(),
-                                dir: r.path.clone(),
-                            });
-                        }
-                    }
-                    let mut roots = vec![app.data.root.clone()];
-                    roots.extend(app.data.model_dirs.iter().cloned());
-                    roots.retain(|r| !r.as_os_str().is_empty());
-                    roots.sort();
-                    roots.dedup();
-                    if roots != watched {
-                        let wtx = tx.clone();
-                        match crate::watch::Watcher::start(&roots, move |m| {
-                            let _ = wtx.send(Msg::Watch(m));
-                        }) {
-                            Ok(w) => {
-                                app.watch_mode = match w.polling {
-                                    Some(fs) => format!("polling ({fs})"),
-                                    None => "inotify".into(),
-                                };
-                                watcher = Some(w);
-                            }
-                            Err(e) => {
-                                app.watch_mode = "off".into();
-                                app.error(format!("watcher: {e}"));
-                            }
-                        }
-                        watched = roots;
-                        dirty = true;
-                    }
-                }
-                Effect::TrashRun(p) => {
-                    match jobs::trash_run(&app.data.root, &p) {
-                        Ok(dest) => {
-                            if let Some(r) = app.data.runs.iter().find(|r| r.path == p) {
-                                let name = r.name.clone();
-                                app.scalars.remove_run(&name);
-                            }
-                            app.data.runs.retain(|r| r.path != p);
-                            app.info(format!("moved to {}", dest.display()));
-                        }
-                        Err(e) => app.error(e.to_string()),
-                    }
-                    loader.submit(jobs::LoadReq::Project);
-                    dirty = true;
-                }
-                Effect::CycleProtocol => {
-                    protocol = protocol.next();
-                    app.protocol = image::protocol_name(protocol).to_owned();
-                    if let Some(g) = request_image(&app, &mut images, size, protocol) {
-                        app.image_gen = g;
-                    }
-                    dirty = true;
-                }
-                Effect::RequestImage => {
-                    if let Some(g) = request_image(&app, &mut images, size, protocol) {
-                        app.image_gen = g;
-                    }
-                }
-                Effect::LoadPredictions(csv) => {
-                    let _ = job_tx.send(jobs::Job::Predictions(csv));
-                }
-                Effect::LoadVideoPreds(csv) => {
-                    let _ = job_tx.send(jobs::Job::VideoPreds(csv));
-                }
+        // Effects may queue further effects (a trash reloads the project): until none is left.
+        for _ in 0..8 {
+            let effects = app.take_effects();
+            if effects.is_empty() {
+                break;
+            }
+            for e in effects {
+                dirty |= workers.carry_out(&mut app, e, size);
             }
         }
         if let Some(code) = app.quit {
-            drop(watcher);
+            drop(workers);
             if let Some(p) = &opts.timings {
                 let line = format!(
-                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3}\n",
+                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3} max_draw_ms={:.3}\n",
                     first_frame.as_secs_f64() * 1e3,
                     draws,
-                    draw_time.as_secs_f64() * 1e3 / draws.max(1) as f64
+                    draw_time.as_secs_f64() * 1e3 / draws.max(1) as f64,
+                    max_draw.as_secs_f64() * 1e3
                 );
                 let _ = std::fs::OpenOptions::new()
                     .create(true)
@@ -260,17 +185,6 @@ fn handle(app: &mut App, m: Msg) -> bool {
         app.push(Effect::RequestImage);
     }
     d
-}
-
-/// Submits the current view's frame to the image worker; returns the request's generation.
-fn request_image(
-    app: &App,
-    images: &mut Latest<ImageRequest>,
-    size: Rect,
-    protocol: ProtocolType,
-) -> Option<u64> {
-    let body = views::body_rect(size);
-    crate::tui::frames::request(app, body, protocol).map(|req| images.submit(req))
 }
 
 /// Inside tmux the image queries travel wrapped in passthrough sequences, which tmux drops

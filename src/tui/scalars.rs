@@ -33,12 +33,15 @@ pub struct ScalarUpdate {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ScalarStore {
     pub runs: BTreeMap<String, RunScalars>,
+    /// Bumped by every change (plots built from older generations are stale).
+    pub generation: u64,
 }
 
 impl ScalarStore {
     /// Appends an update's points in order (several event files of one run are merged by
     /// arrival; each series is kept in arrival order so step resets stay visible).
     pub fn apply(&mut self, u: ScalarUpdate) {
+        self.generation += 1;
         let run = self
             .runs
             .entry(u.run.clone())
@@ -64,6 +67,7 @@ impl ScalarStore {
     }
 
     pub fn remove_run(&mut self, name: &str) {
+        self.generation += 1;
         self.runs.remove(name);
     }
 

@@ -23,6 +23,9 @@ pub enum WatchMsg {
     Error(String),
 }
 
+/// The folder inside a project where the workstation moves deleted runs.
+pub const TRASH: &str = ".posedeck-trash";
+
 fn name_of(p: &Path) -> &str {
     p.file_name().and_then(|n| n.to_str()).unwrap_or("")
 }
@@ -31,6 +34,10 @@ fn name_of(p: &Path) -> &str {
 /// (atomic writes land through a rename that reports the final name) yield nothing.
 pub fn classify(kind: &EventKind, path: &Path, is_dir: bool) -> Option<WatchMsg> {
     if matches!(kind, EventKind::Access(_)) {
+        return None;
+    }
+    // The workstation's trash (runs moved there by a delete) is not part of the project.
+    if path.components().any(|c| c.as_os_str() == TRASH) {
         return None;
     }
     let name = name_of(path);
@@ -118,6 +125,15 @@ mod tests {
                 true
             ),
             Some(WatchMsg::Removed("/p/models/old".into()))
+        );
+        // A run moved to the trash is not a run appearing.
+        assert_eq!(
+            classify(
+                &EventKind::Create(CreateKind::Folder),
+                Path::new("/p/.posedeck-trash/2026-11-21T11-46-57Z/models/old"),
+                true
+            ),
+            None
         );
     }
 

@@ -12,9 +12,11 @@ pub mod csv;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod events;
+pub mod pty;
 pub mod slp;
 pub mod status;
 pub mod timing;
+pub mod tui;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -67,6 +69,9 @@ pub enum What {
     /// SLEAP .slp: a 100,000-frame prediction file (2 instances x 13 nodes per frame,
     /// ~83 MB): read into the labels model, raw tables, `posedeck labels info`.
     Slp(slp::Args),
+    /// The workstation on the `status --big-log` project (100 runs, a 900,000-scalar log):
+    /// time to first frame, redraw time per view, CPU and bytes written over an idle minute.
+    Tui(tui::Args),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -79,5 +84,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         What::Csv(a) => csv::run(a, &args.common),
         What::Status(a) => status::run(a, &args.common),
         What::Slp(a) => slp::run(a, &args.common),
+        What::Tui(a) => tui::run(a, &args.common),
     }
 }

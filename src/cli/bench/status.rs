@@ -56,14 +56,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         big_log: args.big_log,
         ..BenchSpec::default()
     };
-    let name = format!(
-        "status-r{}-f{}-v{}{}",
-        spec.runs,
-        spec.labeled_frames,
-        spec.videos,
-        if spec.big_log { "-biglog" } else { "" }
-    );
-    let dir = common.dir().join(name);
+    let dir = cached_dir(common, &spec);
     let (generated_now, generate_s) = ensure_project(&dir, &spec)?;
     let d = dir.as_os_str();
     eprintln!("timing `posedeck status {}` ...", dir.display());
@@ -123,6 +116,26 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     );
     println!("goal: <= 200 ms (first open)");
     Ok(())
+}
+
+/// Where the project of `spec` is cached.
+fn cached_dir(common: &Common, spec: &BenchSpec) -> PathBuf {
+    common.dir().join(format!(
+        "status-r{}-f{}-v{}{}",
+        spec.runs,
+        spec.labeled_frames,
+        spec.videos,
+        if spec.big_log { "-biglog" } else { "" }
+    ))
+}
+
+/// The project of `spec`, generated unless cached (shared with `bench tui`).
+pub fn ensure_cached(common: &Common, spec: &BenchSpec) -> anyhow::Result<PathBuf> {
+    let dir = cached_dir(common, spec);
+    if let (true, Some(s)) = ensure_project(&dir, spec)? {
+        eprintln!("generated in {s:.1} s");
+    }
+    Ok(dir)
 }
 
 /// Generates the project unless a complete copy for the same spec is cached. The spec is

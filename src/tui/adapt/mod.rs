@@ -1,5 +1,5 @@
-//! Adapters from the project model, the CSV readers and the events reader to the views' data.
-//! TEMPORARY until the project/csv/tfevents modules land.
+//! Adapters from the project model (`crate::project`), the CSV readers and the events reader
+//! to the views' data.
 
 use crate::tui::chart::Point;
 use crate::tui::data::{Data, RunRow};
@@ -7,21 +7,35 @@ use crate::tui::state::labels::FramePreds;
 use crate::tui::state::videos::VideoPreds;
 use std::path::Path;
 
+pub mod project;
 pub mod slp;
 pub mod tables;
 
+/// Opens what `posedeck [PROJECT]` was given: a .slp file, else a Lightning Pose project (a
+/// project folder of either app generation, a bare litpose folder, a run folder, a registry
+/// key).
 pub fn project(target: &str) -> Result<Data, String> {
+    project_with(target, true)
+}
+
+/// [`project`]; `probe_videos`: run ffprobe on a project's videos (when installed).
+pub fn project_with(target: &str, probe_videos: bool) -> Result<Data, String> {
     if target.ends_with(".slp") {
         return slp::load(Path::new(target));
     }
-    Err(format!(
-        "{target}: the workstation opens .slp files; Lightning Pose projects open once the \
-         project model is wired in (use `posedeck status` meanwhile)"
-    ))
+    project::load(target, probe_videos)
 }
 
-pub fn run(p: &Path) -> Result<RunRow, String> {
-    Err(format!("{}: not available yet", p.display()))
+/// Rereads one known run folder (its name and layout as the project listed them).
+pub fn run(run: &crate::tui::jobs::RunRef) -> Result<RunRow, String> {
+    if !run.path.is_dir() {
+        return Err(format!("{}: the run folder is gone", run.path.display()));
+    }
+    Ok(project::reload_run(
+        &run.path,
+        run.name.clone(),
+        run.layout.clone(),
+    ))
 }
 
 pub fn frame_predictions(p: &Path) -> Result<FramePreds, String> {
@@ -31,7 +45,6 @@ pub fn frame_predictions(p: &Path) -> Result<FramePreds, String> {
 pub fn video_predictions(p: &Path) -> Result<VideoPreds, String> {
     tables::video_predictions(p)
 }
-
 /// What one read of an events file gave.
 #[derive(Debug, Default)]
 pub struct TailRead {

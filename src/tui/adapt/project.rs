@@ -4,7 +4,7 @@
 
 use crate::formats::config::LpConfig;
 use crate::formats::csv::PoseTable;
-use crate::project::{MetricKind, ModelRun, Project, RunLayout};
+use crate::project::{LoadOptions, MetricKind, ModelRun, Project, RunLayout};
 use crate::sanitize::clean;
 use crate::tui::data::{Data, ErrorStats, RunRow, VideoRow};
 use std::path::Path;
@@ -13,8 +13,13 @@ fn c(s: &str) -> String {
     clean(s).into_owned()
 }
 
-pub fn load(target: &str) -> Result<Data, String> {
-    let p = Project::open(target).map_err(|e| e.to_string())?;
+/// Opens a project; `probe_videos`: run ffprobe on its videos (when installed).
+pub fn load(target: &str, probe_videos: bool) -> Result<Data, String> {
+    let opts = LoadOptions {
+        probe_videos,
+        ..LoadOptions::default()
+    };
+    let p = Project::open_with(target, opts).map_err(|e| e.to_string())?;
     Ok(from_project(&p))
 }
 
@@ -88,7 +93,7 @@ pub fn from_project(p: &Project) -> Data {
             height: probe.and_then(|x| x.height),
             note: match (&v.probe, &v.probe_error) {
                 (_, Some(e)) => Some(c(e)),
-                (None, None) => Some("frames/fps unknown (no ffprobe)".into()),
+                (None, None) => Some("frames/fps not probed".into()),
                 _ => None,
             },
         });
@@ -154,7 +159,10 @@ pub fn run_row(m: &ModelRun) -> RunRow {
         for (kp, sets) in &px.per_keypoint {
             for (set, e) in sets {
                 if let Some(mean) = e.mean {
-                    r.per_keypoint.entry(c(set)).or_default().push((c(kp), mean));
+                    r.per_keypoint
+                        .entry(c(set))
+                        .or_default()
+                        .push((c(kp), mean));
                 }
             }
         }
@@ -168,8 +176,14 @@ pub fn run_row(m: &ModelRun) -> RunRow {
     if let Some(cp) = &m.config_path {
         match LpConfig::load(cp) {
             Ok(cfg) => {
-                r.config_yaml = Some(c(&cfg.effective_yaml()));
-                r.config_flat = cfg.flatten().into_iter().map(|(k, v)| (c(&k), c(&v))).collect();
+                // Cleaned line by line: the line breaks are the text's own.
+                let yaml = cfg.effective_yaml();
+                r.config_yaml = Some(yaml.lines().map(c).collect::<Vec<_>>().join("\n"));
+                r.config_flat = cfg
+                    .flatten()
+                    .into_iter()
+                    .map(|(k, v)| (c(&k), c(&v)))
+                    .collect();
             }
             Err(e) => r.errors.push(c(&e.to_string())),
         }
@@ -189,7 +203,9 @@ fn list_files(dir: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), 0usize)];
     while let Some((d, depth)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         let mut entries: Vec<_> = rd.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
@@ -221,7 +237,11 @@ fn run_date(m: &ModelRun) -> Option<String> {
             return Some(d);
         }
     }
-    if let Some(s) = m.config.as_ref().and_then(|x| x.creation_datetime.as_deref()) {
+    if let Some(s) = m
+        .config
+        .as_ref()
+        .and_then(|x| x.creation_datetime.as_deref())
+    {
         return Some(c(&s.chars().take(10).collect::<String>()));
     }
     let t = std::fs::metadata(&m.path).ok()?.modified().ok()?;
@@ -231,7 +251,7 @@ fn run_date(m: &ModelRun) -> Option<String> {
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil(z: i64) -> (i64, u32, u32) {
+pub fn civil(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -1,6 +1,7 @@
 //! Chart math for the Curves view, pure and unit-tested: TensorBoard's debiased EMA, the
 //! 5th-95th percentile y range, log y, x axes, the step-reset split and per-column downsampling.
 
+pub mod plot;
 pub mod range;
 pub mod series;
 pub mod smooth;

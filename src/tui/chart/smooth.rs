@@ -6,7 +6,9 @@ pub fn ema(values: &[f64], weight: f64) -> Vec<f64> {
     let w = weight.clamp(0.0, 1.0);
     let constant = values.windows(2).all(|p| p[0] == p[1]);
     let mut last = 0.0;
-    let mut n = 0i32;
+    // w^n for the n finite values so far, kept as a running product (powi per point was
+    // most of a 100,000-point plot's cost).
+    let mut wn = 1.0f64;
     values
         .iter()
         .map(|&y| {
@@ -14,8 +16,8 @@ pub fn ema(values: &[f64], weight: f64) -> Vec<f64> {
                 return y;
             }
             last = last * w + (1.0 - w) * y;
-            n += 1;
-            let debias = if w == 1.0 { 1.0 } else { 1.0 - w.powi(n) };
+            wn *= w;
+            let debias = if w == 1.0 { 1.0 } else { 1.0 - wn };
             last / debias
         })
         .collect()

@@ -114,8 +114,10 @@ pub fn rows<'a>(st: &ModelsState, runs: &'a [RunRow]) -> Vec<&'a RunRow> {
             SortKey::Name => a.name.cmp(&b.name),
             SortKey::Date => a.date.cmp(&b.date).then(a.name.cmp(&b.name)),
             SortKey::Status => a.effective.cmp(&b.effective).then(a.name.cmp(&b.name)),
-            SortKey::ValLoss => cmp_opt(a.best_val_loss, b.best_val_loss),
-            SortKey::PixelError => cmp_opt(headline_error(a), headline_error(b)),
+            SortKey::ValLoss => cmp_opt(a.best_val_loss, b.best_val_loss).then(a.name.cmp(&b.name)),
+            SortKey::PixelError => {
+                cmp_opt(headline_error(a), headline_error(b)).then(a.name.cmp(&b.name))
+            }
         };
         if st.reverse { o.reverse() } else { o }
     });

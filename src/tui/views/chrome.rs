@@ -40,6 +40,17 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
             t.warn(),
         ));
     }
+    // A message comes first: on a narrow screen it is what must be read.
+    if let Some((sev, msg)) = &app.note {
+        let style = match sev {
+            Severity::Info => t.accent(),
+            Severity::Error => t.err(),
+        };
+        spans.push(Span::styled(
+            format!(" {} ", crate::sanitize::clean(msg)),
+            style,
+        ));
+    }
     let (active, runs) = crate::tui::load::activity(&app.data);
     spans.push(Span::raw(format!(" runs {runs}")));
     spans.push(Span::styled(
@@ -50,16 +61,6 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
         spans.push(Span::styled(
             format!(" watch: {} ", app.watch_mode),
             t.dim(),
-        ));
-    }
-    if let Some((sev, msg)) = &app.note {
-        let style = match sev {
-            Severity::Info => t.accent(),
-            Severity::Error => t.err(),
-        };
-        spans.push(Span::styled(
-            format!(" {}", crate::sanitize::clean(msg)),
-            style,
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

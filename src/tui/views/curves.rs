@@ -3,26 +3,18 @@
 //! bright), a value cursor and a legend with the values under it.
 
 use crate::tui::app::App;
-use crate::tui::chart::{XAxis, range, series};
+use crate::tui::chart::plot::PlotKey;
+use crate::tui::chart::{XAxis, series};
 use crate::tui::state::curves::visible_tags;
 use crate::tui::views::widgets::{num, truncate};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
-
-/// One drawn series: its points, style, and whether it is the smoothed line.
-type Series = (Vec<(f64, f64)>, Style, bool);
-
-/// One drawable series of one run (a run split at a step reset gives several).
-struct Drawn {
-    run: String,
-    part: usize,
-    prepared: series::Prepared,
-    steps: Vec<i64>,
-}
+use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Paragraph};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -120,36 +112,22 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
     let [chart_area, legend] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(legend_h)]).areas(area);
 
-    let mut drawn: Vec<Drawn> = Vec::new();
-    for r in &runs {
-        let Some(points) = r.tags.get(tag) else {
-            continue;
-        };
-        let t0 = points.first().map(|p| p.wall).unwrap_or(0.0);
-        for (i, part) in series::split_resets(points).into_iter().enumerate() {
-            drawn.push(Drawn {
-                run: r.name.clone(),
-                part: i,
-                prepared: series::prepare(part, c.x_axis, t0, c.smoothing, c.log_y),
-                steps: part.iter().map(|p| p.step).collect(),
-            });
-        }
-    }
-    let xs = drawn.iter().flat_map(|d| d.prepared.x.iter().copied());
-    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-        (a.min(x), b.max(x))
-    });
-    let yr = range::y_range(
-        drawn.iter().flat_map(|d| {
-            d.prepared
-                .raw
-                .iter()
-                .chain(d.prepared.smooth.iter())
-                .copied()
-        }),
-        c.ignore_outliers,
+    // One value per column the canvas has (braille: two per cell).
+    let cols = chart_area.width.saturating_sub(10) as usize * if c.ascii { 1 } else { 2 };
+    let plot = app.plot_cache.get(
+        &app.scalars,
+        PlotKey {
+            tag: tag.to_owned(),
+            generation: app.scalars.generation,
+            x_axis: c.x_axis,
+            smoothing: c.smoothing,
+            log_y: c.log_y,
+            ignore_outliers: c.ignore_outliers,
+            cols,
+        },
     );
-    let (Some((y0, y1)), true) = (yr, x0.is_finite()) else {
+    let drawn = &plot.drawn;
+    let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {
         f.render_widget(
             Paragraph::new(Span::styled(
                 format!("{tag}: no finite values to plot"),
@@ -159,50 +137,30 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         );
         return;
     };
-    let (x0, x1) = if x1 > x0 {
-        (x0, x1)
-    } else {
-        (x0 - 1.0, x1 + 1.0)
-    };
-    let cols = chart_area.width.saturating_sub(10) as usize * if c.ascii { 1 } else { 2 };
 
-    let mut data: Vec<Series> = Vec::new();
-    for d in &drawn {
-        let colour = t.run_color(&d.run);
+    let mut data: Vec<(&[(f64, f64)], Style)> = Vec::new();
+    for d in drawn {
         if c.smoothing > 0.0 {
-            data.push((
-                series::downsample(&d.prepared.x, &d.prepared.raw, x0, x1, cols),
-                t.dim(),
-                false,
-            ));
+            data.push((&d.raw_cols, t.dim()));
         }
-        data.push((
-            series::downsample(&d.prepared.x, &d.prepared.smooth, x0, x1, cols),
-            Style::default().fg(colour),
-            true,
-        ));
+        data.push((&d.smooth_cols, Style::default().fg(t.run_color(&d.run))));
     }
     let cursor_x = c.cursor.map(|fr| x0 + (x1 - x0) * fr);
-    if let Some(cx) = cursor_x {
-        data.push((vec![(cx, y0), (cx, y1)], t.accent(), false));
+    let cursor_line = cursor_x.map(|cx| [(cx, y0), (cx, y1)]);
+    if let Some(l) = &cursor_line {
+        data.push((l, t.accent()));
     }
     let marker = if c.ascii {
         Marker::Dot
     } else {
         Marker::Braille
     };
-    let datasets: Vec<Dataset> = data
-        .iter()
-        .map(|(pts, st, _)| {
-            Dataset::default()
-                .marker(marker)
-                .graph_type(GraphType::Line)
-                .style(*st)
-                .data(pts)
-        })
-        .collect();
     let ylab = |v: f64| {
-        if c.log_y { num(10f64.powf(v)) } else { num(v) }
+        if c.log_y {
+            num(10f64.powf(v))
+        } else {
+            axis_num(v, y1 - y0)
+        }
     };
     let xlab = |v: f64| x_label(c.x_axis, v);
     let title = format!(
@@ -210,19 +168,38 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         crate::sanitize::clean(tag),
         if c.log_y { " (log)" } else { "" }
     );
-    let chart = Chart::new(datasets)
-        .block(Block::default().title(Span::styled(title, t.title())))
-        .x_axis(Axis::default().bounds([x0, x1]).style(t.dim()).labels([
-            xlab(x0),
-            xlab((x0 + x1) / 2.0),
-            xlab(x1),
-        ]))
-        .y_axis(Axis::default().bounds([y0, y1]).style(t.dim()).labels([
-            ylab(y0),
-            ylab((y0 + y1) / 2.0),
-            ylab(y1),
-        ]));
+    let xl = [xlab(x0), xlab((x0 + x1) / 2.0), xlab(x1)];
+    let yl = [ylab(y0), ylab((y0 + y1) / 2.0), ylab(y1)];
+    let block = Block::default().title(Span::styled(title, t.title()));
+    let inner = block.inner(chart_area);
+    let graph = graph_area(inner, &yl, xl[0].chars().count());
+    // The axes and labels by ratatui's Chart; the lines on one canvas layer of our own (the
+    // Chart gives every dataset a layer of its own: 200 runs' worth was 50 ms a frame).
+    let chart = Chart::new(Vec::new())
+        .block(block)
+        .x_axis(Axis::default().bounds([x0, x1]).style(t.dim()).labels(xl))
+        .y_axis(Axis::default().bounds([y0, y1]).style(t.dim()).labels(yl));
     f.render_widget(chart, chart_area);
+    let lines = Canvas::default()
+        .marker(marker)
+        .x_bounds([x0, x1])
+        .y_bounds([y0, y1])
+        .paint(|ctx| {
+            for (pts, st) in &data {
+                let color = st.fg.unwrap_or(Color::Reset);
+                ctx.draw(&Points { coords: pts, color });
+                for w in pts.windows(2) {
+                    ctx.draw(&CanvasLine {
+                        x1: w[0].0,
+                        y1: w[0].1,
+                        x2: w[1].0,
+                        y2: w[1].1,
+                        color,
+                    });
+                }
+            }
+        });
+    f.render_widget(lines, graph);
 
     // Legend: value under the cursor (or the last value) per run.
     let mut lines = Vec::new();
@@ -231,7 +208,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         None => "last values (h/l: cursor)".to_owned(),
     };
     lines.push(Line::from(Span::styled(head, t.dim())));
-    for d in &drawn {
+    for d in drawn {
         let i = match cursor_x {
             Some(cx) => series::nearest(&d.prepared.x, cx),
             None => d.prepared.x.len().checked_sub(1),
@@ -298,5 +275,92 @@ pub fn x_label(axis: XAxis, v: f64) -> String {
             let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
             format!("{h:02}:{m:02}:{s:02}Z")
         }
+    }
+}
+
+/// The plotting area ratatui's Chart leaves inside `inner` for three y labels `yl` and x
+/// labels whose first is `first_x` wide, aligned left (its `layout`, for our own canvas).
+pub fn graph_area(inner: Rect, yl: &[String], first_x: usize) -> Rect {
+    if inner.width == 0 || inner.height == 0 {
+        return inner;
+    }
+    let mut y = inner.bottom() - 1;
+    if y > inner.top() {
+        y -= 1; // x labels
+    }
+    let label_w = yl
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(first_x.saturating_sub(1)) as u16;
+    let mut x = inner.left() + label_w.min(inner.width / 3);
+    if y > inner.top() {
+        y -= 1; // x axis
+    }
+    if x + 1 < inner.right() {
+        x += 1; // y axis
+    }
+    Rect::new(
+        x,
+        inner.top(),
+        inner.right().saturating_sub(x),
+        y.saturating_sub(inner.top()) + 1,
+    )
+}
+
+/// A y-axis label precise enough to tell apart labels a half `span` apart (a loss between
+/// 0.02581 and 0.02589 must not read 0.0258 at both ends).
+pub fn axis_num(v: f64, span: f64) -> String {
+    let a = v.abs();
+    if !span.is_finite() || span <= 0.0 || !v.is_finite() || a >= 1e5 || (a > 0.0 && a < 1e-3) {
+        return num(v);
+    }
+    let digits = (-(span / 4.0).log10()).ceil().clamp(0.0, 6.0) as usize;
+    let s = format!("{v:.digits$}");
+    // Never less precise than the plain format.
+    if s.len() < num(v).len() { num(v) } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::axis_num;
+
+    /// Our canvas lies exactly where ratatui's Chart draws its datasets.
+    #[test]
+    fn graph_area_matches_the_chart() {
+        use ratatui::layout::Rect;
+        use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
+        let (w, h) = (60u16, 20u16);
+        let yl = ["0.02581".to_string(), "0.5".into(), "12".into()];
+        let xl = ["1000".to_string(), "2".into(), "3".into()];
+        let corners = [(0.0, 0.0), (1.0, 1.0)];
+        let mut buf = ratatui::buffer::Buffer::empty(Rect::new(0, 0, w, h));
+        let area = Rect::new(0, 0, w, h);
+        ratatui::widgets::Widget::render(
+            Chart::new(vec![
+                Dataset::default()
+                    .graph_type(GraphType::Scatter)
+                    .marker(ratatui::symbols::Marker::Block)
+                    .data(&corners),
+            ])
+            .x_axis(Axis::default().bounds([0.0, 1.0]).labels(xl.clone()))
+            .y_axis(Axis::default().bounds([0.0, 1.0]).labels(yl.clone())),
+            area,
+            &mut buf,
+        );
+        let g = super::graph_area(area, &yl, xl[0].len());
+        // Bottom-left and top-right points land on the area's corners.
+        assert_eq!(buf[(g.x, g.bottom() - 1)].symbol(), "█");
+        assert_eq!(buf[(g.right() - 1, g.y)].symbol(), "█");
+    }
+
+    #[test]
+    fn axis_labels_tell_close_values_apart() {
+        assert_eq!(axis_num(0.02581, 0.0001), "0.02581");
+        assert_ne!(axis_num(0.02581, 0.0001), axis_num(0.02589, 0.0001));
+        assert_eq!(axis_num(0.5, 1.0), "0.5000");
+        assert_eq!(axis_num(150.0, 100.0), "150.0");
+        assert_eq!(axis_num(f64::NAN, 1.0), "-");
     }
 }

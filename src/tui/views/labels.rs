@@ -46,7 +46,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         } else {
             String::new()
         };
-        let name = truncate_left(&fr.image, lw.saturating_sub(tag.len()));
+        // Lightning Pose frames all lie under labeled-data/: the rest is what tells them apart.
+        let short = fr.image.strip_prefix("labeled-data/").unwrap_or(&fr.image);
+        let name = truncate_left(short, lw.saturating_sub(tag.len()));
         let st_ = if i == sel { t.selected() } else { t.base() };
         lines.push(Line::from(vec![
             Span::styled(name, st_),

@@ -12,20 +12,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
-    let wide = area.width >= 140;
-    let (table_area, detail_area) = if wide {
-        let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
-            .areas(area);
-        (a, b)
-    } else {
-        let n = app.data.runs.len() as u16 + 3;
-        let [a, b] = Layout::vertical([
-            Constraint::Length(n.min(area.height / 2).max(4)),
-            Constraint::Min(3),
-        ])
-        .areas(area);
-        (a, b)
-    };
+    // The table over the detail pane: every column needs the full width. The table takes
+    // what its rows need, at most half the height.
+    let wide = area.width >= 120;
+    let n = app.data.runs.len() as u16 + 3;
+    let [table_area, detail_area] = Layout::vertical([
+        Constraint::Length(n.min(area.height / 2).max(4)),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     table(app, f, table_area, wide);
     detail(app, f, detail_area);
 }
@@ -56,7 +51,7 @@ fn table(app: &App, f: &mut Frame, area: Rect, wide: bool) {
         .iter()
         .map(|r| {
             let prog = match r.progress {
-                Some((c, n)) if n > 0 => format!("{} {c}/{n}", bar(c as f64 / n as f64, 5)),
+                Some((c, n)) if n > 0 => format!("{} {c}/{n}", bar(c as f64 / n as f64, 4)),
                 _ => String::new(),
             };
             let px = ["validation", "test", "train"]
@@ -100,20 +95,20 @@ fn table(app: &App, f: &mut Frame, area: Rect, wide: bool) {
     let mut widths = vec![
         Constraint::Min(12),
         Constraint::Length(10),
-        Constraint::Length(12),
+        Constraint::Length(10),
     ];
     if wide {
         widths.extend([
             Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(7),
+            Constraint::Length(12),
+            Constraint::Length(9),
             Constraint::Length(8),
         ]);
     }
     widths.extend([
         Constraint::Length(8),
         Constraint::Length(8),
-        Constraint::Length(7),
+        Constraint::Length(8),
     ]);
     let table = Table::new(body, widths)
         .header(Row::new(header).style(t.dim()))

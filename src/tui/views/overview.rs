@@ -60,8 +60,9 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
         Span::styled("   with a missing keypoint ", t.dim()),
         Span::styled(format!("{}{}", d.n_missing_frames, missing_pct), t.accent()),
     ]));
-    let kp = truncate(&d.keypoints.join(" "), w.saturating_sub(2));
-    out.push(Line::from(Span::styled(kp, t.dim())));
+    for l in wrap_words(&d.keypoints, w.saturating_sub(2), 3) {
+        out.push(Line::from(Span::styled(l, t.dim())));
+    }
     match d.labeling_progress {
         Some((done, total)) if total > 0 => out.push(Line::from(vec![
             Span::styled("Label Studio ", t.dim()),
@@ -141,7 +142,8 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
         format!("Model runs {}", d.runs.len()),
         t.title(),
     )));
-    let rw = nw.max(20);
+    // run, status, progress, val loss, px err; the run name takes what is left.
+    let rw = w.saturating_sub(2 + 12 + 15 + 11 + 10).clamp(12, 48);
     out.push(Line::from(Span::styled(
         format!(
             "  {:<rw$} {:<11} {:<14} {:>10} {:>9}",
@@ -155,7 +157,7 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
             _ => String::new(),
         };
         let err = crate::tui::state::models::headline_error(r);
-        let mut spans = vec![
+        out.push(Line::from(vec![
             Span::raw(format!("  {:<rw$} ", truncate(&r.name, rw))),
             Span::styled(
                 format!("{:<11} ", r.effective),
@@ -167,18 +169,27 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
                 r.best_val_loss.map(num).unwrap_or_else(|| "-".into()),
                 err.map(num).unwrap_or_else(|| "-".into())
             )),
-        ];
+        ]));
+        // Why the judged status differs, and the run's problems, on lines of their own.
+        let mut why = Vec::new();
         if r.effective != r.status {
-            spans.push(Span::styled(format!("  written {}", r.status), t.dim()));
+            why.push(format!("written {}", r.status));
         }
-        if let Some(why) = &r.reason {
-            spans.push(Span::styled(format!("  {why}"), t.dim()));
+        if let Some(x) = &r.reason {
+            why.push(x.clone());
+        }
+        if !why.is_empty() {
+            out.push(Line::from(Span::styled(
+                truncate(&format!("    {}", why.join(": ")), w),
+                t.dim(),
+            )));
         }
         for e in &r.errors {
-            spans.push(Span::raw("  "));
-            spans.push(crate::tui::views::widgets::error_span(t, e));
+            out.push(Line::from(vec![
+                Span::raw("    "),
+                crate::tui::views::widgets::error_span(t, e),
+            ]));
         }
-        out.push(Line::from(spans));
     }
     if !d.warnings.is_empty() {
         out.push(Line::raw(""));
@@ -205,5 +216,47 @@ pub fn human_bytes(b: u64) -> String {
         format!("{b} B")
     } else {
         format!("{v:.1} {}", U[i])
+    }
+}
+
+/// Words joined by spaces into lines of at most `w` characters, at most `max` lines (the last
+/// one says how many did not fit).
+fn wrap_words(words: &[String], w: usize, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for (i, word) in words.iter().enumerate() {
+        let need = if cur.is_empty() { 0 } else { 1 } + word.chars().count();
+        if !cur.is_empty() && cur.chars().count() + need > w {
+            lines.push(std::mem::take(&mut cur));
+            if lines.len() == max {
+                let more = format!(" (+{} more)", words.len() - i);
+                let last = lines.last_mut().map(std::mem::take).unwrap_or_default();
+                let keep = w.saturating_sub(more.chars().count());
+                if let Some(l) = lines.last_mut() {
+                    *l = format!("{}{more}", truncate(&last, keep));
+                }
+                return lines;
+            }
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keypoint_names_wrap() {
+        let w: Vec<String> = ["aa", "bb", "cc", "dd", "ee"].map(String::from).to_vec();
+        assert_eq!(super::wrap_words(&w, 5, 9), ["aa bb", "cc dd", "ee"]);
+        let l = super::wrap_words(&w, 5, 1);
+        assert_eq!(l.len(), 1);
+        assert!(l[0].ends_with("(+3 more)"), "{l:?}");
     }
 }

@@ -65,6 +65,8 @@ pub fn num(v: f64) -> String {
         format!("{v:.2e}")
     } else if a >= 100.0 {
         format!("{v:.1}")
+    } else if a >= 10.0 {
+        format!("{v:.2}")
     } else if a >= 1.0 {
         format!("{v:.3}")
     } else {
