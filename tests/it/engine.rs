@@ -183,6 +183,52 @@ fn tiny_run_writes_every_lightning_pose_file() {
     );
 }
 
+/// Mean of every non-empty cell of a set's rows in a pixel-error CSV (pandas'
+/// `df[df.set == s][keypoints].stack().mean()`), computed here from the text.
+fn set_mean(csv: &Path, set: &str) -> f64 {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let (mut sum, mut n) = (0.0, 0usize);
+    for line in text.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.last() != Some(&set) {
+            continue;
+        }
+        for c in &cells[1..cells.len() - 1] {
+            if let Ok(v) = c.parse::<f64>() {
+                sum += v;
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0, "no {set} rows in {}", csv.display());
+    sum / n as f64
+}
+
+#[test]
+fn status_reads_the_trained_run_as_completed_with_its_pixel_errors() {
+    let shared = shared_or_skip!();
+    let t = trained(&shared);
+    let (code, out, err) = run_posedeck(&["status", t.proj.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let m = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["path"].as_str().is_some_and(|p| p.ends_with("models/tiny")))
+        .unwrap_or_else(|| panic!("run not listed: {out}"));
+    assert_eq!(m["status"], "COMPLETED");
+    assert_eq!(m["effective_status"], "COMPLETED");
+    assert_eq!(m["backbone"], "resnet18");
+    assert!(m["best_val_loss"].as_f64().is_some_and(|l| l.is_finite()));
+    let csv = t.run.join("predictions_pixel_error.csv");
+    for set in ["train", "validation", "test"] {
+        let got = m["pixel_error"][set]["mean"].as_f64().unwrap();
+        let want = set_mean(&csv, set);
+        assert!((got - want).abs() <= 1e-9 * want.max(1.0), "{set}: {got} vs {want}");
+    }
+}
+
 #[test]
 fn tensorboard_and_pandas_read_the_run() {
     let shared = shared_or_skip!();
