@@ -82,7 +82,7 @@ fn frame_folder(folder: &str, name: String, dir: &Path) -> Option<VideoInfo> {
                 return None;
             }
             let meta = std::fs::metadata(e.path()).ok()?;
-            meta.is_file().then(|| (n, meta.len()))
+            meta.is_file().then_some((n, meta.len()))
         })
         .collect();
     if images.is_empty() {
