@@ -140,7 +140,7 @@ pub fn config_text(c: &ConfigSummary, model: bool, train_frames_used: Option<usi
         (None, Some(f)) if f > 0.0 && f < 1.0 => {
             parts.push(format!("{:.0}% of train frames", f * 100.0))
         }
-        (None, Some(f)) if f == 1.0 => parts.push("all train frames".into()),
+        (None, Some(1.0)) => parts.push("all train frames".into()),
         (None, Some(f)) if f > 1.0 => parts.push(format!("{f:.0} train frames")),
         _ => {}
     }

@@ -81,8 +81,12 @@ fn frame_folder(folder: &str, name: String, dir: &Path) -> Option<VideoInfo> {
             if !has_ext(&n, &IMAGE_EXTS) {
                 return None;
             }
-            let meta = std::fs::metadata(e.path()).ok()?;
-            meta.is_file().then(|| (n, meta.len()))
+            // The entry's own metadata (no path walk per frame); a link is followed.
+            let meta = match e.file_type().ok()?.is_symlink() {
+                true => std::fs::metadata(e.path()).ok()?,
+                false => e.metadata().ok()?,
+            };
+            meta.is_file().then_some((n, meta.len()))
         })
         .collect();
     if images.is_empty() {
