@@ -78,6 +78,10 @@ fn lp_views_snapshots() {
         posedeck::tui::input::set_filter(&mut app, "val_supervised_loss");
         snap(&app, tmp.path(), "lp_curves", w, h);
 
+        // Jobs: the mid-training run (written TRAINING, its process gone) and its log.
+        act(&mut app, &mut hl, w, h, &[Action::ViewJobs]);
+        snap(&app, tmp.path(), "lp_jobs", w, h);
+
         // Videos: video_preds of the first model; no ffmpeg: a blank canvas and a note.
         act(&mut app, &mut hl, w, h, &[Action::ViewVideos]);
         assert!(
