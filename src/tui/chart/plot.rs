@@ -30,7 +30,7 @@ pub struct Plot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlotKey {
     pub tag: String,
-    /// [`ScalarStore::generation`].
+    /// [`ScalarStore::tag_generation`] of the tag.
     pub generation: u64,
     pub x_axis: XAxis,
     pub smoothing: f64,
@@ -149,7 +149,7 @@ mod tests {
         });
         let key = |s: &ScalarStore| PlotKey {
             tag: "loss".into(),
-            generation: s.generation,
+            generation: s.tag_generation("loss"),
             x_axis: XAxis::Step,
             smoothing: 0.6,
             log_y: false,
@@ -169,6 +169,20 @@ mod tests {
         assert!(!Rc::ptr_eq(&a, &b));
         assert_eq!(b.x, (0.0, 11.0));
         assert_eq!(b.drawn[0].steps.len(), 12);
+        // Scalars of another tag leave the plot as it is.
+        s.apply(ScalarUpdate {
+            run: "r".into(),
+            points: vec![(
+                "epoch".into(),
+                Point {
+                    step: 12,
+                    wall: 0.0,
+                    value: 1.0,
+                },
+            )],
+            ..Default::default()
+        });
+        assert!(Rc::ptr_eq(&b, &c.get(&s, key(&s))));
         let mut k = key(&s);
         k.log_y = true;
         assert!(!Rc::ptr_eq(&b, &c.get(&s, k)));
