@@ -78,8 +78,8 @@ pub fn build(store: &ScalarStore, k: &PlotKey) -> Plot {
     if let Some((x0, x1)) = plot.x_bounds() {
         for d in &mut plot.drawn {
             let p = &d.prepared;
-            d.raw_cols = series::downsample(&p.x, &p.raw, x0, x1, k.cols);
-            d.smooth_cols = series::downsample(&p.x, &p.smooth, x0, x1, k.cols);
+            (d.raw_cols, d.smooth_cols) =
+                series::downsample_pair(&p.x, &p.raw, &p.smooth, x0, x1, k.cols);
         }
     }
     plot
