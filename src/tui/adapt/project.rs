@@ -19,6 +19,13 @@ pub fn load(target: &str, probe_videos: bool) -> Result<Data, String> {
         probe_videos,
         ..LoadOptions::default()
     };
+    // A folder given relative (`.` by default) is made absolute, so the paths the watcher
+    // reports and the runs' paths compare, and the title says where the project is.
+    let abs = Path::new(target)
+        .exists()
+        .then(|| std::path::absolute(target).ok())
+        .flatten();
+    let target = abs.as_deref().and_then(|p| p.to_str()).unwrap_or(target);
     let p = Project::open_with(target, opts).map_err(|e| e.to_string())?;
     Ok(from_project(&p))
 }
