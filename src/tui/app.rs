@@ -19,15 +19,17 @@ pub enum View {
     Models,
     Curves,
     Videos,
+    Jobs,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Overview,
         View::Labels,
         View::Models,
         View::Curves,
         View::Videos,
+        View::Jobs,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -36,6 +38,7 @@ impl View {
             View::Models => "Models",
             View::Curves => "Curves",
             View::Videos => "Videos",
+            View::Jobs => "Jobs",
         }
     }
     /// The keymap section of this view.
@@ -46,6 +49,7 @@ impl View {
             View::Models => "models",
             View::Curves => "curves",
             View::Videos => "videos",
+            View::Jobs => "jobs",
         }
     }
     fn index(self) -> usize {
@@ -122,6 +126,7 @@ pub struct App {
     pub models: crate::tui::state::models::ModelsState,
     pub labels: crate::tui::state::labels::LabelsState,
     pub videos: crate::tui::state::videos::VideosState,
+    pub jobs: crate::tui::state::jobs::JobsState,
     pub overview_scroll: usize,
     pub note: Option<(Severity, String)>,
     /// "inotify" or "polling (nfs)".
@@ -152,6 +157,7 @@ impl App {
             models: Default::default(),
             labels: Default::default(),
             videos: Default::default(),
+            jobs: Default::default(),
             overview_scroll: 0,
             note: None,
             watch_mode: String::new(),
@@ -320,6 +326,7 @@ impl App {
             Action::ViewModels => self.set_view(View::Models),
             Action::ViewCurves => self.set_view(View::Curves),
             Action::ViewVideos => self.set_view(View::Videos),
+            Action::ViewJobs => self.set_view(View::Jobs),
             Action::NextView => self.set_view(self.view.step(1)),
             Action::PrevView => self.set_view(self.view.step(-1)),
             Action::Confirm => {

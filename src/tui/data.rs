@@ -150,6 +150,8 @@ pub struct RunRow {
     pub events_files: Vec<PathBuf>,
     pub predictions: Option<PathBuf>,
     pub video_preds: Vec<PathBuf>,
+    /// The last lines of the run's training log (train_stdout.log, else train_stderr.log).
+    pub log_tail: Vec<String>,
     /// The run could not be read (bad config, bad status file): shown in its row.
     pub errors: Vec<String>,
 }

@@ -35,6 +35,13 @@ pub struct ScalarStore {
     pub runs: BTreeMap<String, RunScalars>,
     /// Bumped by every change (plots built from older generations are stale).
     pub generation: u64,
+    /// Per tag, the generation of its last change (a plot of one tag outlives scalars of
+    /// the others arriving).
+    #[serde(skip)]
+    tag_changed: std::collections::HashMap<String, u64>,
+    /// The generation of the last change that touched every tag (a reset, a run removed).
+    #[serde(skip)]
+    all_changed: u64,
 }
 
 impl ScalarStore {
@@ -42,6 +49,17 @@ impl ScalarStore {
     /// arrival; each series is kept in arrival order so step resets stay visible).
     pub fn apply(&mut self, u: ScalarUpdate) {
         self.generation += 1;
+        let g = self.generation;
+        if u.reset {
+            self.all_changed = g;
+        }
+        for (tag, _) in &u.points {
+            if let Some(t) = self.tag_changed.get_mut(tag) {
+                *t = g;
+            } else {
+                self.tag_changed.insert(tag.clone(), g);
+            }
+        }
         let run = self
             .runs
             .entry(u.run.clone())
@@ -68,7 +86,17 @@ impl ScalarStore {
 
     pub fn remove_run(&mut self, name: &str) {
         self.generation += 1;
+        self.all_changed = self.generation;
         self.runs.remove(name);
+    }
+
+    /// The generation of the last change to `tag`'s points (in any run).
+    pub fn tag_generation(&self, tag: &str) -> u64 {
+        self.tag_changed
+            .get(tag)
+            .copied()
+            .unwrap_or(0)
+            .max(self.all_changed)
     }
 
     /// Every tag of every run, sorted, deduplicated.
@@ -118,6 +146,9 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(s.tags(), vec!["epoch", "loss"]);
+        assert_eq!(s.tag_generation("loss"), 2);
+        assert_eq!(s.tag_generation("epoch"), 1);
+        assert_eq!(s.tag_generation("none"), 0);
         assert_eq!(s.runs["a"].tags["loss"].len(), 2);
         assert_eq!(s.runs["a"].errors.len(), 1);
         s.apply(ScalarUpdate {

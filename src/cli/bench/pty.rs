@@ -179,6 +179,27 @@ impl PtyChild {
         }
     }
 
+    /// Waits until the child has used no CPU for `quiet` (its background work is done), at
+    /// most `limit`; returns when its CPU time last grew.
+    pub fn wait_cpu_idle(&self, quiet: Duration, limit: Duration) -> anyhow::Result<Instant> {
+        let end = Instant::now() + limit;
+        let mut last = self.cpu_time()?;
+        let mut since = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = self.cpu_time()?;
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return Ok(since);
+            }
+            if Instant::now() >= end {
+                bail!("posedeck was still busy after {:?}", limit);
+            }
+        }
+    }
+
     /// CPU time (user + system, all threads) the child has used so far.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
         let pid = self.child.id();

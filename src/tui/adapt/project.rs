@@ -19,6 +19,13 @@ pub fn load(target: &str, probe_videos: bool) -> Result<Data, String> {
         probe_videos,
         ..LoadOptions::default()
     };
+    // A folder given relative (`.` by default) is made absolute, so the paths the watcher
+    // reports and the runs' paths compare, and the title says where the project is.
+    let abs = Path::new(target)
+        .exists()
+        .then(|| std::path::absolute(target).ok())
+        .flatten();
+    let target = abs.as_deref().and_then(|p| p.to_str()).unwrap_or(target);
     let p = Project::open_with(target, opts).map_err(|e| e.to_string())?;
     Ok(from_project(&p))
 }
@@ -195,7 +202,61 @@ pub fn run_row(m: &ModelRun) -> RunRow {
         });
     }
     r.files = list_files(&m.path);
+    let log = ["train_stdout.log", "train_stderr.log"]
+        .iter()
+        .find_map(|n| m.logs.iter().find(|l| l.name == *n));
+    if let Some(l) = log {
+        r.log_tail = log_tail(&l.path, 40);
+    }
     r
+}
+
+/// Drops terminal control sequences (`ESC [ ... letter`, as tqdm writes them) from a line;
+/// what is left of other controls is removed by `clean`.
+fn strip_csi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(ch) = it.next() {
+        if ch == '\x1b' && it.peek() == Some(&'[') {
+            it.next();
+            for x in it.by_ref() {
+                if x.is_ascii_alphabetic() || x == '~' {
+                    break;
+                }
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// The last `n` lines of a log (its last 64 KiB at most), cleaned; progress bars drawn with
+/// carriage returns keep their last state.
+fn log_tail(path: &Path, n: usize) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(64 * 1024);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err() || f.read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<String> = text
+        .lines()
+        .skip(usize::from(start > 0))
+        .map(|l| {
+            let last = l.rsplit('\r').find(|s| !s.trim().is_empty()).unwrap_or("");
+            c(&strip_csi(last))
+        })
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let cut = lines.len().saturating_sub(n);
+    lines.drain(..cut);
+    lines
 }
 
 /// Files in the run folder (depth 4, at most 200), relative paths with sizes.
@@ -319,5 +380,6 @@ mod tests {
         assert_eq!(css_rgb("nope"), None);
         assert_eq!(civil(0), (1970, 1, 1));
         assert_eq!(civil(20_778), (2026, 11, 21));
+        assert_eq!(strip_csi("a\x1b[Ab\x1b[31;1mc\x1b"), "abc\x1b");
     }
 }

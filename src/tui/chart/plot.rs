@@ -30,7 +30,7 @@ pub struct Plot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlotKey {
     pub tag: String,
-    /// [`ScalarStore::generation`].
+    /// [`ScalarStore::tag_generation`] of the tag.
     pub generation: u64,
     pub x_axis: XAxis,
     pub smoothing: f64,
@@ -78,8 +78,8 @@ pub fn build(store: &ScalarStore, k: &PlotKey) -> Plot {
     if let Some((x0, x1)) = plot.x_bounds() {
         for d in &mut plot.drawn {
             let p = &d.prepared;
-            d.raw_cols = series::downsample(&p.x, &p.raw, x0, x1, k.cols);
-            d.smooth_cols = series::downsample(&p.x, &p.smooth, x0, x1, k.cols);
+            (d.raw_cols, d.smooth_cols) =
+                series::downsample_pair(&p.x, &p.raw, &p.smooth, x0, x1, k.cols);
         }
     }
     plot
@@ -149,7 +149,7 @@ mod tests {
         });
         let key = |s: &ScalarStore| PlotKey {
             tag: "loss".into(),
-            generation: s.generation,
+            generation: s.tag_generation("loss"),
             x_axis: XAxis::Step,
             smoothing: 0.6,
             log_y: false,
@@ -169,6 +169,20 @@ mod tests {
         assert!(!Rc::ptr_eq(&a, &b));
         assert_eq!(b.x, (0.0, 11.0));
         assert_eq!(b.drawn[0].steps.len(), 12);
+        // Scalars of another tag leave the plot as it is.
+        s.apply(ScalarUpdate {
+            run: "r".into(),
+            points: vec![(
+                "epoch".into(),
+                Point {
+                    step: 12,
+                    wall: 0.0,
+                    value: 1.0,
+                },
+            )],
+            ..Default::default()
+        });
+        assert!(Rc::ptr_eq(&b, &c.get(&s, key(&s))));
         let mut k = key(&s);
         k.log_y = true;
         assert!(!Rc::ptr_eq(&b, &c.get(&s, k)));

@@ -39,14 +39,14 @@ pub struct Prepared {
 }
 
 pub fn prepare(points: &[Point], axis: XAxis, t0: f64, weight: f64, log_y: bool) -> Prepared {
-    let values: Vec<f64> = points.iter().map(|p| p.value).collect();
-    let sm = smooth::ema(&values, weight);
+    let mut ema = smooth::Ema::new(weight, points.windows(2).all(|p| p[0].value == p[1].value));
     let mut out = Prepared {
         x: Vec::with_capacity(points.len()),
         raw: Vec::with_capacity(points.len()),
         smooth: Vec::with_capacity(points.len()),
     };
-    for (p, s) in points.iter().zip(sm) {
+    for p in points {
+        let s = ema.next(p.value);
         let (r, s) = if log_y {
             if p.value <= 0.0 || s <= 0.0 {
                 continue;
@@ -97,6 +97,64 @@ pub fn downsample(x: &[f64], y: &[f64], x0: f64, x1: f64, cols: usize) -> Vec<(f
         out.push((sx / n as f64, sy / n as f64));
     }
     out
+}
+
+/// [`downsample`] of two series over the same x (raw and smoothed) in one pass.
+pub fn downsample_pair(
+    x: &[f64],
+    a: &[f64],
+    b: &[f64],
+    x0: f64,
+    x1: f64,
+    cols: usize,
+) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    let cols = cols.max(1);
+    let span = x1 - x0;
+    if x.len() <= cols || span <= 0.0 {
+        return (
+            downsample(x, a, x0, x1, cols),
+            downsample(x, b, x0, x1, cols),
+        );
+    }
+    #[derive(Default, Clone, Copy)]
+    struct Acc {
+        sx: f64,
+        sy: f64,
+        n: u32,
+    }
+    impl Acc {
+        fn add(&mut self, x: f64, y: f64) {
+            if y.is_finite() {
+                self.sx += x;
+                self.sy += y;
+                self.n += 1;
+            }
+        }
+        fn flush(&mut self, out: &mut Vec<(f64, f64)>) {
+            if self.n > 0 {
+                out.push((self.sx / self.n as f64, self.sy / self.n as f64));
+            }
+            *self = Acc::default();
+        }
+    }
+    let (mut oa, mut ob) = (Vec::with_capacity(cols), Vec::with_capacity(cols));
+    let (mut ca, mut cb) = (Acc::default(), Acc::default());
+    let mut cur = usize::MAX;
+    let last = (cols - 1) as f64;
+    for ((&xv, &ya), &yb) in x.iter().zip(a).zip(b) {
+        // Non-negative after the clamp: the cast floors it.
+        let c = (((xv - x0) / span) * cols as f64).clamp(0.0, last) as usize;
+        if c != cur {
+            ca.flush(&mut oa);
+            cb.flush(&mut ob);
+            cur = c;
+        }
+        ca.add(xv, ya);
+        cb.add(xv, yb);
+    }
+    ca.flush(&mut oa);
+    cb.flush(&mut ob);
+    (oa, ob)
 }
 
 /// Index of the point whose x is nearest to `x` (x sorted ascending).
@@ -167,6 +225,17 @@ mod tests {
             assert!((b - 2.0 * a).abs() < 1e-9);
         }
         assert_eq!(downsample(&x[..3], &y[..3], 0.0, 2.0, 10).len(), 3);
+        // The one-pass pair gives what two passes give, non-finite values included.
+        let b: Vec<f64> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i % 7 == 0 { f64::NAN } else { v * 2.0 })
+            .collect();
+        for cols in [1, 10, 333, 2000] {
+            let (p, q) = downsample_pair(&x, &y, &b, 0.0, 999.0, cols);
+            assert_eq!(p, downsample(&x, &y, 0.0, 999.0, cols), "{cols}");
+            assert_eq!(q, downsample(&x, &b, 0.0, 999.0, cols), "{cols}");
+        }
     }
 
     #[test]

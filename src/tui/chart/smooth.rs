@@ -3,24 +3,40 @@
 //! debias count; a constant series is returned as is.
 
 pub fn ema(values: &[f64], weight: f64) -> Vec<f64> {
-    let w = weight.clamp(0.0, 1.0);
-    let constant = values.windows(2).all(|p| p[0] == p[1]);
-    let mut last = 0.0;
-    // w^n for the n finite values so far, kept as a running product (powi per point was
-    // most of a 100,000-point plot's cost).
-    let mut wn = 1.0f64;
-    values
-        .iter()
-        .map(|&y| {
-            if constant || !y.is_finite() {
-                return y;
-            }
-            last = last * w + (1.0 - w) * y;
-            wn *= w;
-            let debias = if w == 1.0 { 1.0 } else { 1.0 - wn };
-            last / debias
-        })
-        .collect()
+    let mut e = Ema::new(weight, values.windows(2).all(|p| p[0] == p[1]));
+    values.iter().map(|&y| e.next(y)).collect()
+}
+
+/// The smoothing one value at a time (what [`ema`] does over a slice).
+pub struct Ema {
+    w: f64,
+    /// The series is constant: values pass through.
+    constant: bool,
+    last: f64,
+    /// w^n for the n finite values so far, a running product (powi per point was most of a
+    /// 100,000-point plot's cost).
+    wn: f64,
+}
+
+impl Ema {
+    pub fn new(weight: f64, constant: bool) -> Ema {
+        Ema {
+            w: weight.clamp(0.0, 1.0),
+            constant,
+            last: 0.0,
+            wn: 1.0,
+        }
+    }
+
+    pub fn next(&mut self, y: f64) -> f64 {
+        if self.constant || !y.is_finite() {
+            return y;
+        }
+        self.last = self.last * self.w + (1.0 - self.w) * y;
+        self.wn *= self.w;
+        let debias = if self.w == 1.0 { 1.0 } else { 1.0 - self.wn };
+        self.last / debias
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ const ALIASES: &[(&str, Action)] = &[
     ("curves", Action::ViewCurves),
     ("scalars", Action::ViewCurves),
     ("videos", Action::ViewVideos),
+    ("jobs", Action::ViewJobs),
     ("help", Action::Help),
 ];
 

@@ -118,7 +118,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         &app.scalars,
         PlotKey {
             tag: tag.to_owned(),
-            generation: app.scalars.generation,
+            generation: app.scalars.tag_generation(tag),
             x_axis: c.x_axis,
             smoothing: c.smoothing,
             log_y: c.log_y,

@@ -4,6 +4,7 @@
 pub mod chrome;
 pub mod curves;
 pub mod help;
+pub mod jobs;
 pub mod labels;
 pub mod models;
 pub mod overview;
@@ -46,6 +47,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         View::Models => models::render(app, f, body),
         View::Curves => curves::render(app, f, body),
         View::Videos => videos::render(app, f, body),
+        View::Jobs => jobs::render(app, f, body),
     }
     chrome::status(app, f, status);
     chrome::hints(app, f, hints);

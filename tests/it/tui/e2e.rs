@@ -196,6 +196,7 @@ fn e2e_lp_project_live_status_and_scalars() {
         ("Escape", "video test_vid"),
         (":", "command"),
         ("Escape", "Videos"),
+        ("6", "app_style_model_midtraining log"),
         ("1", "Labeled frames per video"),
     ] {
         t.keys(&[key]);
@@ -234,11 +235,20 @@ fn e2e_lp_project_live_status_and_scalars() {
     let scalar_latency = seen_after(&t, "e2e_appended", Duration::from_secs(1))
         .unwrap_or_else(|s| panic!("the appended scalars did not show within 1 s:\n{s}"));
     t.wait_for("tags 14", 1.0).expect("one more tag");
+
+    // A new run folder (copied in, as a sync from a cluster would) joins the Overview.
+    t.keys(&["1"]);
+    t.wait_for("Labeled frames per video", 3.0)
+        .expect("overview");
+    super::copy_dir(&run, &root.join("models/zz_copied_run"));
+    let run_latency = seen_after(&t, "zz_copied_run", Duration::from_secs(1))
+        .unwrap_or_else(|s| panic!("the new run did not show within 1 s:\n{s}"));
     eprintln!(
-        "MEASURED write-to-screen latency: train_status.json {:.0} ms, events append {:.0} ms \
-         (pane polled every ~5 ms; goal 300 ms)",
+        "MEASURED write-to-screen latency: train_status.json {:.0} ms, events append {:.0} ms, \
+         new run folder {:.0} ms (pane polled every ~5 ms; goal 300 ms)",
         status_latency.as_secs_f64() * 1e3,
-        scalar_latency.as_secs_f64() * 1e3
+        scalar_latency.as_secs_f64() * 1e3,
+        run_latency.as_secs_f64() * 1e3
     );
 
     t.keys(&["q"]);

@@ -78,6 +78,10 @@ fn lp_views_snapshots() {
         posedeck::tui::input::set_filter(&mut app, "val_supervised_loss");
         snap(&app, tmp.path(), "lp_curves", w, h);
 
+        // Jobs: the mid-training run (written TRAINING, its process gone) and its log.
+        act(&mut app, &mut hl, w, h, &[Action::ViewJobs]);
+        snap(&app, tmp.path(), "lp_jobs", w, h);
+
         // Videos: video_preds of the first model; no ffmpeg: a blank canvas and a note.
         act(&mut app, &mut hl, w, h, &[Action::ViewVideos]);
         assert!(
@@ -260,4 +264,33 @@ fn posedeck_files(dir: &Path) -> Vec<(String, u64)> {
     }
     out.sort();
     out
+}
+
+/// A half-written train_status.json (as a crash mid-write leaves it) shows its error, naming
+/// the file, in the run's row; the other runs and views keep working.
+#[test]
+fn lp_half_written_status_shows_in_place() {
+    let data = shared_or_skip!();
+    let (tmp, root) = mirror_project(&data);
+    let (mut app, mut hl) = open(&root, 160, 48);
+    let run = root.join("models/tiny_cpu_model");
+    std::fs::write(run.join("train_status.json"), br#"{"status": "TRAI"#).unwrap();
+    app.handle(posedeck::tui::msg::Msg::Watch(
+        posedeck::watch::WatchMsg::StatusChanged(run.clone()),
+    ));
+    hl.settle(&mut app, ratatui::layout::Rect::new(0, 0, 160, 48));
+    let r = app.data.runs.iter().find(|r| r.path == run).unwrap();
+    assert!(
+        r.errors.iter().any(|e| e.contains("train_status.json")),
+        "{:?}",
+        r.errors
+    );
+    let s = mask(screen(&app, 160, 48), tmp.path());
+    assert!(s.contains("train_status.json"), "{s}");
+    assert!(s.contains("app_style_model "), "{s}");
+    for v in [Action::ViewModels, Action::ViewCurves, Action::ViewJobs] {
+        act(&mut app, &mut hl, 160, 48, &[v]);
+        let _ = screen(&app, 160, 48);
+    }
+    assert_eq!(app.data.runs.len(), 3);
 }
