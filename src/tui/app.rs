@@ -19,15 +19,17 @@ pub enum View {
     Models,
     Curves,
     Videos,
+    Jobs,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Overview,
         View::Labels,
         View::Models,
         View::Curves,
         View::Videos,
+        View::Jobs,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -36,6 +38,7 @@ impl View {
             View::Models => "Models",
             View::Curves => "Curves",
             View::Videos => "Videos",
+            View::Jobs => "Jobs",
         }
     }
     /// The keymap section of this view.
@@ -46,6 +49,7 @@ impl View {
             View::Models => "models",
             View::Curves => "curves",
             View::Videos => "videos",
+            View::Jobs => "jobs",
         }
     }
     fn index(self) -> usize {
@@ -66,12 +70,14 @@ pub enum Overlay {
     Filter { input: String, before: String },
     Confirm { action: Confirmable, text: String },
     Goto { input: String },
+    TrainForm(crate::tui::state::train_form::TrainForm),
 }
 
 /// Destructive actions go through one confirm popup.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmable {
     TrashRun(PathBuf),
+    CancelJob(u64),
 }
 
 /// Work the runner carries out for the app (workers, file actions).
@@ -96,6 +102,13 @@ pub enum Effect {
     LoadPredictions(PathBuf),
     /// Read a model's predictions on a video.
     LoadVideoPreds(PathBuf),
+    /// Start a train/predict job on a background thread (the device is free).
+    StartJob {
+        id: u64,
+        spec: crate::tui::state::job_list::JobSpec,
+    },
+    /// Tell a running job to stop after its current step.
+    CancelJob(u64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +133,8 @@ pub struct App {
     pub models: crate::tui::state::models::ModelsState,
     pub labels: crate::tui::state::labels::LabelsState,
     pub videos: crate::tui::state::videos::VideosState,
+    /// The train/predict jobs started from the workstation.
+    pub jobs: crate::tui::state::job_list::JobList,
     pub overview_scroll: usize,
     pub note: Option<(Severity, String)>,
     /// "inotify" or "polling (nfs)".
@@ -149,6 +164,7 @@ impl App {
             models: Default::default(),
             labels: Default::default(),
             videos: Default::default(),
+            jobs: Default::default(),
             overview_scroll: 0,
             note: None,
             watch_mode: String::new(),
@@ -214,6 +230,10 @@ impl App {
             Msg::Loaded(l) => {
                 crate::tui::load::apply(self, *l);
                 true
+            }
+            Msg::Job(j) => {
+                let shown = crate::tui::state::job_list::on_msg(self, j);
+                shown && matches!(self.view, View::Jobs | View::Models | View::Overview)
             }
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
@@ -317,6 +337,7 @@ impl App {
             Action::ViewModels => self.set_view(View::Models),
             Action::ViewCurves => self.set_view(View::Curves),
             Action::ViewVideos => self.set_view(View::Videos),
+            Action::ViewJobs => self.set_view(View::Jobs),
             Action::NextView => self.set_view(self.view.step(1)),
             Action::PrevView => self.set_view(self.view.step(-1)),
             Action::Confirm => {
@@ -325,6 +346,7 @@ impl App {
                 {
                     match action {
                         Confirmable::TrashRun(p) => self.push(Effect::TrashRun(p)),
+                        Confirmable::CancelJob(id) => crate::tui::state::job_list::cancel(self, id),
                     }
                 }
             }

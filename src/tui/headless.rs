@@ -14,6 +14,9 @@ use std::path::PathBuf;
 /// A synchronous stand-in for the runner's workers.
 pub struct Headless {
     pub target: String,
+    /// Starts real jobs when set (their messages go to its channel); else a job start is left
+    /// to the test, which feeds the app synthetic messages.
+    pub jobs: Option<crate::tui::job_bridge::JobRunner>,
     scalars: ScalarsReader,
     cache: Cache,
     picker: ratatui_image::picker::Picker,
@@ -24,6 +27,7 @@ impl Headless {
     pub fn new(target: &str) -> Headless {
         Headless {
             target: target.to_owned(),
+            jobs: None,
             scalars: ScalarsReader::default(),
             cache: Cache::default(),
             picker: image::halfblocks_picker(),
@@ -115,6 +119,16 @@ impl Headless {
             Effect::LoadVideoPreds(csv) => {
                 let preds = adapt::video_predictions(&csv);
                 app.handle(Msg::Loaded(Box::new(Loaded::VideoPreds { csv, preds })));
+            }
+            Effect::StartJob { id, spec } => {
+                if let Some(j) = &mut self.jobs {
+                    j.start(id, &spec)
+                }
+            }
+            Effect::CancelJob(id) => {
+                if let Some(j) = &self.jobs {
+                    j.cancel(id)
+                }
             }
         }
     }

@@ -95,6 +95,7 @@ pub fn text_input(app: &mut App, k: &KeyEvent) -> bool {
             }
             true
         }
+        Overlay::TrainForm(_) => crate::tui::state::train_form::key(app, k),
         _ => false,
     }
 }
@@ -105,7 +106,7 @@ pub fn filter_text(app: &App) -> String {
         View::Curves => app.curves.filter.text.clone(),
         View::Models => app.models.filter.clone(),
         View::Labels => app.labels.filter.clone(),
-        View::Overview | View::Videos => String::new(),
+        View::Overview | View::Videos | View::Jobs => String::new(),
     }
 }
 
@@ -125,7 +126,7 @@ pub fn set_filter(app: &mut App, text: &str) {
             app.labels.selected = 0;
             app.push(crate::tui::app::Effect::RequestImage);
         }
-        View::Overview | View::Videos => {}
+        View::Overview | View::Videos | View::Jobs => {}
     }
 }
 
@@ -144,5 +145,6 @@ pub fn view_action(app: &mut App, a: Action) {
         View::Models => crate::tui::state::models::on_action(app, a),
         View::Labels => crate::tui::state::labels::on_action(app, a),
         View::Videos => crate::tui::state::videos::on_action(app, a),
+        View::Jobs => crate::tui::state::job_list::on_action(app, a),
     }
 }

@@ -23,6 +23,10 @@ pub struct Options {
     pub no_color: bool,
     /// Where timings are appended (`POSEDECK_TIMINGS`), for the README's measurements.
     pub timings: Option<PathBuf>,
+    /// The view shown first.
+    pub view: View,
+    /// Jobs submitted at start (`posedeck demo` trains its model).
+    pub jobs: Vec<crate::tui::state::job_list::JobSpec>,
 }
 
 const FRAME_GAP: Duration = Duration::from_millis(16);
@@ -41,6 +45,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     loader.submit(jobs::LoadReq::Project);
     let scalars = jobs::spawn_scalars(tx.clone());
     let job_tx = jobs::spawn_jobs(tx.clone());
+    let mut engine_jobs = crate::tui::job_bridge::JobRunner::new(tx.clone());
 
     let _guard = term::Guard::enter(false)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
@@ -50,6 +55,10 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         keymap,
         theme,
     );
+    app.view = opts.view;
+    for spec in opts.jobs.clone() {
+        crate::tui::state::job_list::submit(&mut app, spec);
+    }
     terminal.draw(|f| views::draw(&app, f))?;
     let first_frame = started.elapsed();
 
@@ -229,10 +238,19 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 Effect::LoadVideoPreds(csv) => {
                     let _ = job_tx.send(jobs::Job::VideoPreds(csv));
                 }
+                Effect::StartJob { id, spec } => engine_jobs.start(id, &spec),
+                Effect::CancelJob(id) => engine_jobs.cancel(id),
             }
         }
         if let Some(code) = app.quit {
             drop(watcher);
+            if engine_jobs.any_running() {
+                // Say why quitting takes a moment: jobs save a checkpoint and mark their runs
+                // CANCELED before the process ends.
+                app.info("canceling running jobs (their runs are saved for resume)…");
+                let _ = terminal.draw(|f| views::draw(&app, f));
+                engine_jobs.shutdown(Duration::from_secs(20));
+            }
             if let Some(p) = &opts.timings {
                 let line = format!(
                     "first_frame_ms={:.2} draws={} mean_draw_ms={:.3}\n",
