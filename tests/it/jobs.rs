@@ -399,6 +399,146 @@ mod real {
         );
     }
 
+    /// Feeds the job's messages to the app (carrying out its effects) until `done` says so.
+    fn pump(
+        app: &mut App,
+        hl: &mut Headless,
+        rx: &std::sync::mpsc::Receiver<Msg>,
+        mut done: impl FnMut(&mut App) -> bool,
+    ) {
+        let size = Rect::new(0, 0, 100, 30);
+        let t0 = Instant::now();
+        while !done(app) {
+            let m = rx
+                .recv_timeout(Duration::from_secs(600))
+                .expect("job messages stopped");
+            app.handle(m);
+            hl.settle(app, size);
+            assert!(t0.elapsed() < Duration::from_secs(900), "job never ended");
+        }
+    }
+
+    /// The Models view's run (as the project loader gives it) with the status it has now.
+    fn run_row(run: &Path) -> posedeck::tui::data::RunRow {
+        let st: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("train_status.json")).unwrap()).unwrap();
+        let status = st["status"].as_str().unwrap().to_string();
+        posedeck::tui::data::RunRow {
+            name: run.file_name().unwrap().to_string_lossy().into_owned(),
+            path: run.to_path_buf(),
+            effective: status.clone(),
+            status,
+            ..Default::default()
+        }
+    }
+
+    /// On a small demo project: a run canceled after its first step, resumed with R from the
+    /// Models view to COMPLETED, then predicted with p on the project's videos (PNG frame
+    /// folders), which writes video_preds_infer/<video>.csv as `posedeck predict` does.
+    #[test]
+    fn resume_then_predict_from_the_models_view() {
+        use crossterm::event::KeyCode;
+        let tmp = tempfile::tempdir().unwrap();
+        let proj = tmp.path().join("demo");
+        let spec = posedeck::demo::DemoSpec {
+            frames: 24,
+            videos: 1,
+            clip_frames: 6,
+            width: 128,
+            height: 128,
+            ..Default::default()
+        };
+        posedeck::demo::generate(&spec, &proj).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+        let size = Rect::new(0, 0, 100, 30);
+        let mut app = new_app();
+        let mut hl = Headless::new(proj.to_str().unwrap());
+        hl.jobs = Some(posedeck::tui::job_bridge::JobRunner::new(tx));
+        hl.open(&mut app, size);
+        if app.data.root.as_os_str().is_empty() {
+            app.data.root = proj.clone();
+        }
+        app.run(Action::ViewModels);
+        app.run(Action::TrainNew);
+        type_text(&mut app, "r");
+        for _ in 0..4 {
+            key(&mut app, KeyCode::Down);
+        }
+        for _ in 0..2 {
+            key(&mut app, KeyCode::Backspace);
+        }
+        type_text(&mut app, "3"); // epochs
+        key(&mut app, KeyCode::Down);
+        for _ in 0..2 {
+            key(&mut app, KeyCode::Backspace);
+        }
+        type_text(&mut app, "8"); // batch: 3 steps an epoch
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Right); // cpu
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.overlay, Overlay::None, "{:?}", app.note);
+        hl.settle(&mut app, size);
+        pump(&mut app, &mut hl, &rx, |app| {
+            app.jobs.jobs[0].progress.is_some_and(|p| p.done >= 1)
+        });
+        job_list::cancel(&mut app, 1);
+        hl.settle(&mut app, size);
+        pump(&mut app, &mut hl, &rx, |app| {
+            app.jobs.jobs[0].state.is_done()
+        });
+        assert_eq!(app.jobs.jobs[0].state, JobState::Canceled);
+        let run = proj.join("models/r");
+        assert_eq!(app.jobs.jobs[0].progress.unwrap().total, 9);
+
+        // R on the canceled run continues it to the end.
+        app.data.runs = vec![run_row(&run)];
+        app.run(Action::ResumeRun);
+        assert_eq!(app.jobs.counts(), (1, 0), "{:?}", app.note);
+        hl.settle(&mut app, size);
+        pump(&mut app, &mut hl, &rx, |app| {
+            app.jobs.jobs[1].state.is_done()
+        });
+        let j = &app.jobs.jobs[1];
+        assert_eq!(j.state, JobState::Completed, "{:?}", j.log);
+        assert_eq!(j.title(), "resume r");
+        assert_eq!(j.epoch, Some((3, 3)), "the resumed job trains to the end");
+        assert!(
+            j.log
+                .iter()
+                .any(|l| l.contains("resuming at epoch 0 step 1")),
+            "{:?}",
+            j.log
+        );
+        assert_eq!(run_row(&run).status, "COMPLETED");
+        // Resume again: nothing to resume on a completed run.
+        app.data.runs = vec![run_row(&run)];
+        app.run(Action::ResumeRun);
+        assert_eq!(app.jobs.jobs.len(), 2);
+        assert!(app.note.as_ref().unwrap().1.contains("nothing to resume"));
+
+        // p predicts the run on the project's videos into video_preds_infer/.
+        app.run(Action::PredictRun);
+        assert_eq!(app.jobs.counts(), (1, 0), "{:?}", app.note);
+        hl.settle(&mut app, size);
+        pump(&mut app, &mut hl, &rx, |app| {
+            app.jobs.jobs[2].state.is_done()
+        });
+        let j = &app.jobs.jobs[2];
+        assert_eq!(j.state, JobState::Completed, "{:?}", j.log);
+        assert_eq!(j.unit, "frames");
+        assert_eq!(j.progress.unwrap().done, 6);
+        let out: Vec<String> = std::fs::read_dir(proj.join("video_preds_infer"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            out.iter()
+                .any(|n| n.ends_with(".csv") && !n.contains("temporal")),
+            "{out:?}"
+        );
+    }
+
     /// `posedeck demo --dir D` in tmux: the Jobs view shows the demo's training job and its
     /// step count moves within 30 s; `q` cancels it and the run is left CANCELED.
     #[test]
