@@ -7,6 +7,13 @@ pub mod cli;
 pub mod demo;
 #[cfg(feature = "engine")]
 pub mod engine;
+/// Without the `engine` feature only the job API (events, cancel flag) is built, so the
+/// workstation's job list compiles the same either way.
+#[cfg(not(feature = "engine"))]
+pub mod engine {
+    pub mod job;
+    pub use job::{Job, JobCtx, JobEvent};
+}
 pub mod error;
 pub mod formats;
 pub mod labels;

@@ -1,16 +1,18 @@
-//! `posedeck demo`: generate the demo project and show its status.
+//! `posedeck demo`: generate the demo project, start a CPU training run on it and open the
+//! workstation on its Jobs view (live progress; curves on `4`). `--no-tui`, or no terminal:
+//! generate and print the status.
 
 use crate::demo::{DemoSpec, GroundTruth};
 use anyhow::Context;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Folder to generate the project into (new or empty); default: a new temporary folder.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Generate and print the project's `posedeck status` (without it, `demo` will open the
-    /// workstation once the TUI exists; until then both behave the same).
+    /// Generate and print the project's `posedeck status` only (without it, `demo` trains a
+    /// model on the project on the CPU and opens the workstation on it).
     #[arg(long)]
     pub no_tui: bool,
     /// Labeled frames in total.
@@ -45,7 +47,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((p(w)?, p(h)?))
 }
 
-pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+pub fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let spec = DemoSpec {
         frames: args.frames,
         keypoints: args.keypoints,
@@ -60,11 +62,22 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         Some(d) => d,
         None => temp_dir()?,
     };
+    let tui = !args.no_tui && crate::cli::tui::is_terminal();
+    if !args.no_tui && !tui {
+        eprintln!(
+            "posedeck demo: stdin/stdout is not a terminal, so the workstation cannot open; \
+             generating the project and printing its status instead (as with --no-tui)"
+        );
+    }
     let truth = crate::demo::generate(&spec, &dir)?;
     eprintln!("{}", generated_note(&dir, &truth));
-    // Exactly what `posedeck status DIR` prints.
-    let project = super::status::open(&dir.to_string_lossy(), true)?;
-    super::status::print(&project, false)
+    if !tui {
+        // Exactly what `posedeck status DIR` prints.
+        let project = super::status::open(&dir.to_string_lossy(), true)?;
+        super::status::print(&project, false)?;
+        return Ok(0);
+    }
+    open_workstation(&dir)
 }
 
 /// One line for stderr: where the project went and what the generator put in it.
@@ -82,6 +95,37 @@ fn generated_note(dir: &std::path::Path, t: &GroundTruth) -> String {
         t.frames_with_missing(),
         s.seed
     )
+}
+
+/// Trains the demo model on the CPU (its config: demo/config.yaml, 64x64 resnet18) while the workstation
+/// shows the job; `q` cancels it (the run stays resumable).
+#[cfg(feature = "engine")]
+fn open_workstation(dir: &Path) -> anyhow::Result<i32> {
+    use crate::tui::state::job_list::{JobSpec, TrainSpec};
+    let job = JobSpec::Train(TrainSpec {
+        project: dir.to_path_buf(),
+        device: "cpu".into(),
+        ..Default::default()
+    });
+    let code = crate::cli::tui::open(tui_args(dir), crate::tui::app::View::Jobs, vec![job])?;
+    println!("demo project: {}", dir.display());
+    Ok(code)
+}
+
+#[cfg(not(feature = "engine"))]
+fn open_workstation(dir: &Path) -> anyhow::Result<i32> {
+    eprintln!(
+        "posedeck demo: this build has no training engine (the `engine` feature): opening the project without a training run"
+    );
+    crate::cli::tui::open(tui_args(dir), crate::tui::app::View::Overview, Vec::new())
+}
+
+fn tui_args(dir: &Path) -> crate::cli::tui::TuiArgs {
+    crate::cli::tui::TuiArgs {
+        project: Some(dir.display().to_string()),
+        theme: "dark".into(),
+        image_protocol: None,
+    }
 }
 
 /// A fresh folder under the system temporary directory.

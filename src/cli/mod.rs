@@ -80,7 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Train(a)) => train::run(&a).map(|()| 0),
         #[cfg(feature = "engine")]
         Some(Command::Predict(a)) => predict::run(&a).map(|()| 0),
-        Some(Command::Demo(a)) => demo::run(a).map(|()| 0),
+        Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }

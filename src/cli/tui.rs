@@ -17,7 +17,21 @@ pub struct TuiArgs {
 }
 
 pub fn run(a: TuiArgs) -> anyhow::Result<i32> {
+    open(a, crate::tui::app::View::Overview, Vec::new())
+}
+
+/// Whether stdin and stdout are a terminal (the workstation needs one).
+pub fn is_terminal() -> bool {
     use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// Opens the workstation on `view` with `jobs` submitted at start.
+pub fn open(
+    a: TuiArgs,
+    view: crate::tui::app::View,
+    jobs: Vec<crate::tui::state::job_list::JobSpec>,
+) -> anyhow::Result<i32> {
     let image_protocol = match a.image_protocol.as_deref() {
         None => None,
         Some(s) => Some(crate::tui::image::parse_protocol(s).ok_or_else(|| {
@@ -26,7 +40,7 @@ pub fn run(a: TuiArgs) -> anyhow::Result<i32> {
             ))
         })?),
     };
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+    if !is_terminal() {
         return Err(crate::Error::usage(
             "the workstation needs a terminal (for scripting use `posedeck status`)",
         )
@@ -39,5 +53,7 @@ pub fn run(a: TuiArgs) -> anyhow::Result<i32> {
         image_protocol,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         timings: std::env::var_os("POSEDECK_TIMINGS").map(Into::into),
+        view,
+        jobs,
     })
 }

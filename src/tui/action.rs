@@ -47,6 +47,11 @@ pub enum Action {
     DetailTab,
     DiffMark,
     DeleteRun,
+    // Models and Jobs: the engine
+    TrainNew,
+    ResumeRun,
+    PredictRun,
+    CancelJob,
     // Labels / videos
     ToggleNames,
     ToggleMissingFilter,
@@ -120,6 +125,10 @@ impl Action {
         Action::DetailTab,
         Action::DiffMark,
         Action::DeleteRun,
+        Action::TrainNew,
+        Action::ResumeRun,
+        Action::PredictRun,
+        Action::CancelJob,
         Action::ToggleNames,
         Action::ToggleMissingFilter,
         Action::NextVideo,

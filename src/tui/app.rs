@@ -70,12 +70,14 @@ pub enum Overlay {
     Filter { input: String, before: String },
     Confirm { action: Confirmable, text: String },
     Goto { input: String },
+    TrainForm(crate::tui::state::train_form::TrainForm),
 }
 
 /// Destructive actions go through one confirm popup.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmable {
     TrashRun(PathBuf),
+    CancelJob(u64),
 }
 
 /// Work the runner carries out for the app (workers, file actions).
@@ -100,6 +102,13 @@ pub enum Effect {
     LoadPredictions(PathBuf),
     /// Read a model's predictions on a video.
     LoadVideoPreds(PathBuf),
+    /// Start a train/predict job on a background thread (the device is free).
+    StartJob {
+        id: u64,
+        spec: crate::tui::state::job_list::JobSpec,
+    },
+    /// Tell a running job to stop after its current step.
+    CancelJob(u64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +135,8 @@ pub struct App {
     pub models: crate::tui::state::models::ModelsState,
     pub labels: crate::tui::state::labels::LabelsState,
     pub videos: crate::tui::state::videos::VideosState,
-    pub jobs: crate::tui::state::jobs::JobsState,
+    /// The train/predict jobs started from the workstation.
+    pub jobs: crate::tui::state::job_list::JobList,
     pub overview_scroll: usize,
     pub note: Option<(Severity, String)>,
     /// "inotify" or "polling (nfs)".
@@ -223,6 +233,10 @@ impl App {
             Msg::Loaded(l) => {
                 crate::tui::load::apply(self, *l);
                 true
+            }
+            Msg::Job(j) => {
+                let shown = crate::tui::state::job_list::on_msg(self, j);
+                shown && matches!(self.view, View::Jobs | View::Models | View::Overview)
             }
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
@@ -335,6 +349,7 @@ impl App {
                 {
                     match action {
                         Confirmable::TrashRun(p) => self.push(Effect::TrashRun(p)),
+                        Confirmable::CancelJob(id) => crate::tui::state::job_list::cancel(self, id),
                     }
                 }
             }

@@ -24,6 +24,8 @@ pub struct Workers {
     pub watcher: Option<crate::watch::Watcher>,
     /// The folders the watcher covers.
     pub watched: Vec<PathBuf>,
+    /// The train / predict jobs started from the workstation.
+    pub engine_jobs: crate::tui::job_bridge::JobRunner,
 }
 
 impl Workers {
@@ -76,6 +78,8 @@ impl Workers {
             Effect::LoadVideoPreds(csv) => {
                 let _ = self.tables.send(jobs::Job::VideoPreds(csv));
             }
+            Effect::StartJob { id, spec } => self.engine_jobs.start(id, &spec),
+            Effect::CancelJob(id) => self.engine_jobs.cancel(id),
         }
         false
     }

@@ -17,6 +17,9 @@ pub struct Headless {
     /// Run ffprobe on the project's videos (off: screens that do not depend on whether
     /// ffprobe is installed).
     pub probe_videos: bool,
+    /// Starts real jobs when set (their messages go to its channel); else a job start is left
+    /// to the test, which feeds the app synthetic messages.
+    pub jobs: Option<crate::tui::job_bridge::JobRunner>,
     scalars: ScalarsReader,
     cache: Cache,
     picker: ratatui_image::picker::Picker,
@@ -28,6 +31,7 @@ impl Headless {
         Headless {
             target: target.to_owned(),
             probe_videos: true,
+            jobs: None,
             scalars: ScalarsReader::default(),
             cache: Cache::default(),
             picker: image::halfblocks_picker(),
@@ -122,6 +126,16 @@ impl Headless {
             Effect::LoadVideoPreds(csv) => {
                 let preds = adapt::video_predictions(&csv);
                 app.handle(Msg::Loaded(Box::new(Loaded::VideoPreds { csv, preds })));
+            }
+            Effect::StartJob { id, spec } => {
+                if let Some(j) = &mut self.jobs {
+                    j.start(id, &spec)
+                }
+            }
+            Effect::CancelJob(id) => {
+                if let Some(j) = &self.jobs {
+                    j.cancel(id)
+                }
             }
         }
     }

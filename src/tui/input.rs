@@ -95,6 +95,7 @@ pub fn text_input(app: &mut App, k: &KeyEvent) -> bool {
             }
             true
         }
+        Overlay::TrainForm(_) => crate::tui::state::train_form::key(app, k),
         _ => false,
     }
 }
@@ -144,6 +145,6 @@ pub fn view_action(app: &mut App, a: Action) {
         View::Models => crate::tui::state::models::on_action(app, a),
         View::Labels => crate::tui::state::labels::on_action(app, a),
         View::Videos => crate::tui::state::videos::on_action(app, a),
-        View::Jobs => crate::tui::state::jobs::on_action(app, a),
+        View::Jobs => crate::tui::state::job_list::on_action(app, a),
     }
 }

@@ -16,6 +16,7 @@ pub mod frames;
 pub mod headless;
 pub mod image;
 pub mod input;
+pub mod job_bridge;
 pub mod jobs;
 pub mod keymap;
 pub mod load;

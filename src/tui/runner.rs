@@ -24,6 +24,10 @@ pub struct Options {
     pub no_color: bool,
     /// Where timings are appended (`POSEDECK_TIMINGS`), for the README's measurements.
     pub timings: Option<PathBuf>,
+    /// The view shown first.
+    pub view: View,
+    /// Jobs submitted at start (`posedeck demo` trains its model).
+    pub jobs: Vec<crate::tui::state::job_list::JobSpec>,
 }
 
 const FRAME_GAP: Duration = Duration::from_millis(16);
@@ -51,6 +55,10 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         keymap,
         theme,
     );
+    app.view = opts.view;
+    for spec in opts.jobs.clone() {
+        crate::tui::state::job_list::submit(&mut app, spec);
+    }
     terminal.draw(|f| views::draw(&app, f))?;
     let first_frame = started.elapsed();
 
@@ -81,6 +89,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         protocol,
         watcher: None,
         watched: Vec::new(),
+        engine_jobs: crate::tui::job_bridge::JobRunner::new(tx.clone()),
     };
 
     spawn_input(tx.clone());
@@ -156,6 +165,13 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             }
         }
         if let Some(code) = app.quit {
+            if workers.engine_jobs.any_running() {
+                // Say why quitting takes a moment: jobs save a checkpoint and mark their runs
+                // CANCELED before the process ends.
+                app.info("canceling running jobs (their runs are saved for resume)…");
+                let _ = terminal.draw(|f| views::draw(&app, f));
+                workers.engine_jobs.shutdown(Duration::from_secs(20));
+            }
             drop(workers);
             if let Some(p) = &opts.timings {
                 let line = format!(

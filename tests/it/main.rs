@@ -6,6 +6,7 @@ mod csv;
 mod demo;
 #[cfg(feature = "engine")]
 mod engine;
+mod jobs;
 mod labels;
 mod project;
 mod slp;

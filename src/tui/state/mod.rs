@@ -1,9 +1,11 @@
 //! Per-view state and what each view's keys do.
 
 pub mod curves;
-pub mod jobs;
+pub mod job_list;
 pub mod labels;
 pub mod models;
 pub mod overview;
 pub mod palette;
+pub mod run_actions;
+pub mod train_form;
 pub mod videos;

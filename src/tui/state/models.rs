@@ -177,6 +177,6 @@ pub fn on_action(app: &mut App, a: Action) {
                 None => {}
             }
         }
-        _ => {}
+        other => crate::tui::state::run_actions::on_action(app, other),
     }
 }

@@ -54,8 +54,18 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
     let (active, runs) = crate::tui::load::activity(&app.data);
     spans.push(Span::raw(format!(" runs {runs}")));
     spans.push(Span::styled(
-        format!("  jobs: {active} training "),
+        format!("  training: {active} "),
         if active > 0 { t.ok() } else { t.dim() },
+    ));
+    let (running, queued) = app.jobs.counts();
+    let jobs = match (running, queued) {
+        (0, 0) => " jobs: none ".to_string(),
+        (r, 0) => format!(" jobs: {r} running{} ", job_progress(app)),
+        (r, q) => format!(" jobs: {r} running{}, {q} queued ", job_progress(app)),
+    };
+    spans.push(Span::styled(
+        jobs,
+        if running > 0 { t.ok() } else { t.dim() },
     ));
     if !app.watch_mode.is_empty() {
         spans.push(Span::styled(
@@ -64,6 +74,16 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The running job's progress in percent, for the status bar.
+fn job_progress(app: &App) -> String {
+    app.jobs
+        .running()
+        .and_then(|j| j.progress)
+        .filter(|p| p.total > 0)
+        .map(|p| format!(" {}%", p.done * 100 / p.total))
+        .unwrap_or_default()
 }
 
 /// Hints: the current view's bindings, then the global essentials, as many as fit.

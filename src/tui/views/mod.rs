@@ -4,11 +4,12 @@
 pub mod chrome;
 pub mod curves;
 pub mod help;
-pub mod jobs;
+pub mod job_list;
 pub mod labels;
 pub mod models;
 pub mod overview;
 pub mod popup;
+pub mod train_form;
 pub mod videos;
 pub mod widgets;
 
@@ -47,7 +48,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         View::Models => models::render(app, f, body),
         View::Curves => curves::render(app, f, body),
         View::Videos => videos::render(app, f, body),
-        View::Jobs => jobs::render(app, f, body),
+        View::Jobs => job_list::render(app, f, body),
     }
     chrome::status(app, f, status);
     chrome::hints(app, f, hints);
@@ -58,5 +59,6 @@ pub fn draw(app: &App, f: &mut Frame) {
         Overlay::Filter { input, .. } => popup::filter(app, input, f, body),
         Overlay::Confirm { text, .. } => popup::confirm(app, text, f, body),
         Overlay::Goto { input } => popup::goto(app, input, f, body),
+        Overlay::TrainForm(form) => train_form::render(app, form, f, body),
     }
 }
