@@ -51,7 +51,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     let mut app = App::new(
-        crate::sanitize::clean(&opts.target).into_owned(),
+        crate::sanitize::clean(&title(&opts.target)).into_owned(),
         keymap,
         theme,
     );
@@ -191,6 +191,16 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The tab line's title: the target as given, the current folder's path for `.`.
+fn title(target: &str) -> String {
+    match target {
+        "." | "./" => std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| target.to_owned()),
+        _ => target.to_owned(),
+    }
 }
 
 /// Handles one message; a resize also asks for a new image at the new size.

@@ -99,6 +99,9 @@ pub fn downsample(x: &[f64], y: &[f64], x0: f64, x1: f64, cols: usize) -> Vec<(f
     out
 }
 
+/// A downsampled series: (x, y) per column.
+pub type Line = Vec<(f64, f64)>;
+
 /// [`downsample`] of two series over the same x (raw and smoothed) in one pass.
 pub fn downsample_pair(
     x: &[f64],
@@ -107,7 +110,7 @@ pub fn downsample_pair(
     x0: f64,
     x1: f64,
     cols: usize,
-) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+) -> (Line, Line) {
     let cols = cols.max(1);
     let span = x1 - x0;
     if x.len() <= cols || span <= 0.0 {
