@@ -215,7 +215,11 @@ fn status_reads_the_trained_run_as_completed_with_its_pixel_errors() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["path"].as_str().is_some_and(|p| p.ends_with("models/tiny")))
+        .find(|m| {
+            m["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("models/tiny"))
+        })
         .unwrap_or_else(|| panic!("run not listed: {out}"));
     assert_eq!(m["status"], "COMPLETED");
     assert_eq!(m["effective_status"], "COMPLETED");
@@ -225,7 +229,10 @@ fn status_reads_the_trained_run_as_completed_with_its_pixel_errors() {
     for set in ["train", "validation", "test"] {
         let got = m["pixel_error"][set]["mean"].as_f64().unwrap();
         let want = set_mean(&csv, set);
-        assert!((got - want).abs() <= 1e-9 * want.max(1.0), "{set}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-9 * want.max(1.0),
+            "{set}: {got} vs {want}"
+        );
     }
 }
 

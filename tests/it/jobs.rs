@@ -241,10 +241,10 @@ fn train_form_prefills_from_the_config_and_checks_values() {
         let Overlay::TrainForm(form) = &app.overlay else {
             panic!("no form: {:?}", app.note);
         };
-        // demo/config.yaml: resnet18, 128x128, 30 epochs, batch 16.
+        // demo/config.yaml: resnet18, 64x64, 40 epochs, batch 8.
         assert_eq!(
             form.values,
-            vec!["", "resnet18", "128", "128", "30", "16", "auto"]
+            vec!["", "resnet18", "64", "64", "40", "8", "auto"]
         );
         insta::assert_snapshot!(format!("train_form_{w}x{h}"), screen(&app, w, h));
         // Height 100 is refused by the engine's own config check, with its reason.

@@ -196,7 +196,7 @@ fn e2e_lp_project_live_status_and_scalars() {
         ("Escape", "video test_vid"),
         (":", "command"),
         ("Escape", "Videos"),
-        ("6", "app_style_model_midtraining log"),
+        ("6", "no jobs yet"),
         ("1", "Labeled frames per video"),
     ] {
         t.keys(&[key]);
