@@ -352,6 +352,8 @@ impl App {
             }
             Action::Cancel => self.overlay = Overlay::None,
             Action::CycleProtocol => self.push(Effect::CycleProtocol),
+            // From any view (the palette too): the form trains on the open project.
+            Action::TrainNew => crate::tui::state::train_form::open(self),
             Action::Noop => {}
             other => {
                 if let Overlay::Help { scroll } = &mut self.overlay {
