@@ -11,7 +11,7 @@ use posedeck::tui::keymap::Keymap;
 use posedeck::tui::msg::Msg;
 use posedeck::tui::state::job_list::{self, JobBody, JobEnd, JobMsg, JobSpec, JobState, TrainSpec};
 use posedeck::tui::theme::Theme;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
@@ -188,11 +188,29 @@ fn queue_rate_remaining_and_cancel() {
 
 #[test]
 fn jobs_view_snapshots() {
+    let run = |name: &str, status: &str, progress| posedeck::tui::data::RunRow {
+        name: name.into(),
+        path: format!("/data/mouse/models/{name}").into(),
+        status: status.into(),
+        effective: status.into(),
+        progress,
+        ..Default::default()
+    };
     for (w, h) in SIZES {
         let mut app = synthetic();
+        // A run training elsewhere is listed; the run of the running job is not listed twice.
+        app.data.runs = vec![
+            run("old-run", "TRAINING", Some((15, 30))),
+            run("lp-app-run", "TRAINING", Some((3, 10))),
+            run("done-run", "COMPLETED", None),
+        ];
         app.run(Action::ViewJobs);
         app.run(Action::Top);
-        insta::assert_snapshot!(format!("jobs_finished_{w}x{h}"), screen(&app, w, h));
+        let shown = screen(&app, w, h);
+        assert!(shown.contains("training elsewhere 1"), "{shown}");
+        assert!(shown.contains("lp-app-run"), "{shown}");
+        assert!(!shown.contains("done-run"));
+        insta::assert_snapshot!(format!("jobs_finished_{w}x{h}"), shown);
         app.run(Action::Down);
         insta::assert_snapshot!(format!("jobs_running_{w}x{h}"), screen(&app, w, h));
         app.run(Action::CancelJob);
@@ -318,6 +336,7 @@ mod real {
     use crate::shared_or_skip;
     use posedeck::tui::headless::Headless;
     use ratatui::layout::Rect;
+    use std::path::Path;
     use std::time::{Duration, Instant};
 
     fn copy_dir(from: &Path, to: &Path) {
