@@ -231,10 +231,8 @@ impl App {
                 crate::tui::load::apply(self, *l);
                 true
             }
-            Msg::Job(j) => {
-                let shown = crate::tui::state::job_list::on_msg(self, j);
-                shown && matches!(self.view, View::Jobs | View::Models | View::Overview)
-            }
+            // The status bar shows the running job's progress in every view.
+            Msg::Job(j) => crate::tui::state::job_list::on_msg(self, j),
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
                     self.image = Some(*img);

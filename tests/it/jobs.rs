@@ -538,7 +538,8 @@ mod real {
         });
         assert_eq!(app.jobs.jobs[0].state, JobState::Canceled);
         let run = proj.join("models/r");
-        assert_eq!(app.jobs.jobs[0].progress.unwrap().total, 9);
+        let stopped = app.jobs.jobs[0].progress.unwrap();
+        assert_eq!(stopped.total, 9);
 
         // R on the canceled run continues it to the end.
         app.data.runs = vec![run_row(&run)];
@@ -555,7 +556,7 @@ mod real {
         assert!(
             j.log
                 .iter()
-                .any(|l| l.contains("resuming at epoch 0 step 1")),
+                .any(|l| l.contains(&format!("step {} from", stopped.done))),
             "{:?}",
             j.log
         );
