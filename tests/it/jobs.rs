@@ -408,7 +408,14 @@ mod real {
                 steps_seen.push(p.done);
             }
             if canceled_at.is_none() && steps_seen.len() >= 2 {
-                canceled_at = Some(steps_seen.last().copied().unwrap_or(0));
+                // Everything the job has sent so far first: the cancel is then at most one
+                // step behind the job.
+                while let Ok(m) = rx.try_recv() {
+                    app.handle(m);
+                }
+                hl.settle(&mut app, size);
+                let at = app.jobs.jobs[0].progress.map_or(0, |p| p.done);
+                canceled_at = Some(at);
                 app.run(Action::ViewJobs);
                 app.run(Action::CancelJob);
                 assert!(matches!(app.overlay, Overlay::Confirm { .. }));
