@@ -3,6 +3,9 @@
 //! (x, y) of each keypoint seen in every view (`mirrored_column_matches`). A prediction's
 //! error per keypoint is the distance between it and its projection onto the kept components.
 
+// Jacobi sweeps and covariance sums index rows and columns as the formulas do.
+#![allow(clippy::needless_range_loop)]
+
 /// A fitted PCA: mean and kept components (unit vectors).
 #[derive(Debug, Clone)]
 pub struct Pca {

@@ -234,10 +234,8 @@ impl App {
                 crate::tui::load::apply(self, *l);
                 true
             }
-            Msg::Job(j) => {
-                let shown = crate::tui::state::job_list::on_msg(self, j);
-                shown && matches!(self.view, View::Jobs | View::Models | View::Overview)
-            }
+            // The status bar shows the running job's progress in every view.
+            Msg::Job(j) => crate::tui::state::job_list::on_msg(self, j),
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
                     self.image = Some(*img);
@@ -355,6 +353,8 @@ impl App {
             }
             Action::Cancel => self.overlay = Overlay::None,
             Action::CycleProtocol => self.push(Effect::CycleProtocol),
+            // From any view (the palette too): the form trains on the open project.
+            Action::TrainNew => crate::tui::state::train_form::open(self),
             Action::Noop => {}
             other => {
                 if let Overlay::Help { scroll } = &mut self.overlay {

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub struct JobRunner {
     tx: Sender<Msg>,
     cancels: HashMap<u64, Arc<AtomicBool>>,
+    /// The forwarding threads (one per started job).
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -42,7 +43,7 @@ impl JobRunner {
         match spawn(spec.clone(), send) {
             Ok((cancel, handle)) => {
                 self.cancels.insert(id, cancel);
-                self.threads.push(handle);
+                self.threads.extend(handle);
             }
             Err((e, send)) => send(JobBody::Ended(JobEnd::Failed(e))),
         }
@@ -72,12 +73,14 @@ impl JobRunner {
     }
 }
 
-type Spawned = (Arc<AtomicBool>, JoinHandle<()>);
+/// The job's cancel flag and its forwarding thread (`None`: the thread could not start and
+/// the job's failure was sent instead).
+type Spawned = (Arc<AtomicBool>, Option<JoinHandle<()>>);
 
 #[cfg(feature = "engine")]
 fn spawn<F>(spec: JobSpec, send: F) -> Result<Spawned, (String, F)>
 where
-    F: Fn(JobBody) + Send + 'static,
+    F: Fn(JobBody) + Send + Sync + 'static,
 {
     use crate::engine::{self, DeviceRequest, PredictRequest, TrainRequest};
     let device = |s: &str| s.parse::<DeviceRequest>().unwrap_or_default();
@@ -166,7 +169,7 @@ where
 #[cfg(not(feature = "engine"))]
 fn spawn<F>(_: JobSpec, send: F) -> Result<Spawned, (String, F)>
 where
-    F: Fn(JobBody) + Send + 'static,
+    F: Fn(JobBody) + Send + Sync + 'static,
 {
     Err((
         "this build has no training engine (built without the `engine` feature)".into(),
@@ -174,13 +177,17 @@ where
     ))
 }
 
-/// Forwards a job's events until it ends, then its outcome.
+/// Forwards a job's events until it ends, then its outcome. When no thread can be started
+/// the job is canceled and reported failed at once.
 #[cfg(feature = "engine")]
 fn forward<T: Send + 'static>(
     job: crate::engine::Job<T>,
-    send: impl Fn(JobBody) + Send + 'static,
+    send: impl Fn(JobBody) + Send + Sync + 'static,
     end: impl FnOnce(crate::Result<T>) -> JobEnd + Send + 'static,
-) -> JoinHandle<()> {
+) -> Option<JoinHandle<()>> {
+    let send = Arc::new(send);
+    let fail = send.clone();
+    let cancel = job.cancel_flag();
     let body = move || {
         while !job.is_finished() {
             if let Some(e) = job.next_event(Duration::from_millis(100)) {
@@ -192,10 +199,19 @@ fn forward<T: Send + 'static>(
         }
         send(JobBody::Ended(end(job.wait())));
     };
-    std::thread::Builder::new()
+    match std::thread::Builder::new()
         .name("job-events".into())
         .spawn(body)
-        .unwrap_or_else(|_| std::thread::spawn(|| {}))
+    {
+        Ok(h) => Some(h),
+        Err(e) => {
+            cancel.store(true, Ordering::Relaxed);
+            fail(JobBody::Ended(JobEnd::Failed(format!(
+                "cannot start a thread for the job's events: {e}"
+            ))));
+            None
+        }
+    }
 }
 
 /// A config file for one job; a written copy is removed when the job ends.

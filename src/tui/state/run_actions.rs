@@ -1,5 +1,5 @@
-//! The Models view's engine actions on the selected run: train a new model (the form), resume
-//! the run (`posedeck train --resume`), predict it on the project's videos (`posedeck predict`
+//! The Models view's engine actions on the selected run (training a new model, the form, is
+//! an app-wide action): resume the run (`posedeck train --resume`), predict it on the project's videos (`posedeck predict`
 //! into video_preds_infer/), cancel its job (confirm).
 
 use crate::tui::action::Action;
@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 pub fn on_action(app: &mut App, a: Action) {
     match a {
-        Action::TrainNew => crate::tui::state::train_form::open(app),
         Action::ResumeRun => resume(app),
         Action::PredictRun => predict(app),
         Action::CancelJob => cancel(app),

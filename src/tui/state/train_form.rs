@@ -193,34 +193,6 @@ pub fn apply_overrides(text: &str, overrides: &[(String, String)]) -> Result<Str
     serde_norway::to_string(&root).map_err(|e| format!("cannot write YAML: {e}"))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn overrides_replace_and_create_keys() {
-        let text = "data:\n  image_resize_dims: {height: 256, width: 256}\nmodel: {backbone: resnet50}\ntraining: null\n";
-        let o = vec![
-            (
-                "data.image_resize_dims.height".to_string(),
-                "128".to_string(),
-            ),
-            ("model.backbone".to_string(), "resnet18".to_string()),
-            ("training.max_epochs".to_string(), "2".to_string()),
-        ];
-        let out = super::apply_overrides(text, &o).unwrap();
-        let v: serde_norway::Value = serde_norway::from_str(&out).unwrap();
-        assert_eq!(v["data"]["image_resize_dims"]["height"].as_u64(), Some(128));
-        assert_eq!(v["data"]["image_resize_dims"]["width"].as_u64(), Some(256));
-        assert_eq!(v["model"]["backbone"].as_str(), Some("resnet18"));
-        assert_eq!(v["training"]["max_epochs"].as_u64(), Some(2));
-        let bad = vec![("model.backbone.x".to_string(), "1".to_string())];
-        assert!(
-            super::apply_overrides(text, &bad)
-                .unwrap_err()
-                .contains("model.backbone")
-        );
-    }
-}
-
 /// Opens the form on the project's model config.
 #[cfg(feature = "engine")]
 pub fn open(app: &mut App) {
@@ -304,4 +276,32 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
         _ => {}
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn overrides_replace_and_create_keys() {
+        let text = "data:\n  image_resize_dims: {height: 256, width: 256}\nmodel: {backbone: resnet50}\ntraining: null\n";
+        let o = vec![
+            (
+                "data.image_resize_dims.height".to_string(),
+                "128".to_string(),
+            ),
+            ("model.backbone".to_string(), "resnet18".to_string()),
+            ("training.max_epochs".to_string(), "2".to_string()),
+        ];
+        let out = super::apply_overrides(text, &o).unwrap();
+        let v: serde_norway::Value = serde_norway::from_str(&out).unwrap();
+        assert_eq!(v["data"]["image_resize_dims"]["height"].as_u64(), Some(128));
+        assert_eq!(v["data"]["image_resize_dims"]["width"].as_u64(), Some(256));
+        assert_eq!(v["model"]["backbone"].as_str(), Some("resnet18"));
+        assert_eq!(v["training"]["max_epochs"].as_u64(), Some(2));
+        let bad = vec![("model.backbone.x".to_string(), "1".to_string())];
+        assert!(
+            super::apply_overrides(text, &bad)
+                .unwrap_err()
+                .contains("model.backbone")
+        );
+    }
 }

@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
-    let n = app.jobs.jobs.len() as u16;
+    let n = (app.jobs.jobs.len() + elsewhere(app).len()) as u16;
     let [top, bottom] = Layout::vertical([
         Constraint::Length((n + 3).clamp(4, (area.height / 2).max(4))),
         Constraint::Min(3),
@@ -53,17 +53,33 @@ fn remaining_text(j: &JobRecord) -> String {
     }
 }
 
+/// Runs whose status says they are training but that no job of this workstation runs
+/// (started by the Lightning Pose app, litpose or another posedeck): listed, not selectable.
+pub fn elsewhere(app: &App) -> Vec<&crate::tui::data::RunRow> {
+    app.data
+        .runs
+        .iter()
+        .filter(|r| r.is_active() && app.jobs.active_for(&r.path).is_none())
+        .collect()
+}
+
 fn table(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let l = &app.jobs;
     let (running, queued) = l.counts();
+    let others = elsewhere(app).len();
     let title = format!(
-        " jobs {}  running {running}  queued {queued} ",
-        l.jobs.len()
+        " jobs {}  running {running}  queued {queued}{} ",
+        l.jobs.len(),
+        if others > 0 {
+            format!("  training elsewhere {others}")
+        } else {
+            String::new()
+        }
     );
     let wide = area.width >= 120;
     let bw = if wide { 20 } else { 8 };
-    let rows: Vec<Row> = l
+    let mut rows: Vec<Row> = l
         .jobs
         .iter()
         .map(|j| {
@@ -88,6 +104,22 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
             Row::new(cells)
         })
         .collect();
+    for r in elsewhere(app) {
+        let prog = match r.progress {
+            Some((c, n)) if n > 0 => format!("{} {c}/{n} epochs", bar(c as f64 / n as f64, bw)),
+            _ => String::new(),
+        };
+        let mut cells = vec![
+            Cell::from("-"),
+            Cell::from(format!("{} (elsewhere)", r.name)),
+            Cell::from(Span::styled(r.effective.clone(), t.warn())),
+        ];
+        if wide {
+            cells.push(Cell::from(""));
+        }
+        cells.extend([Cell::from(prog), Cell::from(""), Cell::from("")]);
+        rows.push(Row::new(cells).style(t.dim()));
+    }
     let mut header = vec!["#", "job", "state"];
     let mut widths = vec![
         Constraint::Length(3),
@@ -118,7 +150,7 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         ts.select(Some(l.selected.min(l.jobs.len() - 1)));
     }
     f.render_stateful_widget(table, area, &mut ts);
-    if l.jobs.is_empty() {
+    if rows_empty(app) {
         let key = app
             .keymap
             .key_for("models", Action::TrainNew)
@@ -137,6 +169,10 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
             inner,
         );
     }
+}
+
+fn rows_empty(app: &App) -> bool {
+    app.jobs.jobs.is_empty() && elsewhere(app).is_empty()
 }
 
 fn facts(app: &App, j: &JobRecord, w: usize) -> Vec<Line<'static>> {
