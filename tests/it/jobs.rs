@@ -322,7 +322,9 @@ fn demo_without_a_terminal_falls_back_to_no_tui() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(err.contains("not a terminal"), "{err}");
     assert!(err.contains("--no-tui"), "{err}");
-    assert!(out.contains("demo project:"), "{out}");
+    // The project's `posedeck status`, as with --no-tui.
+    assert!(out.contains("labels: 4 labeled frames"), "{out}");
+    assert!(out.contains("models (0):"), "{out}");
     assert!(d.join("CollectedData.csv").is_file());
     assert!(
         !d.join("models").read_dir().unwrap().any(|_| true),
