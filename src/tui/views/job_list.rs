@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let n = (app.jobs.jobs.len() + elsewhere(app).len()) as u16;
@@ -136,15 +136,7 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         Constraint::Length(8),
         Constraint::Length(8),
     ]);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.dim()))
-        .row_highlight_style(t.selected())
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(title, t.title()))
-                .border_style(t.dim()),
-        );
+    let table = super::widgets::table(t, title, header, rows, widths);
     let mut ts = TableState::default();
     if !l.jobs.is_empty() {
         ts.select(Some(l.selected.min(l.jobs.len() - 1)));

@@ -9,7 +9,7 @@ use crate::tui::views::widgets::{bar, num, truncate};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     // The table over the detail pane: every column needs the full width. The table takes
@@ -110,15 +110,7 @@ fn table(app: &App, f: &mut Frame, area: Rect, wide: bool) {
         Constraint::Length(8),
         Constraint::Length(8),
     ]);
-    let table = Table::new(body, widths)
-        .header(Row::new(header).style(t.dim()))
-        .row_highlight_style(t.selected())
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(title, t.title()))
-                .border_style(t.dim()),
-        );
+    let table = super::widgets::table(t, title, header, body, widths);
     let mut ts = TableState::default();
     if !runs.is_empty() {
         ts.select(Some(st.selected.min(runs.len() - 1)));

@@ -99,3 +99,24 @@ mod tests {
         assert_eq!(num(123456.0), "1.23e5");
     }
 }
+
+/// A table in the views' one style: dim header, highlighted selection, a bordered block with
+/// a title.
+pub fn table<'a>(
+    t: &Theme,
+    title: String,
+    header: Vec<&'a str>,
+    rows: Vec<ratatui::widgets::Row<'a>>,
+    widths: Vec<ratatui::layout::Constraint>,
+) -> ratatui::widgets::Table<'a> {
+    use ratatui::widgets::{Block, Borders, Row, Table};
+    Table::new(rows, widths)
+        .header(Row::new(header).style(t.dim()))
+        .row_highlight_style(t.selected())
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(title, t.title()))
+                .border_style(t.dim()),
+        )
+}
