@@ -157,6 +157,11 @@ fn queue_rate_remaining_and_cancel() {
     assert!((rate - 2.0).abs() < 1e-9, "{rate}");
     assert!((b.remaining().unwrap() - 90.0).abs() < 1e-6);
     assert_eq!(app.jobs.counts(), (1, 1));
+    // The Overview lists the jobs that have not ended, with progress and time left.
+    app.view = View::Overview;
+    let ov = screen(&app, 160, 48);
+    assert!(ov.contains("Jobs 2 (6: details, cancel)"), "{ov}");
+    assert!(ov.contains("01:30 left"), "{ov}");
 
     // Canceling the queued prediction drops it without starting anything.
     app.take_effects();

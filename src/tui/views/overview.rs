@@ -137,6 +137,43 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
     }
     out.push(Line::raw(""));
 
+    // The workstation's own jobs that have not ended (details in the Jobs view).
+    let live: Vec<_> = app
+        .jobs
+        .jobs
+        .iter()
+        .filter(|j| !j.state.is_done())
+        .collect();
+    if !live.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!("Jobs {} (6: details, cancel)", live.len()),
+            t.title(),
+        )));
+        let jw = w.saturating_sub(2 + 10 + 24 + 12).clamp(12, 48);
+        for j in live {
+            let prog = match j.progress {
+                Some(p) if p.total > 0 => format!(
+                    "{} {}/{} {}",
+                    bar(p.done as f64 / p.total as f64, 6),
+                    p.done,
+                    p.total,
+                    j.unit
+                ),
+                _ => j.phase.clone(),
+            };
+            let left = j
+                .remaining()
+                .map(|s| format!("{} left", crate::tui::state::job_list::clock(s)))
+                .unwrap_or_default();
+            out.push(Line::from(vec![
+                Span::raw(format!("  {:<jw$} ", truncate(&j.title(), jw))),
+                Span::styled(format!("{:<9} ", j.state.label()), t.dim()),
+                Span::raw(format!("{:<24} {left}", truncate(&prog, 24))),
+            ]));
+        }
+        out.push(Line::raw(""));
+    }
+
     // Runs.
     out.push(Line::from(Span::styled(
         format!("Model runs {}", d.runs.len()),
