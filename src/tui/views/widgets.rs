@@ -83,23 +83,6 @@ pub fn styled<'a>(s: impl Into<String>, st: Style) -> Span<'a> {
     Span::styled(s.into(), st)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bars_and_truncation() {
-        assert_eq!(bar(0.5, 4), "██░░");
-        assert_eq!(bar(1.0, 3), "███");
-        assert_eq!(bar(0.0, 2), "░░");
-        assert_eq!(bar(f64::NAN, 2), "░░");
-        assert_eq!(truncate_left("/a/b/c/d", 5), "…/c/d");
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(num(0.012345), "0.0123");
-        assert_eq!(num(123456.0), "1.23e5");
-    }
-}
-
 /// A table in the views' one style: dim header, highlighted selection, a bordered block with
 /// a title.
 pub fn table<'a>(
@@ -119,4 +102,21 @@ pub fn table<'a>(
                 .title(Span::styled(title, t.title()))
                 .border_style(t.dim()),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_and_truncation() {
+        assert_eq!(bar(0.5, 4), "██░░");
+        assert_eq!(bar(1.0, 3), "███");
+        assert_eq!(bar(0.0, 2), "░░");
+        assert_eq!(bar(f64::NAN, 2), "░░");
+        assert_eq!(truncate_left("/a/b/c/d", 5), "…/c/d");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(num(0.012345), "0.0123");
+        assert_eq!(num(123456.0), "1.23e5");
+    }
 }
