@@ -346,6 +346,23 @@ mod real {
     use std::path::Path;
     use std::time::{Duration, Instant};
 
+    /// The app opened headlessly on `proj` with a real job runner whose messages arrive on
+    /// the returned channel.
+    fn open_with_jobs(proj: &Path) -> (App, Headless, std::sync::mpsc::Receiver<Msg>, Rect) {
+        let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+        let size = Rect::new(0, 0, 100, 30);
+        let mut app = new_app();
+        let mut hl = Headless::new(proj.to_str().unwrap());
+        hl.jobs = Some(posedeck::tui::job_bridge::JobRunner::new(tx));
+        hl.open(&mut app, size);
+        assert_eq!(
+            app.data.root, proj,
+            "the project did not load: {:?}",
+            app.data.error
+        );
+        (app, hl, rx, size)
+    }
+
     fn copy_dir(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
         for e in std::fs::read_dir(from).unwrap() {
@@ -374,17 +391,7 @@ mod real {
             proj.join("model_config_tiny.yaml"),
         )
         .unwrap();
-        let size = Rect::new(0, 0, 100, 30);
-        let (tx, rx) = std::sync::mpsc::channel::<Msg>();
-        let mut app = new_app();
-        let mut hl = Headless::new(proj.to_str().unwrap());
-        hl.jobs = Some(posedeck::tui::job_bridge::JobRunner::new(tx));
-        hl.open(&mut app, size);
-        // Lightning Pose projects load in the workstation on the tui branch; the job needs
-        // only the project's root.
-        if app.data.root.as_os_str().is_empty() {
-            app.data.root = proj.clone();
-        }
+        let (mut app, mut hl, rx, size) = open_with_jobs(&proj);
         app.run(Action::ViewModels);
         app.run(Action::TrainNew);
         let Overlay::TrainForm(form) = &app.overlay else {
@@ -513,15 +520,7 @@ mod real {
             ..Default::default()
         };
         posedeck::demo::generate(&spec, &proj).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<Msg>();
-        let size = Rect::new(0, 0, 100, 30);
-        let mut app = new_app();
-        let mut hl = Headless::new(proj.to_str().unwrap());
-        hl.jobs = Some(posedeck::tui::job_bridge::JobRunner::new(tx));
-        hl.open(&mut app, size);
-        if app.data.root.as_os_str().is_empty() {
-            app.data.root = proj.clone();
-        }
+        let (mut app, mut hl, rx, size) = open_with_jobs(&proj);
         app.run(Action::ViewModels);
         app.run(Action::TrainNew);
         type_text(&mut app, "r");
