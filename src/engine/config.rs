@@ -475,6 +475,23 @@ impl LoadedConfig {
         })
     }
 
+    /// Reads a run folder's `config.yaml`. Its `data.data_dir` is the project when that folder
+    /// exists; else `fallback` (the project moved, or the run came from another machine).
+    pub fn load_run(run: &Path, fallback: &Path) -> Result<LoadedConfig> {
+        let cfg_path = run.join("config.yaml");
+        let text = crate::util::read_text(&cfg_path)?;
+        let value: Value = serde_norway::from_str(&text).map_err(|e| {
+            let line = e.location().map(|l| l.line() as u64).unwrap_or(0);
+            Error::at_line(&cfg_path, line, format!("invalid YAML: {e}"))
+        })?;
+        let data_dir = get(&value, "data.data_dir")
+            .and_then(Value::as_str)
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(|| fallback.to_path_buf());
+        Self::parse(&cfg_path, &text, &data_dir, None)
+    }
+
     /// Adds a key the caller found unimplemented (e.g. pretrained weights without a file).
     pub fn note(&mut self, msg: impl Into<String>) {
         self.unimplemented.push(msg.into());

@@ -62,17 +62,7 @@ pub fn find_checkpoint(run: &Path) -> Option<PathBuf> {
 impl LoadedModel {
     /// Loads a run folder (its `config.yaml` and best checkpoint) onto `device`.
     pub fn load(run: &Path, device: &Device) -> Result<LoadedModel> {
-        let cfg_path = run.join("config.yaml");
-        let text = crate::util::read_text(&cfg_path)?;
-        let value: serde_norway::Value = serde_norway::from_str(&text)
-            .map_err(|e| Error::invalid(&cfg_path, format!("invalid YAML: {e}")))?;
-        let data_dir = value
-            .get("data")
-            .and_then(|d| d.get("data_dir"))
-            .and_then(|d| d.as_str())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| run.to_path_buf());
-        let loaded = LoadedConfig::parse(&cfg_path, &text, &data_dir, None)?;
+        let loaded = LoadedConfig::load_run(run, run)?;
         let cfg = loaded.cfg;
         let names = match &cfg.keypoint_names {
             Some(n) => n.clone(),

@@ -143,18 +143,7 @@ fn find_resume_state(run: &Path) -> Result<ResumeState> {
 pub fn train(req: &TrainRequest, ctx: &JobCtx) -> Result<TrainOutcome> {
     let (root, mut loaded, resume) = match &req.resume {
         Some(run) => {
-            let cfg_path = run.join("config.yaml");
-            let text = crate::util::read_text(&cfg_path)?;
-            let value: serde_norway::Value = serde_norway::from_str(&text)
-                .map_err(|e| Error::invalid(&cfg_path, format!("invalid YAML: {e}")))?;
-            let data_dir = value
-                .get("data")
-                .and_then(|d| d.get("data_dir"))
-                .and_then(|d| d.as_str())
-                .map(PathBuf::from)
-                .filter(|p| p.is_dir())
-                .unwrap_or_else(|| req.project.clone());
-            let loaded = LoadedConfig::parse(&cfg_path, &text, &data_dir, None)?;
+            let loaded = LoadedConfig::load_run(run, &req.project)?;
             let state = find_resume_state(run)?;
             (run.clone(), loaded, Some(state))
         }
