@@ -57,7 +57,7 @@ pub struct VideoRow {
 }
 
 /// Where a labeled frame's pixels are.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum FrameSource {
     /// An image file (may turn out unreadable: the error is shown in place).
     File(PathBuf),

@@ -3,7 +3,7 @@
 
 use crate::tui::app::{App, View};
 use crate::tui::data::FrameSource;
-use crate::tui::image::{ImageRequest, Marker, Source};
+use crate::tui::image::{ImageRequest, Marker};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui_image::picker::ProtocolType;
 
@@ -121,27 +121,18 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
             }
         }
     }
-    for inst in &fr.others {
-        for (i, p) in inst.iter().enumerate() {
-            if let Some((x, y)) = p {
-                markers.push(Marker {
-                    x: *x,
-                    y: *y,
-                    rgb: keypoint_rgb(app, i),
-                    hollow: false,
-                });
-            }
-        }
-    }
-    for inst in &fr.predicted {
-        for (i, p) in inst.iter().enumerate() {
-            if let Some((x, y)) = p {
-                markers.push(Marker {
-                    x: *x,
-                    y: *y,
-                    rgb: keypoint_rgb(app, i),
-                    hollow: true,
-                });
+    // Other labeled instances filled, the file's predicted instances hollow.
+    for (insts, hollow) in [(&fr.others, false), (&fr.predicted, true)] {
+        for inst in insts {
+            for (i, p) in inst.iter().enumerate() {
+                if let Some((x, y)) = p {
+                    markers.push(Marker {
+                        x: *x,
+                        y: *y,
+                        rgb: keypoint_rgb(app, i),
+                        hollow,
+                    });
+                }
             }
         }
     }
@@ -152,25 +143,7 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
             }
         }
     }
-    let source = match &fr.source {
-        FrameSource::File(p) => Source::File(p.clone()),
-        FrameSource::Bytes { name, bytes } => Source::Bytes(name.clone(), bytes.clone()),
-        FrameSource::Video {
-            path,
-            frame,
-            width,
-            height,
-        } => Source::Video {
-            path: path.clone(),
-            frame: *frame,
-            width: *width,
-            height: *height,
-        },
-        FrameSource::Blank { width, height, .. } => Source::Blank {
-            width: *width,
-            height: *height,
-        },
-    };
+    let source = fr.source.clone();
     Some(ImageRequest {
         source,
         markers,
@@ -203,15 +176,16 @@ fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
         .collect();
     let (w, h) = video_size(app);
     let source = match video_file(app) {
-        Some(path) if has_ffmpeg() => Source::Video {
+        Some(path) if has_ffmpeg() => FrameSource::Video {
             path,
             frame: app.videos.frame as u64,
             width: w,
             height: h,
         },
-        _ => Source::Blank {
+        _ => FrameSource::Blank {
             width: w,
             height: h,
+            why: "no frame: ffmpeg is not installed or the video is missing".into(),
         },
     };
     Some(ImageRequest {

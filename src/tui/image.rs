@@ -3,35 +3,15 @@
 //! lines, and encoded for the terminal's protocol, all on a worker thread (latest request
 //! wins). The UI thread only draws the finished [`Protocol`].
 
+use crate::tui::data::FrameSource;
 use image::{DynamicImage, Rgb, RgbImage};
 use ratatui::layout::Size;
 use ratatui_image::picker::{Picker, ProtocolType};
 use ratatui_image::protocol::Protocol;
 use ratatui_image::{FontSize, Resize};
-use std::path::PathBuf;
 
 /// A line in source pixels, from -> to, in an RGB colour.
 pub type Line = ((f64, f64), (f64, f64), [u8; 3]);
-
-/// Where the pixels come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Source {
-    File(PathBuf),
-    /// Encoded image bytes (a frame embedded in a .pkg.slp), named for errors.
-    Bytes(String, std::sync::Arc<Vec<u8>>),
-    /// A frame of a video, decoded with ffmpeg (a blank canvas of the given size without it).
-    Video {
-        path: PathBuf,
-        frame: u64,
-        width: u32,
-        height: u32,
-    },
-    /// A blank canvas of this size in image pixels (no frame available).
-    Blank {
-        width: u32,
-        height: u32,
-    },
-}
 
 /// A keypoint to draw, in source-image pixel coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +25,7 @@ pub struct Marker {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageRequest {
-    pub source: Source,
+    pub source: FrameSource,
     pub markers: Vec<Marker>,
     /// Lines in source pixels (label -> prediction error lines, skeleton edges).
     pub lines: Vec<Line>,
@@ -104,14 +84,19 @@ pub struct Cache {
     last: Option<(String, RgbImage)>,
 }
 
-fn load(cache: &mut Cache, src: &Source) -> Result<RgbImage, String> {
+/// A dark canvas of `width` x `height` image pixels (no frame available).
+fn blank(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_pixel(
+        width.clamp(1, 8192),
+        height.clamp(1, 8192),
+        Rgb([24, 24, 24]),
+    )
+}
+
+fn load(cache: &mut Cache, src: &FrameSource) -> Result<RgbImage, String> {
     match src {
-        Source::Blank { width, height } => Ok(RgbImage::from_pixel(
-            (*width).clamp(1, 8192),
-            (*height).clamp(1, 8192),
-            Rgb([24, 24, 24]),
-        )),
-        Source::File(p) => {
+        FrameSource::Blank { width, height, .. } => Ok(blank(*width, *height)),
+        FrameSource::File(p) => {
             let key = format!("file:{}", p.display());
             if let Some((q, img)) = &cache.last
                 && *q == key
@@ -125,20 +110,14 @@ fn load(cache: &mut Cache, src: &Source) -> Result<RgbImage, String> {
             cache.last = Some((key, img.clone()));
             Ok(img)
         }
-        Source::Video {
+        FrameSource::Video {
             path,
             frame,
             width,
             height,
         } => {
             if crate::labels::media::ffmpeg().is_none() {
-                return load(
-                    cache,
-                    &Source::Blank {
-                        width: *width,
-                        height: *height,
-                    },
-                );
+                return Ok(blank(*width, *height));
             }
             let key = format!("video:{}:{frame}", path.display());
             if let Some((q, img)) = &cache.last
@@ -154,7 +133,7 @@ fn load(cache: &mut Cache, src: &Source) -> Result<RgbImage, String> {
             cache.last = Some((key, img.clone()));
             Ok(img)
         }
-        Source::Bytes(name, bytes) => {
+        FrameSource::Bytes { name, bytes } => {
             let key = format!("bytes:{name}:{:p}", bytes.as_ptr());
             if let Some((q, img)) = &cache.last
                 && *q == key
@@ -316,9 +295,10 @@ mod tests {
         let picker = halfblocks_picker();
         let mut cache = Cache::default();
         let req = ImageRequest {
-            source: Source::Blank {
+            source: FrameSource::Blank {
                 width: 400,
                 height: 400,
+                why: "test".into(),
             },
             markers: vec![
                 Marker {
@@ -356,8 +336,8 @@ mod tests {
         let bad = dir.path().join("x.png");
         std::fs::write(&bad, b"\x89PNG\r\n\x1a\nnot really").unwrap();
         for src in [
-            Source::File(bad.clone()),
-            Source::File(dir.path().join("missing.png")),
+            FrameSource::File(bad.clone()),
+            FrameSource::File(dir.path().join("missing.png")),
         ] {
             let req = ImageRequest {
                 source: src,
