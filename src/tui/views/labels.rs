@@ -8,7 +8,7 @@ use crate::tui::state::labels::{current, visible};
 use crate::tui::views::models::keypoint_color;
 use crate::tui::views::widgets::{num, truncate, truncate_left};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Margin, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -91,12 +91,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         (Some(fr), None) => format!(" {}  zoom {:.1}x ", fr.image, st.zoom.max(1.0)),
         _ => String::new(),
     };
-    let frame_box = Rect {
-        x: img.x.saturating_sub(1),
-        y: img.y.saturating_sub(1),
-        width: img.width + 2,
-        height: img.height + 2,
-    };
+    let frame_box = img.outer(Margin::new(1, 1));
     f.render_widget(
         Block::default()
             .borders(Borders::ALL)

@@ -7,7 +7,7 @@ use crate::tui::frames::videos_layout;
 use crate::tui::state::videos::{models_for, n_frames, video_names};
 use crate::tui::views::widgets::num;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
@@ -59,12 +59,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     ]);
     f.render_widget(Paragraph::new(vec![Line::from(l1), l2]), info);
 
-    let frame_box = Rect {
-        x: img.x.saturating_sub(1),
-        y: img.y.saturating_sub(1),
-        width: img.width + 2,
-        height: img.height + 2,
-    };
+    let frame_box = img.outer(Margin::new(1, 1));
     f.render_widget(
         Block::default()
             .borders(Borders::ALL)
