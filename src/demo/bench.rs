@@ -21,7 +21,7 @@
 use super::FRAME_STRIDE;
 use super::body::{Body, catalogue};
 use super::motion::Walker;
-use super::project::{CONFIG_TEMPLATE, SCORER, video_name};
+use super::project::{CONFIG_TEMPLATE, SCORER, set_key, video_name};
 use super::rng::Rng;
 use super::scene::Scene;
 use crate::formats::csv::{MetricTable, PoseTable};
@@ -285,14 +285,7 @@ fn run_config(
     let mut cfg: Value = serde_norway::from_str(CONFIG_TEMPLATE)
         .map_err(|e| Error::invalid(tpl, format!("YAML: {e}")))?;
     let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
-    let mut set = |section: &str, key: &str, v: Value| -> Result<()> {
-        let m = cfg
-            .get_mut(section)
-            .and_then(Value::as_mapping_mut)
-            .ok_or_else(|| Error::invalid(tpl, format!("no `{section}` section")))?;
-        m.insert(Value::from(key), v);
-        Ok(())
-    };
+    let mut set = |section: &str, key: &str, v: Value| set_key(&mut cfg, tpl, section, key, v);
     let dims: Value = serde_norway::from_str(&format!("{{height: {size}, width: {size}}}"))
         .map_err(|e| Error::invalid(tpl, format!("YAML: {e}")))?;
     set("data", "image_resize_dims", dims)?;

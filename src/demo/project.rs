@@ -300,14 +300,8 @@ fn write_model_config(truth: &GroundTruth, dir: &Path) -> Result<()> {
     let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
     let data_dir = abs.to_string_lossy().into_owned();
     let video_dir = abs.join("videos").to_string_lossy().into_owned();
-    let set = |cfg: &mut Value, section: &str, key: &str, v: Value| -> Result<()> {
-        let m = cfg
-            .get_mut(section)
-            .and_then(Value::as_mapping_mut)
-            .ok_or_else(|| Error::invalid(tpl, format!("no `{section}` section")))?;
-        m.insert(Value::from(key), v);
-        Ok(())
-    };
+    let set =
+        |cfg: &mut Value, section: &str, key: &str, v: Value| set_key(cfg, tpl, section, key, v);
     set(&mut cfg, "data", "data_dir", Value::from(data_dir))?;
     set(
         &mut cfg,
@@ -352,4 +346,22 @@ pub fn anchors(truth: &GroundTruth) -> Vec<Anchor> {
         .into_iter()
         .map(|d| d.anchor)
         .collect()
+}
+
+/// Sets `section.key` in a config made from the template `tpl` (named in the error when the
+/// section is missing).
+pub(crate) fn set_key(
+    cfg: &mut serde_norway::Value,
+    tpl: &Path,
+    section: &str,
+    key: &str,
+    v: serde_norway::Value,
+) -> Result<()> {
+    use serde_norway::Value;
+    let m = cfg
+        .get_mut(section)
+        .and_then(Value::as_mapping_mut)
+        .ok_or_else(|| Error::invalid(tpl, format!("no `{section}` section")))?;
+    m.insert(Value::from(key), v);
+    Ok(())
 }
