@@ -21,6 +21,7 @@ pub mod project;
 pub mod sanitize;
 pub mod tui;
 pub mod util;
+pub mod video;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -6,6 +6,7 @@ pub mod labels;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod frames;
 #[cfg(feature = "engine")]
 pub mod predict;
 pub mod scalars;
@@ -45,6 +46,8 @@ pub enum Command {
     Predict(predict::PredictArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),
+    /// Frames of a video as PNG (img%08d.png), or what the video's boxes say.
+    Frames(frames::FramesArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -81,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         #[cfg(feature = "engine")]
         Some(Command::Predict(a)) => predict::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Frames(a)) => frames::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
     }
 }

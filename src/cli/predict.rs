@@ -1,5 +1,5 @@
-//! `posedeck predict RUN VIDEO_OR_DIR... [--out DIR]`: runs a trained model over videos (via
-//! the ffmpeg CLI) and PNG/JPEG frame folders, writing Lightning Pose's video prediction CSV
+//! `posedeck predict RUN VIDEO_OR_DIR... [--out DIR]`: runs a trained model over videos (H.264
+//! MP4 decoded in-process, other codecs via ffmpeg) and PNG/JPEG frame folders, writing Lightning Pose's video prediction CSV
 //! and temporal norm (default: the project's video_preds_infer/).
 
 use crate::engine::{self, DeviceRequest, JobEvent, PredictRequest};

@@ -1,5 +1,5 @@
-//! Inference on videos and frame folders: frames are streamed (the ffmpeg CLI's rawvideo pipe
-//! for video files; PNG/JPEG folders read in name order) through the network in batches and
+//! Inference on videos and frame folders: frames are streamed (H.264 MP4 decoded in-process,
+//! other codecs through the ffmpeg CLI's rawvideo pipe; PNG/JPEG folders read in name order) through the network in batches and
 //! written as Lightning Pose's video prediction CSV plus `<stem>_temporal_norm.csv`.
 
 use crate::engine::augment::{Aug, render};
@@ -94,6 +94,8 @@ impl LoadedModel {
 /// Where frames come from.
 pub enum FrameSource {
     Folder(Vec<PathBuf>),
+    /// H.264 MP4, decoded in-process.
+    Native(Box<crate::video::FrameReader>),
     Video {
         child: Child,
         width: usize,
@@ -110,12 +112,13 @@ fn is_image(p: &Path) -> bool {
 
 /// Whether the ffmpeg CLI is on PATH.
 pub fn have_ffmpeg() -> bool {
-    Command::new("ffmpeg")
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    crate::video::ffmpeg::path().is_some()
+}
+
+/// Whether frames of a video file can be had (in-process for H.264 MP4, else ffmpeg); the
+/// error says which file and why.
+pub fn decodable(path: &Path) -> Result<()> {
+    crate::video::Frames::open(path).map(|_| ())
 }
 
 /// Video files in a folder (by extension), sorted.
@@ -179,11 +182,9 @@ impl FrameSource {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
             ));
         }
-        if !have_ffmpeg() {
-            return Err(Error::invalid(
-                path,
-                "decoding a video needs the ffmpeg CLI, which is not on PATH (extract frames to a PNG/JPEG folder instead)",
-            ));
+        match crate::video::Frames::open(path)? {
+            crate::video::Frames::Native(r) => return Ok(FrameSource::Native(r)),
+            crate::video::Frames::Ffmpeg(_) => {}
         }
         let probe = Command::new("ffprobe")
             .args([
@@ -224,6 +225,7 @@ impl FrameSource {
     pub fn len_hint(&self) -> Option<usize> {
         match self {
             FrameSource::Folder(f) => Some(f.len()),
+            FrameSource::Native(r) => Some(r.frame_count()),
             FrameSource::Video { .. } => None,
         }
     }
@@ -235,6 +237,13 @@ impl FrameSource {
                 Some(p) => crate::engine::data::decode_rgb(p).map(Some),
                 None => Ok(None),
             },
+            FrameSource::Native(r) => {
+                if index >= r.frame_count() {
+                    return Ok(None);
+                }
+                let (w, h, rgb) = r.rgb(index)?;
+                Ok(image::RgbImage::from_raw(w, h, rgb))
+            }
             FrameSource::Video {
                 child,
                 width,

@@ -593,16 +593,17 @@ fn train_in(
     if cfg.predict_vids_after_training {
         let mut sources = predict::frame_folders_in(&cfg.test_videos_directory);
         let videos = predict::videos_in(&cfg.test_videos_directory);
-        if !videos.is_empty() && !predict::have_ffmpeg() {
-            let msg = format!(
-                "eval.predict_vids_after_training: skipped {} video(s) in {}: the ffmpeg CLI is not on PATH",
-                videos.len(),
-                cfg.test_videos_directory.display()
-            );
-            run.log_error(&format!("WARNING: {msg}"));
-            ctx.emit(JobEvent::Warning(msg));
-        } else {
-            sources.extend(videos);
+        // Videos posedeck cannot decode (not H.264 MP4, and no ffmpeg) are skipped with a
+        // warning naming each and why; the rest are predicted.
+        for v in videos {
+            match predict::decodable(&v) {
+                Ok(()) => sources.push(v),
+                Err(why) => {
+                    let msg = format!("eval.predict_vids_after_training: skipped {why}");
+                    run.log_error(&format!("WARNING: {msg}"));
+                    ctx.emit(JobEvent::Warning(msg));
+                }
+            }
         }
         if !sources.is_empty() {
             ctx.emit(JobEvent::Phase("predicting videos".into()));

@@ -1,6 +1,6 @@
 //! Getting the image of a labeled frame: from frames embedded in the labels file (`.pkg.slp`),
-//! from image-sequence files, or from a video file through the `ffmpeg` program when it is
-//! installed (there is no video decoder in posedeck itself).
+//! from image-sequence files, or from a video file (H.264 MP4 decoded in-process, other codecs
+//! through the `ffmpeg` program when it is installed).
 
 use super::model::{EmbeddedFrames, Video};
 use crate::{Error, Result};
@@ -83,6 +83,8 @@ pub struct FrameSource<'a> {
     /// paths are looked up beside it).
     labels_path: PathBuf,
     embedded_rows: Option<HashMap<u64, usize>>,
+    /// The opened video file, kept so that reading frames in order does not start over.
+    reader: std::cell::RefCell<Option<crate::video::Frames>>,
 }
 
 impl<'a> FrameSource<'a> {
@@ -91,6 +93,7 @@ impl<'a> FrameSource<'a> {
             video,
             labels_path: labels_path.to_path_buf(),
             embedded_rows: video.embedded.as_ref().map(row_map),
+            reader: std::cell::RefCell::new(None),
         }
     }
 
@@ -232,10 +235,22 @@ impl<'a> FrameSource<'a> {
         let path = self.locate(stored).ok_or_else(|| {
             Error::invalid(stored, "video file not found (nor beside the labels file)")
         })?;
-        let png = ffmpeg_frame(&path, frame_idx)?;
-        let img = image::load_from_memory(&png)
-            .map_err(|e| Error::invalid(&path, format!("ffmpeg output is not an image: {e}")))?;
-        Ok(FrameImage::from_dynamic(img))
+        let idx = usize::try_from(frame_idx)
+            .map_err(|_| Error::invalid(&path, format!("frame {frame_idx} is out of range")))?;
+        let mut slot = self.reader.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(crate::video::Frames::open(&path)?);
+        }
+        let f = match slot.as_mut() {
+            Some(r) => r.rgb(idx)?,
+            None => crate::video::frame_rgb(&path, idx)?,
+        };
+        Ok(FrameImage {
+            height: f.height,
+            width: f.width,
+            channels: 3,
+            pixels: f.pixels,
+        })
     }
 }
 
@@ -276,49 +291,4 @@ fn raw_frame(emb: &EmbeddedFrames, bytes: &[u8]) -> std::result::Result<FrameIma
     })
 }
 
-/// The `ffmpeg` program on PATH, if any.
-pub fn ffmpeg() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("ffmpeg"))
-        .find(|p| p.is_file())
-}
-
-/// One frame of a video file as PNG bytes, decoded by ffmpeg.
-pub fn ffmpeg_frame(video: &Path, frame_idx: u64) -> Result<Vec<u8>> {
-    let Some(ff) = ffmpeg() else {
-        return Err(Error::invalid(
-            video,
-            "reading frames of a video file needs ffmpeg, which is not installed (not found on PATH)",
-        ));
-    };
-    let out = std::process::Command::new(ff)
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(video)
-        .args([
-            "-vf",
-            &format!("select=eq(n\\,{frame_idx})"),
-            "-vsync",
-            "0",
-            "-frames:v",
-            "1",
-            "-f",
-            "image2pipe",
-            "-vcodec",
-            "png",
-            "-",
-        ])
-        .output()
-        .map_err(|e| Error::io(video, e))?;
-    if !out.status.success() || out.stdout.is_empty() {
-        let msg = String::from_utf8_lossy(&out.stderr);
-        return Err(Error::invalid(
-            video,
-            format!(
-                "ffmpeg could not decode frame {frame_idx}: {}",
-                crate::sanitize::clean(msg.trim())
-            ),
-        ));
-    }
-    Ok(out.stdout)
-}
+pub use crate::video::ffmpeg::{frame_png as ffmpeg_frame, path as ffmpeg};

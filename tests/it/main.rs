@@ -12,3 +12,4 @@ mod project;
 mod slp;
 mod tfevents;
 mod tui;
+mod video;
