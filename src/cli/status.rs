@@ -179,7 +179,14 @@ fn video_line(v: &VideoInfo) -> String {
                 format!("{f:.4} fps").replace(".0000", "")
             }));
             parts.push(pr.codec.as_deref().map_or("?".into(), c));
+            parts.extend(pr.pix_fmt.as_deref().map(c));
             parts.extend(size(pr));
+            if let Some(b) = pr.bframes {
+                parts.push(if b { "B-frames" } else { "no B-frames" }.into());
+            }
+            if let Some(k) = pr.keyframe_interval {
+                parts.push(format!("keyframe interval {k}"));
+            }
             parts.join(", ")
         }
         (_, None) => "unknown".to_string(),
@@ -196,10 +203,11 @@ fn video_line(v: &VideoInfo) -> String {
         human_size(v.size_bytes),
         what
     );
-    if v.kind == VideoKind::FrameFolder
-        && let Some(e) = &v.probe_error
-    {
+    if let Some(e) = &v.probe_error {
         line.push_str(&format!(" ({})", c(e)));
+    }
+    for w in v.probe.iter().flat_map(|p| &p.warnings) {
+        line.push_str(&format!("\n    warning: {}", c(w)));
     }
     line
 }

@@ -1,6 +1,8 @@
 //! Videos of a project: `videos/`, `videos_infer/`, `videos_tmp/` (originals before
-//! re-encoding). File and size always; frame count, fps, codec and frame size through
-//! `ffprobe` when it is on PATH, else left unknown (never an error).
+//! re-encoding). File and size always; frame count, fps, codec, frame size, B-frames and the
+//! keyframe interval read from the MP4 boxes in-process (milliseconds, no decoding), with
+//! what would break Lightning Pose's DALI readers as warnings; other containers through
+//! `ffprobe` when it is on PATH, else left unknown with the reason (never an error).
 //!
 //! A folder of images in one of those folders (one image per frame, as `posedeck demo` writes
 //! `videos/<video>/img%08d.png`) is listed as a frame folder: frames = the number of images,
@@ -41,6 +43,38 @@ pub struct VideoProbe {
     pub height: Option<u64>,
     pub pix_fmt: Option<String>,
     pub duration_s: Option<f64>,
+    /// Frames presented out of decode order (read from the MP4 boxes).
+    #[serde(default)]
+    pub bframes: Option<bool>,
+    /// Largest distance between keyframes, in frames (MP4 boxes).
+    #[serde(default)]
+    pub keyframe_interval: Option<u64>,
+    /// Frame durations differ (MP4 boxes).
+    #[serde(default)]
+    pub vfr: Option<bool>,
+    /// What breaks Lightning Pose's DALI readers: a codec other than H.264, a pixel format
+    /// other than yuv420p, a variable frame rate.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl VideoProbe {
+    /// From the MP4 boxes (see [`crate::video::VideoInfo`]).
+    pub fn from_mp4(i: &crate::video::VideoInfo) -> VideoProbe {
+        VideoProbe {
+            frames: Some(i.frames as u64),
+            fps: (i.fps > 0.0).then_some(i.fps),
+            codec: Some(i.codec_name.clone()),
+            width: Some(u64::from(i.width)),
+            height: Some(u64::from(i.height)),
+            pix_fmt: i.pixel_format.clone(),
+            duration_s: Some(i.duration_s),
+            bframes: Some(i.bframes),
+            keyframe_interval: Some(i.keyframe_max as u64),
+            vfr: Some(i.vfr),
+            warnings: i.dali_warnings(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +103,24 @@ fn has_ext(name: &str, exts: &[&str]) -> bool {
 
 fn is_video(name: &str) -> bool {
     has_ext(name, &VIDEO_EXTS)
+}
+
+/// A frame folder's images, sorted by name (frame order for `img%08d.png`).
+pub fn frame_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| has_ext(n, &IMAGE_EXTS))
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 /// A folder of images as a video: `None` when it holds no image.
@@ -118,8 +170,7 @@ fn frame_folder(folder: &str, name: String, dir: &Path) -> Option<VideoInfo> {
             codec,
             width: size.map(|s| s.0),
             height: size.map(|s| s.1),
-            pix_fmt: None,
-            duration_s: None,
+            ..VideoProbe::default()
         }),
         probe_error,
     })
@@ -146,14 +197,26 @@ pub fn list(root: &Path) -> Vec<VideoInfo> {
                 if !is_video(&name) || !meta.is_file() {
                     return None;
                 }
+                // MP4 boxes are read here (milliseconds, no decoding); ffprobe only in probe_all.
+                let (probe, probe_error) = if is_mp4_name(&name) {
+                    match crate::video::info(&e.path()) {
+                        Ok(i) => (Some(VideoProbe::from_mp4(&i)), None),
+                        Err(err) => (
+                            None,
+                            Some(crate::sanitize::clean(&err.to_string()).into_owned()),
+                        ),
+                    }
+                } else {
+                    (None, None)
+                };
                 Some(VideoInfo {
                     folder: folder.to_string(),
                     file: name,
                     path: e.path(),
                     kind: VideoKind::File,
                     size_bytes: meta.len(),
-                    probe: None,
-                    probe_error: None,
+                    probe,
+                    probe_error,
                 })
             })
             .collect();
@@ -180,16 +243,41 @@ pub fn scan(root: &Path) -> Vec<VideoInfo> {
 }
 
 /// Fills `probe` for each video file (or `probe_error`); frame folders keep what
-/// [`list`] found.
+/// [`list`] found. MP4 files are read in-process; ffprobe is asked only about the others.
 pub fn probe_all(videos: &mut [VideoInfo]) {
-    let mut files: Vec<&mut VideoInfo> = videos
-        .iter_mut()
-        .filter(|v| v.kind == VideoKind::File)
-        .collect();
+    let mut files: Vec<&mut VideoInfo> = Vec::new();
+    for v in videos.iter_mut().filter(|v| v.kind == VideoKind::File) {
+        if v.probe.is_some() {
+            continue;
+        }
+        match crate::video::info(&v.path) {
+            Ok(i) => {
+                v.probe = Some(VideoProbe::from_mp4(&i));
+                v.probe_error = None;
+            }
+            Err(e @ (crate::Error::AtOffset { offset: 0, .. } | crate::Error::Invalid { .. }))
+                if !is_mp4_name(&v.file) =>
+            {
+                // Not an MP4 (AVI, MKV ...): ffprobe's turn.
+                v.probe_error = Some(crate::sanitize::clean(&e.to_string()).into_owned());
+                files.push(v);
+            }
+            Err(e) => {
+                v.probe = None;
+                v.probe_error = Some(crate::sanitize::clean(&e.to_string()).into_owned());
+            }
+        }
+    }
+    if files.is_empty() {
+        return;
+    }
     let Some(ffprobe) = find_ffprobe() else {
         for v in files.iter_mut() {
             v.probe = None;
-            v.probe_error = Some("unknown: ffprobe not on PATH".into());
+            v.probe_error = Some(format!(
+                "unknown: not an MP4 file posedeck reads, and ffprobe is not on PATH (install ffmpeg) ({})",
+                v.probe_error.take().unwrap_or_default()
+            ));
         }
         return;
     };
@@ -232,6 +320,10 @@ pub fn probe_all(videos: &mut [VideoInfo]) {
             }
         }
     }
+}
+
+fn is_mp4_name(name: &str) -> bool {
+    has_ext(name, &["mp4", "m4v", "mov"])
 }
 
 /// "30000/1001" -> 29.97; "0/0" -> None.
@@ -280,6 +372,7 @@ pub fn parse_ffprobe(path: &Path, json: &[u8]) -> Result<VideoProbe> {
         height: s.get("height").and_then(num).map(|h| h as u64),
         pix_fmt: text("pix_fmt"),
         duration_s,
+        ..VideoProbe::default()
     })
 }
 

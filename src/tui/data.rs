@@ -54,6 +54,10 @@ pub struct VideoRow {
     pub height: Option<u64>,
     /// Why frames/fps/codec are unknown (no ffprobe, probe error).
     pub note: Option<String>,
+    /// What breaks Lightning Pose's DALI readers (codec, pixel format, variable frame rate).
+    pub warnings: Vec<String>,
+    /// A frame folder's images in frame order (the Videos view shows them).
+    pub frame_files: Vec<PathBuf>,
 }
 
 /// Where a labeled frame's pixels are.

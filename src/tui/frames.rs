@@ -157,35 +157,55 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
 
 fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageRequest> {
     let (_, img, _) = videos_layout(body);
-    let Some((_, Ok(p))) = &app.videos.preds else {
-        return None;
+    let preds = match &app.videos.preds {
+        Some((_, Ok(p))) => Some(p),
+        _ => None,
     };
-    let row = p.frames.get(app.videos.frame)?;
-    let markers: Vec<Marker> = row
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let (x, y) = k.map(|(x, y, _)| (x, y)).unwrap_or((f64::NAN, f64::NAN));
-            Marker {
-                x,
-                y,
-                rgb: keypoint_rgb(app, i),
-                hollow: false,
-            }
+    let markers: Vec<Marker> = preds
+        .and_then(|p| p.frames.get(app.videos.frame))
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let (x, y) = k.map(|(x, y, _)| (x, y)).unwrap_or((f64::NAN, f64::NAN));
+                    Marker {
+                        x,
+                        y,
+                        rgb: keypoint_rgb(app, i),
+                        hollow: false,
+                    }
+                })
+                .collect()
         })
-        .collect();
+        .unwrap_or_default();
+    let row = video_row(app);
+    if preds.is_none() && row.is_none() {
+        return None;
+    }
     let (w, h) = video_size(app);
-    let source = match video_file(app) {
-        Some(path) if has_ffmpeg() => FrameSource::Video {
-            path,
-            frame: app.videos.frame as u64,
+    let frame = app.videos.frame;
+    let source = match row {
+        Some(v) if !v.frame_files.is_empty() => match v.frame_files.get(frame) {
+            Some(p) => FrameSource::File(p.clone()),
+            None => FrameSource::Blank {
+                width: w,
+                height: h,
+                why: format!(
+                    "frame {frame} is past the folder's {} images",
+                    v.frame_files.len()
+                ),
+            },
+        },
+        Some(v) if v.path.is_file() => FrameSource::Video {
+            path: v.path.clone(),
+            frame: frame as u64,
             width: w,
             height: h,
         },
         _ => FrameSource::Blank {
             width: w,
             height: h,
-            why: "no frame: ffmpeg is not installed or the video is missing".into(),
+            why: "no frame: the video file is missing".into(),
         },
     };
     Some(ImageRequest {
@@ -199,19 +219,22 @@ fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
     })
 }
 
-/// The frame size of the selected video: from ffprobe when known, else the extent of the
-/// predictions (rounded up), else 640x480.
-pub fn video_size(app: &App) -> (u32, u32) {
+/// The project's video (file or frame folder) of the selected video name, when there is one.
+pub fn video_row(app: &App) -> Option<&crate::tui::data::VideoRow> {
     let names = crate::tui::state::videos::video_names(app);
-    let name = names.get(app.videos.video);
-    if let Some(v) = app.data.videos.iter().find(|v| {
-        Some(
-            &std::path::Path::new(&v.file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ) == name
-    }) && let (Some(w), Some(h)) = (v.width, v.height)
+    let name = names.get(app.videos.video)?;
+    app.data.videos.iter().find(|v| {
+        std::path::Path::new(&v.file)
+            .file_stem()
+            .is_some_and(|s| s.to_string_lossy() == name.as_str())
+    })
+}
+
+/// The frame size of the selected video: from its boxes or images when known, else the
+/// extent of the predictions (rounded up), else 640x480.
+pub fn video_size(app: &App) -> (u32, u32) {
+    if let Some(v) = video_row(app)
+        && let (Some(w), Some(h)) = (v.width, v.height)
     {
         return (w as u32, h as u32);
     }
@@ -232,24 +255,7 @@ pub fn video_size(app: &App) -> (u32, u32) {
     (640, 480)
 }
 
-/// Whether `ffmpeg` is installed (looked up once).
-pub fn has_ffmpeg() -> bool {
-    static F: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *F.get_or_init(|| crate::labels::media::ffmpeg().is_some())
-}
-
-/// The project's video file for the selected video name, when there is one.
-pub fn video_file(app: &App) -> Option<std::path::PathBuf> {
-    let names = crate::tui::state::videos::video_names(app);
-    let name = names.get(app.videos.video)?;
-    app.data
-        .videos
-        .iter()
-        .find(|v| {
-            std::path::Path::new(&v.file)
-                .file_stem()
-                .is_some_and(|s| s.to_string_lossy() == name.as_str())
-        })
-        .map(|v| v.path.clone())
-        .filter(|p| p.is_file())
+/// Whether the selected video's frames can be shown: a video file or a frame folder exists.
+pub fn video_present(app: &App) -> bool {
+    video_row(app).is_some_and(|v| !v.frame_files.is_empty() || v.path.is_file())
 }

@@ -1,4 +1,5 @@
-//! The image pipeline: a frame (PNG/JPEG, or a blank canvas when no frame can be had) is
+//! The image pipeline: a frame (PNG/JPEG, a video frame decoded in-process, or a blank
+//! canvas when no frame can be had) is
 //! decoded, cropped for zoom/pan, scaled to the cell area, marked with keypoints and error
 //! lines, and encoded for the terminal's protocol, all on a worker thread (latest request
 //! wins). The UI thread only draws the finished [`Protocol`].
@@ -78,10 +79,48 @@ pub fn protocol_name(p: ProtocolType) -> &'static str {
     }
 }
 
-/// Decoded-frame cache of the worker (the last file), so zoom and pan do not decode again.
+/// Decoded-frame cache of the worker (the last file), so zoom and pan do not decode again;
+/// and the open video, whose reader keeps decoded frames around the cursor and its decoder
+/// where it stopped, so stepping forward decodes one frame.
 #[derive(Default)]
 pub struct Cache {
     last: Option<(String, RgbImage)>,
+    video: Option<(
+        std::path::PathBuf,
+        std::time::SystemTime,
+        crate::video::Frames,
+    )>,
+}
+
+impl Cache {
+    /// The open video for `path` (reopened when the file changed on disk).
+    fn video(&mut self, path: &std::path::Path) -> Result<&mut crate::video::Frames, String> {
+        let mtime = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let fresh = matches!(&self.video, Some((p, t, _)) if p == path && *t == mtime);
+        if !fresh {
+            self.video = None;
+            let f = crate::video::Frames::open(path).map_err(|e| e.to_string())?;
+            self.video = Some((path.to_path_buf(), mtime, f));
+        }
+        match &mut self.video {
+            Some((_, _, f)) => Ok(f),
+            None => Err("no video".into()),
+        }
+    }
+
+    /// Decodes the frame after `req`'s (when it is a video frame) so that stepping forward
+    /// finds it ready. Errors are left for the request that wants that frame.
+    pub fn prefetch(&mut self, req: &ImageRequest) {
+        if let FrameSource::Video { path, frame, .. } = &req.source
+            && let Ok(crate::video::Frames::Native(r)) = self.video(path).map(|f| &mut *f)
+            && let Ok(next) = usize::try_from(*frame + 1)
+            && next < r.frame_count()
+        {
+            let _ = r.yuv(next);
+        }
+    }
 }
 
 /// A dark canvas of `width` x `height` image pixels (no frame available).
@@ -110,26 +149,17 @@ fn load(cache: &mut Cache, src: &FrameSource) -> Result<RgbImage, String> {
             cache.last = Some((key, img.clone()));
             Ok(img)
         }
-        FrameSource::Video {
-            path,
-            frame,
-            width,
-            height,
-        } => {
-            if crate::labels::media::ffmpeg().is_none() {
-                return Ok(blank(*width, *height));
-            }
+        FrameSource::Video { path, frame, .. } => {
             let key = format!("video:{}:{frame}", path.display());
             if let Some((q, img)) = &cache.last
                 && *q == key
             {
                 return Ok(img.clone());
             }
-            let png =
-                crate::labels::media::ffmpeg_frame(path, *frame).map_err(|e| e.to_string())?;
-            let img = image::load_from_memory(&png)
-                .map_err(|e| format!("{}: frame {frame}: {e}", path.display()))?
-                .to_rgb8();
+            let idx = usize::try_from(*frame).map_err(|_| format!("frame {frame} out of range"))?;
+            let f = cache.video(path)?.rgb(idx).map_err(|e| e.to_string())?;
+            let img = RgbImage::from_raw(f.width, f.height, f.pixels)
+                .ok_or_else(|| format!("{}: frame {frame}: short pixel buffer", path.display()))?;
             cache.last = Some((key, img.clone()));
             Ok(img)
         }

@@ -79,6 +79,8 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let images: Latest<ImageRequest> = Latest::spawn("image", move |g, req| {
         let r = image::encode(&img_picker, &mut cache, g, &req);
         let _ = img_tx.send(Msg::Image(Box::new(r)));
+        // The next frame decoded while the user looks at this one.
+        cache.prefetch(&req);
     });
     let mut workers = Workers {
         tx: tx.clone(),

@@ -57,8 +57,12 @@ impl Mp4 {
                 .map_err(|e| Error::io(path, e))?;
             let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as u64;
             let kind: [u8; 4] = [h[4], h[5], h[6], h[7]];
-            if first && !kind.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ') {
-                return Err(at(0, "not an MP4 file (no box at the start)".into()));
+            const TOP: [&[u8; 4]; 10] = [
+                b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pdin", b"uuid", b"styp",
+                b"meta",
+            ];
+            if first && (!TOP.contains(&&kind) || (size32 > len && size32 != 1)) {
+                return Err(at(0, "not an MP4 file (no MP4 box at the start)".into()));
             }
             first = false;
             let (header, size) = match size32 {

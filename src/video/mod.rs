@@ -173,7 +173,11 @@ impl Frames {
             Ok(r) => Ok(Frames::Native(Box::new(r))),
             Err(e) => {
                 // Damage in an H.264 MP4 is reported as such; other formats go to ffmpeg.
-                if matches!(e, Error::AtOffset { .. } | Error::Io { .. }) && !not_mp4(&e) {
+                let special =
+                    matches!(&e, Error::Invalid { msg, .. } if msg == "not a regular file");
+                if special
+                    || (matches!(e, Error::AtOffset { .. } | Error::Io { .. }) && !not_mp4(&e))
+                {
                     return Err(e);
                 }
                 if ffmpeg::path().is_some() {

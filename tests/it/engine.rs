@@ -149,11 +149,12 @@ fn tiny_run_writes_every_lightning_pose_file() {
     // The effective config names this project as data_dir.
     let cfg = std::fs::read_to_string(run.join("config.yaml")).unwrap();
     assert!(cfg.contains(&*t.proj.to_string_lossy()), "{cfg}");
-    // One warning lists what is not implemented; the video is skipped without ffmpeg.
-    if !posedeck::engine::predict::have_ffmpeg() {
-        assert!(t.stderr.contains("ffmpeg"), "{}", t.stderr);
-        assert!(!run.join("video_preds").exists());
-    }
+    // The project's video is predicted after training, decoded in-process (no ffmpeg):
+    // Lightning Pose's video CSV (3 header rows, one row a frame) and the temporal norm.
+    let csv = std::fs::read_to_string(run.join("video_preds/test_vid.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3 + 994, "994 frames of test_vid.mp4");
+    assert!(run.join("video_preds/test_vid_temporal_norm.csv").is_file());
+    assert!(!t.stderr.contains("skipped"), "{}", t.stderr);
     assert!(t.stdout.contains("pixel error"), "{}", t.stdout);
     // Our own reader sees LP's tags at LP's cadence (log_every_n_steps 1, val each epoch).
     let ev = read_events_file(&events_file(run, "tiny")).unwrap();

@@ -269,3 +269,384 @@ fn random_seeks_equal_sequential_decoding() {
         }
     }
 }
+
+/// Runs `posedeck ARGS` with a time limit (a FIFO must not hang it).
+fn run_limited(args: &[&str]) -> (i32, String, String) {
+    let mut child = crate::common::posedeck()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if t.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("posedeck {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `frames` on a damaged file: exit 2 and one line naming the file (and `what`).
+fn assert_refused(path: &Path, out: &Path, what: &[&str]) -> String {
+    let (code, _, err) = run_limited(&[
+        "frames",
+        path.to_str().unwrap(),
+        "--every",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(code, 2, "{}: {err}", path.display());
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains(&*path.to_string_lossy()),
+        "names the file: {err}"
+    );
+    assert!(what.iter().any(|w| err.contains(w)), "{what:?}: {err}");
+    err
+}
+
+#[test]
+fn frames_command_writes_the_decoded_frames() {
+    let data = crate::shared_or_skip!();
+    let v = data.join("lp-mirror-mouse/videos/test_vid.mp4");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("picked");
+    let (code, stdout, err) = run_limited(&[
+        "frames",
+        v.to_str().unwrap(),
+        "--at",
+        "993,0,498",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wrote 3 frame(s)"), "{stdout}");
+    for f in [0, 498, 993] {
+        let got = image::open(out.join(format!("img{f:08}.png")))
+            .unwrap()
+            .to_rgb8();
+        let want = image::open(data.join(format!("video-ref/test_vid.frame{f:05}.png")))
+            .unwrap()
+            .to_rgb8();
+        assert!(got == want, "frame {f} equals ffmpeg's rgb24");
+    }
+    // Existing files are refused without --force; nothing is changed.
+    let before = std::fs::read(out.join("img00000000.png")).unwrap();
+    let (code, _, err) = run_limited(&[
+        "frames",
+        v.to_str().unwrap(),
+        "--at",
+        "0",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(out.join("img00000000.png")).unwrap(), before);
+    // --every, and frame indices past the end.
+    let every = tmp.path().join("every");
+    let (code, _, err) = run_limited(&[
+        "frames",
+        v.to_str().unwrap(),
+        "--every",
+        "100",
+        "-o",
+        every.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_dir(&every).unwrap().count(), 10);
+    let (code, _, err) = run_limited(&["frames", v.to_str().unwrap(), "--at", "994"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("past the video's 994 frames"), "{err}");
+    // Without --at/--every: what the boxes say.
+    let (code, stdout, err) = run_limited(&["frames", v.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["frames"], 994);
+    assert_eq!(j["fps"], 250.0);
+    assert_eq!(j["codec_name"], "h264");
+    assert_eq!(j["pixel_format"], "yuv420p");
+    assert_eq!(
+        (j["width"].as_u64(), j["height"].as_u64()),
+        (Some(396), Some(406))
+    );
+    assert_eq!(j["bframes"], true);
+    assert_eq!(j["keyframe_max"], 250);
+    assert_eq!(j["vfr"], false);
+}
+
+#[test]
+fn damaged_videos_give_one_line_naming_the_file() {
+    let data = crate::shared_or_skip!();
+    let src = std::fs::read(data.join("lp-mirror-mouse/videos/test_vid.mp4")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let find = |kind: &[u8]| src.windows(4).position(|w| w == kind).unwrap() - 4;
+    let moov = find(b"moov");
+    let mdat = find(b"mdat");
+    // Truncated: inside the sample data, inside `moov`, a few bytes long.
+    for cut in [src.len() / 2, src.len() - 100, moov + 50, mdat + 20, 7] {
+        let p = write(&format!("cut{cut}.mp4"), &src[..cut]);
+        assert_refused(&p, &out, &["at byte", "truncated", "moov"]);
+    }
+    // `moov` missing (renamed).
+    let mut no_moov = src.clone();
+    no_moov[moov + 4..moov + 8].copy_from_slice(b"free");
+    let p = write("nomoov.mp4", &no_moov);
+    let e = assert_refused(&p, &out, &["no 'moov' box"]);
+    assert!(e.contains("at byte"), "{e}");
+    // A sample's NAL length made to overrun its sample: the frame is named.
+    let r = FrameReader::open(&data.join("lp-mirror-mouse/videos/test_vid.mp4")).unwrap();
+    let s = r.mp4.table.frames[10] as usize;
+    let at = r.mp4.table.samples[s].offset as usize;
+    let mut bad = src.clone();
+    bad[at] = 0x7f;
+    let p = write("badlen.mp4", &bad);
+    let e = assert_refused(&p, &out, &["frame 10:"]);
+    assert!(e.contains("at byte"), "{e}");
+    // Flipped bytes inside samples: decoded (damage an H.264 decoder cannot see) or one
+    // line naming the frame; never a panic or an abort.
+    for k in 0..24usize {
+        let f = (k * 41) % 994;
+        let smp = r.mp4.table.samples[r.mp4.table.frames[f] as usize];
+        let mut bad = src.clone();
+        let at = smp.offset as usize + 4 + (k * 7919) % (smp.size as usize - 4).max(1);
+        bad[at] ^= 1 << (k % 8);
+        let p = write("flip.mp4", &bad);
+        let (code, _, err) = run_limited(&[
+            "frames",
+            p.to_str().unwrap(),
+            "--every",
+            "7",
+            "-o",
+            out.to_str().unwrap(),
+            "--force",
+        ]);
+        assert!(
+            code == 0 || code == 2,
+            "flip at byte {at}: exit {code}: {err}"
+        );
+        if code == 2 {
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+            assert!(err.contains("flip.mp4") && err.contains("frame "), "{err}");
+        }
+    }
+    // Not an MP4, a FIFO, a device: refused at once.
+    let p = write("text.mp4", b"this is not a video at all");
+    let (code, _, err) = run_limited(&[
+        "frames",
+        p.to_str().unwrap(),
+        "--at",
+        "0",
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Not an MP4: posedeck says so (and what to install), or ffmpeg's own error when installed.
+    assert!(
+        err.contains("text.mp4") && (err.contains("not an MP4") || err.contains("ffmpeg")),
+        "{err}"
+    );
+    let fifo = tmp.path().join("fifo.mp4");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_refused(&fifo, &out, &["not a regular file"]);
+    let zero = tmp.path().join("zero.mp4");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    assert_refused(&zero, &out, &["not a regular file"]);
+}
+
+#[test]
+fn random_mutations_of_the_boxes_never_panic() {
+    let data = crate::shared_or_skip!();
+    let path = data.join("slp/dance.mp4");
+    let src = std::fs::read(&path).unwrap();
+    let moov = src.windows(4).position(|w| w == b"moov").unwrap() - 4;
+    let moov_len = u32::from_be_bytes(src[moov..moov + 4].try_into().unwrap()) as usize;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("m.mp4");
+    let mut x: u64 = 12345;
+    let (mut opened, mut refused) = (0, 0);
+    for _ in 0..400 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut bad = src.clone();
+        let at = moov + (x as usize >> 8) % moov_len;
+        bad[at] = (x & 0xff) as u8;
+        std::fs::write(&p, &bad).unwrap();
+        match FrameReader::open(&p) {
+            Ok(mut r) => {
+                opened += 1;
+                let n = r.frame_count();
+                for f in [0, n / 2, n.saturating_sub(1)] {
+                    let _ = r.yuv(f.min(n.saturating_sub(1)));
+                }
+            }
+            Err(e) => {
+                refused += 1;
+                assert!(e.to_string().contains("m.mp4"), "{e}");
+            }
+        }
+    }
+    eprintln!("400 mutated moov boxes: {opened} opened, {refused} refused, no panic");
+}
+
+#[test]
+fn labels_convert_of_a_slp_on_clip_mp4_writes_the_frames() {
+    let data = crate::shared_or_skip!();
+    let src = data.join("slp/clip.slp");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut out = tmp.path().join("lp");
+    let (mut code, mut stdout, mut err) = run_limited(&[
+        "labels",
+        "convert",
+        src.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    if code == 2 && err.contains("--instance") {
+        out = tmp.path().join("lp0");
+        (code, stdout, err) = run_limited(&[
+            "labels",
+            "convert",
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--instance",
+            "0",
+        ]);
+    }
+    assert_eq!(code, 0, "{err}");
+    let table = posedeck::formats::csv::PoseTable::read(&out.join("CollectedData.csv")).unwrap();
+    assert!(!table.index.is_empty());
+    assert!(
+        stdout.contains(&format!("{} images", table.index.len())),
+        "{stdout}"
+    );
+    let mut r = FrameReader::open(&data.join("slp/clip.mp4")).unwrap();
+    for rel in &table.index {
+        let digits: String = Path::new(rel)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
+        let f: usize = digits.parse().unwrap();
+        let got = image::open(out.join(rel)).unwrap().to_rgb8();
+        let (w, h, want) = r.rgb(f).unwrap();
+        assert_eq!(got.dimensions(), (w, h), "{rel}");
+        assert!(got.as_raw() == &want, "{rel}: the decoded frame {f}");
+    }
+}
+
+#[test]
+fn videos_view_shows_frame_folders_and_damaged_videos_in_place() {
+    use posedeck::tui::action::Action;
+    use posedeck::tui::data::FrameSource;
+    let (w, h) = (120, 40);
+    let body = posedeck::tui::views::body_rect(ratatui::layout::Rect::new(0, 0, w, h));
+    let request = |app: &posedeck::tui::app::App| {
+        posedeck::tui::frames::request(app, body, ratatui_image::picker::ProtocolType::Halfblocks)
+            .expect("an image request")
+    };
+    // The demo's frame folders (videos/<video>/img%08d.png), without predictions.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let spec = posedeck::demo::DemoSpec {
+        frames: 12,
+        keypoints: 6,
+        seed: 3,
+        width: 128,
+        height: 96,
+        videos: 2,
+        clip_frames: 5,
+    };
+    posedeck::demo::generate(&spec, &dir).unwrap();
+    let (mut app, mut hl) = crate::tui::open(&dir, w, h);
+    crate::tui::act(&mut app, &mut hl, w, h, &[Action::ViewVideos]);
+    assert_eq!(posedeck::tui::state::videos::n_frames(&app), 5);
+    for step in 0..3 {
+        let req = request(&app);
+        match &req.source {
+            FrameSource::File(p) => {
+                assert!(p.ends_with(format!("img{step:08}.png")), "{p:?}");
+                assert!(p.starts_with(dir.join("videos")), "{p:?}");
+            }
+            other => panic!("frame {step}: not the folder's image: {other:?}"),
+        }
+        let img = app.image.as_ref().expect("an image");
+        assert!(img.result.is_ok(), "{:?}", img.result.as_ref().err());
+        assert_eq!(img.source_size, (128, 96));
+        let s = posedeck::tui::headless::screen(&app, w, h);
+        assert!(
+            !s.contains("not found") && !s.contains("blank canvas"),
+            "{s}"
+        );
+        crate::tui::act(&mut app, &mut hl, w, h, &[Action::Right]);
+    }
+
+    // A video cut short (its `moov` at the start, as `dance.mp4` has it): the frames past the
+    // cut show the error in place, naming the file and frame; the frames before it still
+    // show; the workstation goes on.
+    let data = crate::shared_or_skip!();
+    let bytes = std::fs::read(data.join("slp/dance.mp4")).unwrap();
+    let v = dir.join("videos/dance.mp4");
+    std::fs::write(&v, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let (mut app, mut hl) = crate::tui::open(&dir, w, h);
+    crate::tui::act(&mut app, &mut hl, w, h, &[Action::ViewVideos]);
+    assert_eq!(
+        posedeck::tui::state::videos::n_frames(&app),
+        450,
+        "dance: 450 frames"
+    );
+    let img = app.image.as_ref().expect("an image");
+    assert!(
+        img.result.is_ok(),
+        "frame 0 is before the cut: {:?}",
+        img.result.as_ref().err()
+    );
+    assert_eq!(img.source_size, (406, 720));
+    crate::tui::act(&mut app, &mut hl, w, h, &[Action::Bottom]);
+    let img = app.image.as_ref().expect("an image");
+    let e = img
+        .result
+        .as_ref()
+        .err()
+        .expect("the last frame is past the cut");
+    assert!(
+        e.contains("dance.mp4") && e.contains("frame ") && e.contains("truncated"),
+        "{e}"
+    );
+    crate::tui::act(&mut app, &mut hl, w, h, &[Action::ViewOverview]);
+    let s = posedeck::tui::headless::screen(&app, w, h);
+    assert!(s.contains("Videos"), "{s}");
+}

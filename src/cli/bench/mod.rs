@@ -17,6 +17,7 @@ pub mod slp;
 pub mod status;
 pub mod timing;
 pub mod tui;
+pub mod video;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -72,6 +73,9 @@ pub enum What {
     /// The workstation on the `status --big-log` project (100 runs, a 900,000-scalar log):
     /// time to first frame, redraw time per view, CPU and bytes written over an idle minute.
     Tui(tui::Args),
+    /// Video: the in-process H.264 decoder beside ffmpeg on real videos: sequential decode,
+    /// random seeks, the Videos view's step to the next frame.
+    Video(video::Args),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -85,5 +89,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         What::Status(a) => status::run(a, &args.common),
         What::Slp(a) => slp::run(a, &args.common),
         What::Tui(a) => tui::run(a, &args.common),
+        What::Video(a) => video::run(a, &args.common),
     }
 }

@@ -103,6 +103,14 @@ pub fn from_project(p: &Project) -> Data {
                 (None, None) => Some("frames/fps not probed".into()),
                 _ => None,
             },
+            warnings: probe
+                .map(|p| p.warnings.iter().map(|w| c(w)).collect())
+                .unwrap_or_default(),
+            frame_files: if v.kind == crate::project::VideoKind::FrameFolder {
+                crate::project::videos::frame_files(&v.path)
+            } else {
+                Vec::new()
+            },
         });
     }
     d.runs = p.models.iter().map(run_row).collect();

@@ -179,6 +179,8 @@ pub fn load(path: &Path) -> Result<Data, String> {
             width: shape_wh(v).map(|x| x.0 as u64),
             height: shape_wh(v).map(|x| x.1 as u64),
             note,
+            warnings: Vec::new(),
+            frame_files: Vec::new(),
         });
     }
     Ok(d)

@@ -70,10 +70,19 @@ pub fn current_csv(app: &App) -> Option<PathBuf> {
         .map(|x| x.0.clone())
 }
 
+/// Frames to scrub: the predictions' rows, else the video's own frames.
 pub fn n_frames(app: &App) -> usize {
     match &app.videos.preds {
         Some((_, Ok(p))) => p.frames.len(),
-        _ => 0,
+        _ => crate::tui::frames::video_row(app)
+            .map(|v| {
+                if v.frame_files.is_empty() {
+                    v.frames.unwrap_or(0) as usize
+                } else {
+                    v.frame_files.len()
+                }
+            })
+            .unwrap_or(0),
     }
 }
 

@@ -107,9 +107,6 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         draw_image(app, f, img, st.names);
         let why = match &fr.source {
             crate::tui::data::FrameSource::Blank { why, .. } => why.clone(),
-            crate::tui::data::FrameSource::Video { .. } if !crate::tui::frames::has_ffmpeg() => {
-                "video frame: ffmpeg not installed, keypoints on a blank canvas".to_owned()
-            }
             _ => String::new(),
         };
         if !why.is_empty() && img.height > 0 {

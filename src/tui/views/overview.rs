@@ -134,6 +134,9 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
             spans.push(Span::styled(format!("  {n}"), t.dim()));
         }
         out.push(Line::from(spans));
+        for w in &v.warnings {
+            out.push(Line::from(Span::styled(format!("    ! {w}"), t.warn())));
+        }
     }
     out.push(Line::raw(""));
 

@@ -1,6 +1,7 @@
-//! The Videos view: a video and a model's predictions on it, scrubbed frame by frame. Without
-//! ffmpeg the keypoints are drawn on a blank canvas (and the view says so); likelihood and
-//! temporal-norm timelines run under the frame with the cursor on the current frame.
+//! The Videos view: a video (an MP4 decoded in-process, or a frame folder) and a model's
+//! predictions on it, scrubbed frame by frame; without the video file the keypoints are drawn
+//! on a blank canvas (and the view says so); likelihood and temporal-norm timelines run under
+//! the frame with the cursor on the current frame.
 
 use crate::tui::app::App;
 use crate::tui::frames::videos_layout;
@@ -44,10 +45,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             t.dim(),
         ));
     }
-    let note = if !crate::tui::frames::has_ffmpeg() {
-        "   ffmpeg not installed: keypoints on a blank canvas, not on the video frame"
-    } else if crate::tui::frames::video_file(app).is_none() {
+    let note = if !crate::tui::frames::video_present(app) {
         "   video file not found: keypoints on a blank canvas"
+    } else if model.is_none() {
+        "   no predictions for this video"
     } else {
         ""
     };
@@ -68,6 +69,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         frame_box,
     );
     match &st.preds {
+        None if model.is_none() && crate::tui::frames::video_present(app) => {
+            crate::tui::views::labels::draw_image(app, f, img, false)
+        }
         None if model.is_none() => f.render_widget(
             Paragraph::new(Span::styled("no predictions for this video", t.dim())),
             img,

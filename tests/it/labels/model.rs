@@ -131,15 +131,10 @@ fn training_data_export_from_a_real_package() {
         &[out.to_str().unwrap()],
     );
     assert_eq!(got.trim(), "(1, 384, 384, 1) 1481.964 ['A', 'B']");
-    // a video file frame cannot be had without ffmpeg: clear error naming the video
+    // frames of a video file are decoded in-process (no ffmpeg needed)
     let clip = dir.join("slp/clip.slp");
-    if posedeck::labels::media::ffmpeg().is_none() {
-        let e = load(&clip)
-            .generate_training_data(&clip, &Default::default())
-            .unwrap_err();
-        assert!(
-            e.to_string().contains("clip.mp4") && e.to_string().contains("ffmpeg"),
-            "{e}"
-        );
-    }
+    let data = load(&clip)
+        .generate_training_data(&clip, &Default::default())
+        .unwrap();
+    drop(data);
 }

@@ -32,7 +32,6 @@ fn lp_views_snapshots() {
         return;
     }
     let (tmp, root) = mirror_project(&data);
-    let ffmpeg = posedeck::tui::frames::has_ffmpeg();
     for (w, h) in SIZES {
         let (mut app, mut hl) = open(&root, w, h);
         assert!(app.data.error.is_none(), "{:?}", app.data.error);
@@ -82,20 +81,34 @@ fn lp_views_snapshots() {
         act(&mut app, &mut hl, w, h, &[Action::ViewJobs]);
         snap(&app, tmp.path(), "lp_jobs", w, h);
 
-        // Videos: video_preds of the first model; no ffmpeg: a blank canvas and a note.
+        // Videos: video_preds of the first model over the real frame, decoded in-process
+        // (no ffmpeg): the image request is the video's frame, not a blank canvas.
         act(&mut app, &mut hl, w, h, &[Action::ViewVideos]);
         assert!(
             matches!(&app.videos.preds, Some((_, Ok(p))) if p.frames.len() == 994),
             "994 predicted frames of test_vid"
         );
         act(&mut app, &mut hl, w, h, &[Action::JumpForward]);
-        if ffmpeg {
-            eprintln!("SKIP videos snapshot: ffmpeg is installed (the frame is decoded)");
-        } else {
-            let s = screen(&app, w, h);
-            assert!(s.contains("ffmpeg not installed"), "{s}");
-            snap(&app, tmp.path(), "lp_videos", w, h);
+        let body = posedeck::tui::views::body_rect(ratatui::layout::Rect::new(0, 0, w, h));
+        let req = posedeck::tui::frames::request(
+            &app,
+            body,
+            ratatui_image::picker::ProtocolType::Halfblocks,
+        )
+        .expect("an image request");
+        match &req.source {
+            posedeck::tui::data::FrameSource::Video { path, frame, .. } => {
+                assert!(path.ends_with("videos/test_vid.mp4"), "{path:?}");
+                assert_eq!(*frame, 99);
+            }
+            other => panic!("not a video frame: {other:?}"),
         }
+        let img = app.image.as_ref().expect("an image");
+        assert!(img.result.is_ok(), "{:?}", img.result.as_ref().err());
+        assert_eq!(img.source_size, (396, 406), "the decoded frame's size");
+        let s = screen(&app, w, h);
+        assert!(!s.contains("ffmpeg") && !s.contains("blank canvas"), "{s}");
+        snap(&app, tmp.path(), "lp_videos", w, h);
     }
 }
 
