@@ -664,43 +664,8 @@ fn litpose_outputs_and_ensemble() {
 #[test]
 fn ffprobe_is_used_when_on_path() {
     let data = shared_or_skip!();
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = tmp.path().join("bin");
-    // A stand-in ffprobe that answers as the real one does for test_vid.mp4.
-    write(
-        &bin.join("ffprobe"),
-        "#!/bin/sh\ncat <<'EOF'\n{\"streams\": [{\"index\": 0, \"codec_name\": \"h264\", \"codec_type\": \"video\", \"width\": 396, \"height\": 406, \"pix_fmt\": \"yuv420p\", \"r_frame_rate\": \"250/1\", \"avg_frame_rate\": \"250/1\", \"nb_frames\": \"994\"}]}\nEOF\n",
-    );
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("ffprobe"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // MP4: read from the boxes in-process, with no ffprobe anywhere on PATH.
     let dir = data.join("lp-mirror-mouse");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = posedeck()
-        .args(["status", dir.to_str().unwrap(), "--json"])
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let probe = &j["videos"][0]["probe"];
-    assert_eq!(probe["frames"], 994);
-    assert_eq!(probe["fps"], 250.0);
-    assert_eq!(probe["codec"], "h264");
-    assert_eq!(probe["width"], 396);
-    let out = posedeck()
-        .args(["status", dir.to_str().unwrap()])
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    let human = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        human.contains("994 frames, 250 fps, h264, 396x406"),
-        "{human}"
-    );
-    // Without ffprobe: unknown, no error.
     let out = posedeck()
         .args(["status", dir.to_str().unwrap(), "--json"])
         .env("PATH", "/nonexistent")
@@ -708,7 +673,75 @@ fn ffprobe_is_used_when_on_path() {
         .unwrap();
     assert!(out.status.success());
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let probe = &j["videos"][0]["probe"];
+    assert_eq!(probe["frames"], 994);
+    assert_eq!(probe["fps"], 250.0);
+    assert_eq!(probe["codec"], "h264");
+    assert_eq!(probe["pix_fmt"], "yuv420p");
+    assert_eq!(probe["width"], 396);
+    assert_eq!(probe["height"], 406);
+    assert_eq!(probe["bframes"], true);
+    assert_eq!(probe["keyframe_interval"], 250);
+    assert_eq!(probe["vfr"], false);
+    assert_eq!(probe["warnings"], serde_json::json!([]));
+    let out = posedeck()
+        .args(["status", dir.to_str().unwrap()])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains(
+            "994 frames, 250 fps, h264, yuv420p, 396x406, B-frames, keyframe interval 250"
+        ),
+        "{human}"
+    );
+    // Other containers: ffprobe when on PATH (a stand-in answering as the real one does).
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    write(
+        &bin.join("ffprobe"),
+        "#!/bin/sh\ncat <<'EOF'\n{\"streams\": [{\"index\": 0, \"codec_name\": \"mpeg4\", \"codec_type\": \"video\", \"width\": 396, \"height\": 406, \"pix_fmt\": \"yuv420p\", \"r_frame_rate\": \"250/1\", \"avg_frame_rate\": \"250/1\", \"nb_frames\": \"994\"}]}\nEOF\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("ffprobe"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let proj = tmp.path().join("proj");
+    write(&proj.join("videos/clip.avi"), "RIFF....AVI ");
+    std::fs::copy(
+        dir.join("CollectedData.csv"),
+        proj.join("CollectedData.csv"),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = posedeck()
+        .args(["status", proj.to_str().unwrap(), "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let probe = &j["videos"][0]["probe"];
+    assert_eq!(probe["frames"], 994, "{j}");
+    assert_eq!(probe["codec"], "mpeg4");
+    // Without ffprobe: unknown with the reason, no error.
+    let out = posedeck()
+        .args(["status", proj.to_str().unwrap(), "--json"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(j["videos"][0]["probe"].is_null());
+    assert!(
+        j["videos"][0]["probe_error"]
+            .as_str()
+            .unwrap()
+            .contains("ffprobe"),
+        "{j}"
+    );
 }
 
 // ---- bad inputs: each breaks one file of one run; the project still loads --------------
