@@ -196,7 +196,7 @@ fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
                 ),
             },
         },
-        Some(v) if v.path.is_file() => FrameSource::Video {
+        Some(v) if has_file(v) => FrameSource::Video {
             path: v.path.clone(),
             frame: frame as u64,
             width: w,
@@ -255,7 +255,14 @@ pub fn video_size(app: &App) -> (u32, u32) {
     (640, 480)
 }
 
-/// Whether the selected video's frames can be shown: a video file or a frame folder exists.
+/// Whether the selected video's frames can be shown: a video file or a frame folder was found
+/// when the project was read (no file-system call here: this runs on the UI thread at every
+/// redraw; a file gone since then shows its error from the image worker).
 pub fn video_present(app: &App) -> bool {
-    video_row(app).is_some_and(|v| !v.frame_files.is_empty() || v.path.is_file())
+    video_row(app).is_some_and(|v| !v.frame_files.is_empty() || has_file(v))
+}
+
+/// A video row whose file was found (a `.slp` video that was not found has no path).
+fn has_file(v: &crate::tui::data::VideoRow) -> bool {
+    !v.path.as_os_str().is_empty()
 }

@@ -138,16 +138,6 @@ pub fn info(path: &Path) -> Result<VideoInfo> {
     Ok(VideoInfo::of(&Mp4::open(path)?))
 }
 
-/// Whether a path names a file posedeck treats as a video.
-pub fn is_video_path(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        matches!(
-            e.to_ascii_lowercase().as_str(),
-            "mp4" | "m4v" | "mov" | "avi" | "mkv"
-        )
-    })
-}
-
 /// A decoded RGB frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rgb {

@@ -108,14 +108,12 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
 }
 
 fn measure(v: &Path, runs: usize) -> anyhow::Result<Report> {
-    let bytes = crate::util::read(v)?.len();
     let mut read_secs = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
         std::hint::black_box(crate::util::read(v)?);
         read_secs.push(t.elapsed().as_secs_f64());
     }
-    let _ = bytes;
     let mut r = FrameReader::open(v)?;
     let n = r.frame_count();
     let info = crate::video::VideoInfo::of(&r.mp4);
