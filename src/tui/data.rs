@@ -71,8 +71,8 @@ pub enum FrameSource {
         #[serde(skip)]
         bytes: std::sync::Arc<Vec<u8>>,
     },
-    /// A frame of a video file: decoded by ffmpeg when it is installed, else keypoints are
-    /// drawn on a blank canvas of the video's size.
+    /// A frame of a video file: H.264 MP4 decoded in-process, other codecs by ffmpeg when it
+    /// is installed; a frame that cannot be decoded shows its error in place.
     Video {
         path: PathBuf,
         frame: u64,

@@ -117,6 +117,7 @@ impl Headless {
                     app.image_gen = self.generation;
                     let r = image::encode(&self.picker, &mut self.cache, self.generation, &req);
                     app.handle(Msg::Image(Box::new(r)));
+                    image::prefetch(&self.picker, &mut self.cache, &req);
                 }
             }
             Effect::LoadPredictions(csv) => {

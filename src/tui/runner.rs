@@ -80,7 +80,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         let r = image::encode(&img_picker, &mut cache, g, &req);
         let _ = img_tx.send(Msg::Image(Box::new(r)));
         // The next frame decoded while the user looks at this one.
-        cache.prefetch(&req);
+        image::prefetch(&img_picker, &mut cache, &req);
     });
     let mut workers = Workers {
         tx: tx.clone(),

@@ -650,3 +650,135 @@ fn videos_view_shows_frame_folders_and_damaged_videos_in_place() {
     let s = posedeck::tui::headless::screen(&app, w, h);
     assert!(s.contains("Videos"), "{s}");
 }
+
+/// Stepping forward in the Videos view takes the frame the worker prepared while the previous
+/// one was on screen: it must be the very pixels a fresh decode gives, for a zoomed view too,
+/// and never a frame of a file that was replaced in between.
+#[test]
+fn prefetched_next_frame_is_the_decoded_frame() {
+    use posedeck::tui::data::FrameSource;
+    use posedeck::tui::image::{Cache, ImageRequest, encode, prefetch};
+    use ratatui_image::picker::ProtocolType;
+    let data = crate::shared_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let v = dir.path().join("v.mp4");
+    std::fs::copy(data.join("lp-mirror-mouse/videos/test_vid.mp4"), &v).unwrap();
+    let picker = posedeck::tui::image::halfblocks_picker();
+    let font = posedeck::tui::image::font_of(&picker);
+    let req = |frame: u64, zoom: f64| ImageRequest {
+        source: FrameSource::Video {
+            path: v.clone(),
+            frame,
+            width: 396,
+            height: 406,
+        },
+        markers: Vec::new(),
+        lines: Vec::new(),
+        zoom,
+        center: Some((150.0, 220.0)),
+        cells: (90, 30),
+        protocol: ProtocolType::Halfblocks,
+    };
+    for zoom in [1.0, 2.5] {
+        let mut cache = Cache::default();
+        for f in [100u64, 101, 102] {
+            let r = encode(&picker, &mut cache, f, &req(f, zoom));
+            assert!(r.result.is_ok(), "{:?}", r.result.err());
+            prefetch(&picker, &mut cache, &req(f, zoom));
+            let got = cache.scaled(&req(f + 1, zoom), font).unwrap();
+            let want = Cache::default().scaled(&req(f + 1, zoom), font).unwrap();
+            assert_eq!(got.img.dimensions(), want.img.dimensions());
+            assert!(
+                got.img == want.img,
+                "frame {}: prefetched pixels differ",
+                f + 1
+            );
+            assert_eq!((got.origin, got.scale), (want.origin, want.scale));
+        }
+    }
+    // Prepared for frame 11 of test_vid, then the file becomes clip.mp4 (1024x1024).
+    let mut cache = Cache::default();
+    let _ = encode(&picker, &mut cache, 1, &req(10, 1.0));
+    prefetch(&picker, &mut cache, &req(10, 1.0));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::copy(data.join("slp/clip.mp4"), &v).unwrap();
+    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&v)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+    let got = cache.scaled(&req(11, 1.0), font).unwrap();
+    assert_eq!(got.source_size, (1024, 1024), "the new file's frame");
+}
+
+/// A video posedeck does not decode itself (here `test_vid.mp4` relabelled as HEVC, `hvc1`):
+/// without ffmpeg on PATH the one-line error names the codec and what to install; with an
+/// `ffmpeg` on PATH the frame comes from it (a stand-in that checks it was asked for the
+/// right frame and answers with ffmpeg's own rgb24 PNG of it).
+#[test]
+fn other_codecs_go_to_ffmpeg_or_say_what_to_install() {
+    let data = crate::shared_or_skip!();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(data.join("lp-mirror-mouse/videos/test_vid.mp4")).unwrap();
+    // The sample entry inside `stsd` (the `ftyp` box may name `avc1` as a brand too).
+    let stsd = bytes.windows(4).position(|w| w == b"stsd").expect("stsd");
+    let at = stsd
+        + bytes[stsd..]
+            .windows(4)
+            .position(|w| w == b"avc1")
+            .expect("an avc1 sample entry");
+    bytes[at..at + 4].copy_from_slice(b"hvc1");
+    let v = tmp.path().join("hevc.mp4");
+    std::fs::write(&v, &bytes).unwrap();
+    let out = tmp.path().join("out");
+    let run = |path: &Path| {
+        let o = crate::common::posedeck()
+            .env("PATH", path)
+            .args(["frames", v.to_str().unwrap(), "--at", "0", "-o"])
+            .arg(&out)
+            .arg("--force")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let empty = tmp.path().join("bin-empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, err) = run(&empty);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("hevc.mp4") && err.contains("'hvc1'") && err.contains("install ffmpeg"),
+        "{err}"
+    );
+    assert!(!out.join("img00000000.png").exists());
+
+    let (_, png) = ref_pngs(&data, "lp-mirror-mouse/videos/test_vid.mp4")
+        .into_iter()
+        .find(|(f, _)| *f == 0)
+        .expect("ffmpeg's frame 0");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let ff = bin.join("ffmpeg");
+    std::fs::write(
+        &ff,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  *'{}'*'select=eq(n\\,0)'*) exec /bin/cat '{}' ;;\n  *) echo \"unexpected: $*\" >&2; exit 1 ;;\nesac\n",
+            v.display(),
+            png.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ff, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, err) = run(&bin);
+    assert_eq!(code, 0, "{err}");
+    let got = image::open(out.join("img00000000.png")).unwrap().to_rgb8();
+    let want = image::open(&png).unwrap().to_rgb8();
+    assert!(got == want, "the frame ffmpeg gave");
+}

@@ -11,7 +11,7 @@
 use super::Common;
 use super::timing::{Stats, ms};
 use crate::tui::data::FrameSource;
-use crate::tui::image::{Cache, ImageRequest, Marker, encode};
+use crate::tui::image::{Cache, ImageRequest, Marker, encode, prefetch};
 use crate::video::FrameReader;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -206,7 +206,7 @@ fn measure(v: &Path, runs: usize) -> anyhow::Result<Report> {
         if i > 0 {
             warm.push(dt);
         }
-        cache.prefetch(&req(f));
+        prefetch(&picker, &mut cache, &req(f));
     }
     for i in 0..10u64 {
         let mut c = Cache::default();

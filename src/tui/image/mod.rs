@@ -2,10 +2,16 @@
 //! canvas when no frame can be had) is
 //! decoded, cropped for zoom/pan, scaled to the cell area, marked with keypoints and error
 //! lines, and encoded for the terminal's protocol, all on a worker thread (latest request
-//! wins). The UI thread only draws the finished [`Protocol`].
+//! wins). The UI thread only draws the finished [`Protocol`]. After a video frame the worker
+//! prepares the next one for the same view ([`Cache::prefetch`]).
+
+mod cache;
+mod draw;
+
+pub use cache::{Cache, Scaled};
 
 use crate::tui::data::FrameSource;
-use image::{DynamicImage, Rgb, RgbImage};
+use image::{DynamicImage, Rgb};
 use ratatui::layout::Size;
 use ratatui_image::picker::{Picker, ProtocolType};
 use ratatui_image::protocol::Protocol;
@@ -79,106 +85,6 @@ pub fn protocol_name(p: ProtocolType) -> &'static str {
     }
 }
 
-/// Decoded-frame cache of the worker (the last file), so zoom and pan do not decode again;
-/// and the open video, whose reader keeps decoded frames around the cursor and its decoder
-/// where it stopped, so stepping forward decodes one frame.
-#[derive(Default)]
-pub struct Cache {
-    last: Option<(String, RgbImage)>,
-    video: Option<(
-        std::path::PathBuf,
-        std::time::SystemTime,
-        crate::video::Frames,
-    )>,
-}
-
-impl Cache {
-    /// The open video for `path` (reopened when the file changed on disk).
-    fn video(&mut self, path: &std::path::Path) -> Result<&mut crate::video::Frames, String> {
-        let mtime = std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let fresh = matches!(&self.video, Some((p, t, _)) if p == path && *t == mtime);
-        if !fresh {
-            self.video = None;
-            let f = crate::video::Frames::open(path).map_err(|e| e.to_string())?;
-            self.video = Some((path.to_path_buf(), mtime, f));
-        }
-        match &mut self.video {
-            Some((_, _, f)) => Ok(f),
-            None => Err("no video".into()),
-        }
-    }
-
-    /// Decodes the frame after `req`'s (when it is a video frame) so that stepping forward
-    /// finds it ready. Errors are left for the request that wants that frame.
-    pub fn prefetch(&mut self, req: &ImageRequest) {
-        if let FrameSource::Video { path, frame, .. } = &req.source
-            && let Ok(crate::video::Frames::Native(r)) = self.video(path).map(|f| &mut *f)
-            && let Ok(next) = usize::try_from(*frame + 1)
-            && next < r.frame_count()
-        {
-            let _ = r.yuv(next);
-        }
-    }
-}
-
-/// A dark canvas of `width` x `height` image pixels (no frame available).
-fn blank(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_pixel(
-        width.clamp(1, 8192),
-        height.clamp(1, 8192),
-        Rgb([24, 24, 24]),
-    )
-}
-
-fn load(cache: &mut Cache, src: &FrameSource) -> Result<RgbImage, String> {
-    match src {
-        FrameSource::Blank { width, height, .. } => Ok(blank(*width, *height)),
-        FrameSource::File(p) => {
-            let key = format!("file:{}", p.display());
-            if let Some((q, img)) = &cache.last
-                && *q == key
-            {
-                return Ok(img.clone());
-            }
-            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let img = image::load_from_memory(&bytes)
-                .map_err(|e| format!("{}: {e}", p.display()))?
-                .to_rgb8();
-            cache.last = Some((key, img.clone()));
-            Ok(img)
-        }
-        FrameSource::Video { path, frame, .. } => {
-            let key = format!("video:{}:{frame}", path.display());
-            if let Some((q, img)) = &cache.last
-                && *q == key
-            {
-                return Ok(img.clone());
-            }
-            let idx = usize::try_from(*frame).map_err(|_| format!("frame {frame} out of range"))?;
-            let f = cache.video(path)?.rgb(idx).map_err(|e| e.to_string())?;
-            let img = RgbImage::from_raw(f.width, f.height, f.pixels)
-                .ok_or_else(|| format!("{}: frame {frame}: short pixel buffer", path.display()))?;
-            cache.last = Some((key, img.clone()));
-            Ok(img)
-        }
-        FrameSource::Bytes { name, bytes } => {
-            let key = format!("bytes:{name}:{:p}", bytes.as_ptr());
-            if let Some((q, img)) = &cache.last
-                && *q == key
-            {
-                return Ok(img.clone());
-            }
-            let img = image::load_from_memory(bytes)
-                .map_err(|e| format!("{name}: {e}"))?
-                .to_rgb8();
-            cache.last = Some((key, img.clone()));
-            Ok(img)
-        }
-    }
-}
-
 /// Does the whole job for one request (also used directly by tests).
 pub fn encode(
     picker: &Picker,
@@ -196,37 +102,20 @@ pub fn encode(
         source_size: (0, 0),
         cells: req.cells,
     };
-    let img = match load(cache, &req.source) {
-        Ok(i) => i,
-        Err(e) => return fail(crate::sanitize::clean(&e).into_owned()),
-    };
-    let (sw, sh) = img.dimensions();
     let (cw, ch) = req.cells;
     if cw == 0 || ch == 0 {
         return fail("no room for the image".into());
     }
-    // The crop window in source pixels.
-    let zoom = req.zoom.clamp(1.0, 32.0);
-    let vw = (sw as f64 / zoom).max(1.0);
-    let vh = (sh as f64 / zoom).max(1.0);
-    let (cx, cy) = req.center.unwrap_or((sw as f64 / 2.0, sh as f64 / 2.0));
-    let x0 = (cx - vw / 2.0).clamp(0.0, (sw as f64 - vw).max(0.0));
-    let y0 = (cy - vh / 2.0).clamp(0.0, (sh as f64 - vh).max(0.0));
-    let crop = image::imageops::crop_imm(
-        &img,
-        x0 as u32,
-        y0 as u32,
-        (vw as u32).max(1),
-        (vh as u32).max(1),
-    )
-    .to_image();
-    // Target size in pixels: the cell box at the font size, aspect kept.
-    let bw = cw as f64 * font.width as f64;
-    let bh = ch as f64 * font.height as f64;
-    let scale = (bw / vw).min(bh / vh);
-    let tw = ((vw * scale).floor() as u32).max(1);
-    let th = ((vh * scale).floor() as u32).max(1);
-    let mut out = image::imageops::resize(&crop, tw, th, image::imageops::FilterType::Triangle);
+    let Scaled {
+        img: mut out,
+        origin: (x0, y0),
+        scale,
+        source_size: (sw, sh),
+    } = match cache.scaled(req, font) {
+        Ok(s) => s,
+        Err(e) => return fail(crate::sanitize::clean(&e).into_owned()),
+    };
+    let (tw, th) = out.dimensions();
     // Marker size: visible at the protocol's real resolution.
     let r = match req.protocol {
         ProtocolType::Halfblocks => (font.height as f64 / 2.0).max(font.width as f64) * 0.75,
@@ -236,7 +125,7 @@ pub fn encode(
     for ((ax, ay), (bx, by), rgb) in &req.lines {
         let a = to_px(*ax, *ay);
         let b = to_px(*bx, *by);
-        draw_line(&mut out, a, b, (r / 3.0).max(1.0), Rgb(*rgb));
+        draw::line(&mut out, a, b, (r / 3.0).max(1.0), Rgb(*rgb));
     }
     let mut marker_cells = Vec::with_capacity(req.markers.len());
     for m in &req.markers {
@@ -250,7 +139,7 @@ pub fn encode(
             marker_cells.push(None);
             continue;
         }
-        draw_disc(&mut out, px, py, r, Rgb(m.rgb), m.hollow);
+        draw::disc(&mut out, px, py, r, Rgb(m.rgb), m.hollow);
         marker_cells.push(Some((
             (px / font.width as f64) as u16,
             (py / font.height as f64) as u16,
@@ -272,37 +161,11 @@ pub fn encode(
     }
 }
 
-fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {
-    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-        img.put_pixel(x as u32, y as u32, c);
-    }
-}
-
-fn draw_disc(img: &mut RgbImage, cx: f64, cy: f64, r: f64, c: Rgb<u8>, hollow: bool) {
-    let ri = r.ceil() as i64 + 1;
-    let (x0, y0) = (cx.round() as i64, cy.round() as i64);
-    let inner = if hollow {
-        (r - (r / 2.5).max(1.0)).max(0.0)
-    } else {
-        -1.0
-    };
-    for dy in -ri..=ri {
-        for dx in -ri..=ri {
-            let d = ((dx * dx + dy * dy) as f64).sqrt();
-            if d <= r && d > inner {
-                put(img, x0 + dx, y0 + dy, c);
-            }
-        }
-    }
-}
-
-fn draw_line(img: &mut RgbImage, a: (f64, f64), b: (f64, f64), w: f64, c: Rgb<u8>) {
-    let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-    let n = (len.ceil() as usize).clamp(1, 20_000);
-    for i in 0..=n {
-        let t = i as f64 / n as f64;
-        let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-        draw_disc(img, x, y, w / 2.0, c, false);
+/// After `req` was encoded: the next video frame decoded and scaled for the same view, so
+/// that stepping forward only draws markers and encodes.
+pub fn prefetch(picker: &Picker, cache: &mut Cache, req: &ImageRequest) {
+    if req.cells.0 > 0 && req.cells.1 > 0 {
+        cache.prefetch(req, picker.font_size());
     }
 }
 
