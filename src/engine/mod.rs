@@ -25,6 +25,7 @@ pub mod resnet;
 pub mod rng;
 pub mod run;
 pub mod train;
+pub mod unsup;
 
 pub use device::DeviceRequest;
 pub use job::{Job, JobCtx, JobEvent};

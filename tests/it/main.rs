@@ -12,4 +12,5 @@ mod project;
 mod slp;
 mod tfevents;
 mod tui;
+mod unsup;
 mod video;
