@@ -31,9 +31,47 @@ pub struct TrainArgs {
     /// Data loading threads (default: training.num_workers, at most the CPU count).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Lightning Pose's unsupervised losses to train with, each with an optional log_weight,
+    /// e.g. `temporal:5.0,pca_multiview` (sets model.losses_to_use and
+    /// losses.<name>.log_weight; `none` for a supervised run).
+    #[arg(long, value_name = "LOSSES")]
+    pub losses: Option<String>,
+    /// A config value written over the config file, Hydra-style (repeatable), e.g.
+    /// `--set losses.temporal.log_weight=4.0 --set training.max_epochs=50`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Print the outcome as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--losses` and `--set` as config overrides; a malformed one is a usage error.
+fn overrides(a: &TrainArgs) -> crate::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    if let Some(l) = &a.losses {
+        out = crate::formats::config::overrides::losses_overrides(l)
+            .map_err(|e| crate::Error::usage(format!("--{e}")))?;
+    }
+    for kv in &a.set {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(crate::Error::usage(format!(
+                "--set {kv:?}: expected KEY=VALUE, e.g. losses.temporal.log_weight=4.0"
+            )));
+        };
+        let k = k.trim();
+        if k.is_empty() || k.split('.').any(str::is_empty) || k.chars().any(char::is_control) {
+            return Err(crate::Error::usage(format!(
+                "--set {kv:?}: not a dotted config key"
+            )));
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    if a.resume.is_some() && !out.is_empty() {
+        return Err(crate::Error::usage(
+            "--losses and --set do not apply to --resume (the run keeps its config)",
+        ));
+    }
+    Ok(out)
 }
 
 pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
@@ -45,6 +83,7 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         resume: a.resume.clone(),
         backbone_weights: a.backbone_weights.clone(),
         workers: a.workers,
+        overrides: overrides(a)?,
     };
     let job = engine::start_train(req);
     let cancel = job.cancel_flag();

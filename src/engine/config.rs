@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_norway::{Mapping, Value};
 use std::path::{Path, PathBuf};
 
+pub use crate::formats::config::overrides::apply_overrides;
+
 /// Lightning Pose's defaults for the keys the engine reads beyond those `formats::config`
 /// fills in for every config (`LpConfig`). They go under the effective config, so the config
 /// written into the model folder names every setting the run used.
@@ -89,6 +91,8 @@ pub struct TrainConfig {
     pub pca_multiview_keep: f64,
     pub predict_vids_after_training: bool,
     pub test_videos_directory: PathBuf,
+    /// The unsupervised losses (none: a supervised run), unlabeled sequence length, annealing.
+    pub unsup: crate::engine::unsup::UnsupConfig,
 }
 
 /// A parsed config: the effective tree (user's over defaults), the typed view, and the keys
@@ -215,7 +219,23 @@ impl LoadedConfig {
     /// Parses a config file; `data_dir` overrides `data.data_dir` (the project being trained),
     /// and `model_name` overrides `model.model_name` when given.
     pub fn load(path: &Path, data_dir: &Path, model_name: Option<&str>) -> Result<LoadedConfig> {
+        Self::load_with(path, data_dir, model_name, &[])
+    }
+
+    /// [`Self::load`] with `(dotted key, YAML value)` pairs written over the file's text
+    /// (`posedeck train --set`, the train form).
+    pub fn load_with(
+        path: &Path,
+        data_dir: &Path,
+        model_name: Option<&str>,
+        overrides: &[(String, String)],
+    ) -> Result<LoadedConfig> {
         let text = crate::util::read_text(path)?;
+        let text = if overrides.is_empty() {
+            text
+        } else {
+            apply_overrides(&text, overrides).map_err(|e| Error::invalid(path, e))?
+        };
         Self::parse(path, &text, data_dir, model_name)
     }
 
@@ -359,16 +379,11 @@ impl LoadedConfig {
                 "model.model_type: {model_type} (trained as a supervised heatmap model)"
             ));
         }
-        if let Some(Value::Sequence(l)) = get(&eff, "model.losses_to_use")
-            && !l.is_empty()
-        {
-            let names: Vec<String> = l
-                .iter()
-                .map(|x| x.as_str().unwrap_or("?").to_string())
-                .collect();
+        let (unsup, other_losses) = crate::engine::unsup::UnsupConfig::parse(&eff, path)?;
+        if !other_losses.is_empty() {
             unimplemented.push(format!(
-                "model.losses_to_use: [{}] (unsupervised losses; only the supervised heatmap loss is trained)",
-                names.join(", ")
+                "model.losses_to_use: [{}] (posedeck trains temporal, pca_singleview and pca_multiview)",
+                other_losses.join(", ")
             ));
         }
         if let Some(t) = r.string("model.heatmap_loss_type")?
@@ -458,6 +473,7 @@ impl LoadedConfig {
             pca_multiview_keep: pca_keep("pca_multiview", 3.0)?,
             predict_vids_after_training: r.boolean("eval.predict_vids_after_training", true)?,
             test_videos_directory: tvd,
+            unsup,
         };
         if !(0.0..=1.0).contains(&cfg.train_prob)
             || !(0.0..=1.0).contains(&cfg.val_prob)
@@ -552,7 +568,7 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let text = "data:\n  image_resize_dims: {height: 128, width: 128}\nmodel:\n  backbone: resnet18\n  losses_to_use: [pca_singleview]\ntraining:\n  max_epochs: 2\n";
+        let text = "data:\n  image_resize_dims: {height: 128, width: 128}\nmodel:\n  backbone: resnet18\n  losses_to_use: [pca_singleview, unimodal_mse]\nlosses:\n  pca_singleview: {log_weight: 2.0}\ntraining:\n  max_epochs: 2\n";
         let c =
             LoadedConfig::parse(Path::new("c.yaml"), text, Path::new("/tmp/p"), Some("m")).unwrap();
         assert_eq!(c.cfg.height, 128);
@@ -561,7 +577,19 @@ mod tests {
         assert_eq!(c.cfg.arch, Arch::Resnet18);
         assert_eq!(c.cfg.model_name, "m");
         assert_eq!(c.cfg.milestones, vec![150, 200, 250]);
-        assert!(c.unimplemented.iter().any(|u| u.contains("pca_singleview")));
+        let u = &c.cfg.unsup;
+        assert_eq!(u.losses.len(), 1);
+        assert_eq!(u.losses[0].kind, crate::engine::unsup::Kind::PcaSingleview);
+        assert!((u.losses[0].weight() - 1.0 / (2.0 * 2f64.exp())).abs() < 1e-12);
+        assert_eq!(u.sequence_length, 32);
+        // Only the loss posedeck does not train is listed as unimplemented.
+        assert!(
+            c.unimplemented
+                .iter()
+                .any(|u| u.starts_with("model.losses_to_use: [unimodal_mse] ")),
+            "{:?}",
+            c.unimplemented
+        );
         assert!(c.to_yaml().contains("data_dir: /tmp/p"));
     }
 

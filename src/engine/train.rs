@@ -40,6 +40,9 @@ pub struct TrainRequest {
     pub backbone_weights: Option<PathBuf>,
     /// Data worker threads (default: `training.num_workers`, at most the CPU count).
     pub workers: Option<usize>,
+    /// `(dotted key, YAML value)` written over the config (`--set`, `--losses`); not on resume.
+    #[serde(default)]
+    pub overrides: Vec<(String, String)>,
 }
 
 /// How a run ended.
@@ -152,7 +155,12 @@ pub fn train(req: &TrainRequest, ctx: &JobCtx) -> Result<TrainOutcome> {
                 Some(c) => c.clone(),
                 None => find_project_config(&req.project)?,
             };
-            let loaded = LoadedConfig::load(&cfg_path, &req.project, req.name.as_deref())?;
+            let loaded = LoadedConfig::load_with(
+                &cfg_path,
+                &req.project,
+                req.name.as_deref(),
+                &req.overrides,
+            )?;
             let root = new_run_path(&req.project.join("models"), req.name.as_deref())?;
             (root, loaded, None)
         }
@@ -373,6 +381,22 @@ fn train_in(
             format!(", unused {}", split.unused.len())
         }
     )));
+    let mut semi = crate::engine::unsup::step::Semi::start(cfg, &labels, &split.train)?;
+    if let Some(u) = &semi {
+        let names: Vec<&str> = u.losses.iter().map(|l| l.settings.kind.name()).collect();
+        run.log_error(&format!(
+            "semi-supervised: losses {} (their weighted sum times total_unsupervised_importance: {} until epoch {}, then +{} per epoch up to {})",
+            names.join(" + "),
+            u.anneal.init_val,
+            u.anneal.freeze_until_epoch,
+            u.anneal.increase_factor,
+            u.anneal.final_val
+        ));
+        for line in u.describe.iter().chain(&u.skipped) {
+            run.log_error(&format!("  {line}"));
+            ctx.emit(JobEvent::Info(line.clone()));
+        }
+    }
     let t0 = std::time::Instant::now();
     let mut images_seen = 0usize;
     let (h, w) = (cfg.height, cfg.width);
@@ -436,7 +460,20 @@ fn train_in(
                 None
             };
             let hm_loss = heatmap_mse(pred, t, m);
-            let loss = hm_loss.clone().mul_scalar(HEATMAP_WEIGHT);
+            let supervised = hm_loss.clone().mul_scalar(HEATMAP_WEIGHT);
+            let unsup = match semi.as_mut() {
+                Some(u) => Some(u.step(&model, frozen, &ad, epoch)?),
+                None => None,
+            };
+            let loss = match &unsup {
+                Some(p) => supervised + p.total.clone(),
+                None => supervised,
+            };
+            let total_loss = if unsup.is_some() {
+                loss.clone().into_scalar::<f32>() as f64
+            } else {
+                f64::NAN
+            };
             let mut grads = loss.backward();
             let g_head = GradientsParams::from_module(&mut grads, &model.head);
             let g_bb = (!frozen).then(|| GradientsParams::from_module(&mut grads, &model.backbone));
@@ -448,7 +485,10 @@ fn train_in(
             };
             model = PoseNet { backbone, head };
             let hm = hm_loss.into_scalar::<f32>() as f64;
-            if !hm.is_finite() {
+            if !hm.is_finite()
+                || total_loss.is_infinite()
+                || (unsup.is_some() && total_loss.is_nan())
+            {
                 return Err(Error::usage(format!(
                     "training diverged: loss is {hm} at step {}",
                     state.global_step
@@ -462,6 +502,19 @@ fn train_in(
                 logger.scalar("train_heatmap_mse_loss_weighted", HEATMAP_WEIGHT * hm, s)?;
                 logger.scalar("train_supervised_loss", HEATMAP_WEIGHT * hm, s)?;
                 logger.scalar("train_supervised_rmse", rmse, s)?;
+                if let Some(p) = &unsup {
+                    for t in &p.terms {
+                        logger.scalar(&format!("train_{}_loss", t.name), t.loss, s)?;
+                        logger.scalar(&format!("{}_weight", t.name), t.weight, s)?;
+                        logger.scalar(
+                            &format!("train_{}_loss_weighted", t.name),
+                            t.weight * t.loss,
+                            s,
+                        )?;
+                    }
+                    logger.scalar("total_unsupervised_importance", p.importance, s)?;
+                    logger.scalar("total_loss", total_loss, s)?;
+                }
                 logger.flush()?;
             }
             state.global_step += 1;
@@ -473,7 +526,11 @@ fn train_in(
                 step: state.global_step,
                 batch: state.batches_done,
                 batches: batches_per_epoch,
-                loss: HEATMAP_WEIGHT * hm,
+                loss: if total_loss.is_finite() {
+                    total_loss
+                } else {
+                    HEATMAP_WEIGHT * hm
+                },
             });
             if cfg
                 .max_steps
@@ -540,6 +597,18 @@ fn train_in(
         save_resume(&model, &opt_head, &opt_bb, &state)?;
     }
     let train_seconds = t0.elapsed().as_secs_f64();
+    if let Some(u) = &semi {
+        let waited = u.sequences.waited.as_secs_f64();
+        let line = format!(
+            "unlabeled frames: {} sequences; the steps waited {:.1} s for them ({:.1}% of {:.1} s training)",
+            u.sequences.received,
+            waited,
+            100.0 * waited / train_seconds.max(1e-9),
+            train_seconds
+        );
+        run.log_error(&line);
+        ctx.emit(JobEvent::Info(line));
+    }
     if state.best_ckpt.is_none() {
         // No validation frames: the final weights are the best there are.
         let e = state.epoch.saturating_sub(1);

@@ -103,6 +103,7 @@ where
                 resume: t.resume.clone(),
                 backbone_weights: None,
                 workers: None,
+                overrides: Vec::new(),
             };
             let job = engine::start_train(req);
             let cancel = job.cancel_flag();

@@ -531,3 +531,170 @@ fn bad_requests_are_clear_errors_and_leave_nothing() {
     assert_eq!(code, 2);
     assert!(stderr.contains("config.yaml"), "{stderr}");
 }
+
+/// A CPU training on lp-mirror-mouse with the three unsupervised losses, unlabeled sequences
+/// from its test_vid.mp4 (decoded in-process): it completes, logs Lightning Pose's tag names
+/// (read by TensorBoard's EventAccumulator when the peers are there, and by posedeck's own
+/// reader always), says which losses it uses in train_stderr.log, and `status` reads it
+/// COMPLETED with the losses listed.
+#[test]
+fn semi_supervised_run_on_the_mirror_mouse_video() {
+    let shared = shared_or_skip!();
+    let cfg = config(&shared, &[("model_name", "semi")]);
+    let (_tmp, proj, cfg_path) = project(&shared, &cfg);
+    let (code, stdout, stderr) = run_posedeck(&[
+        "train",
+        proj.to_str().unwrap(),
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--name",
+        "semi",
+        "--device",
+        "cpu",
+        "--losses",
+        "pca_multiview,pca_singleview,temporal",
+        "--set",
+        "dali.base.train.sequence_length=8",
+        "--set",
+        "callbacks.anneal_weight.init_val=0.5",
+        "--set",
+        "eval.predict_vids_after_training=false",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let run = proj.join("models/semi");
+    assert_eq!(status_of(&run)["status"], "COMPLETED");
+    let log = std::fs::read_to_string(run.join("train_stderr.log")).unwrap();
+    assert!(
+        log.contains("semi-supervised: losses pca_multiview + pca_singleview + temporal"),
+        "{log}"
+    );
+    assert!(log.contains("sequences of 8 from 1 video(s)"), "{log}");
+    let saved = std::fs::read_to_string(run.join("config.yaml")).unwrap();
+    assert!(saved.contains("pca_multiview"), "{saved}");
+
+    let ev = events_file(&run, "semi");
+    let events = read_events_file(&ev).unwrap();
+    assert!(events.error.is_none());
+    let tags = [
+        "train_pca_multiview_loss",
+        "train_pca_singleview_loss",
+        "train_temporal_loss",
+        "pca_multiview_weight",
+        "pca_singleview_weight",
+        "temporal_weight",
+        "total_loss",
+        "total_unsupervised_importance",
+        "train_supervised_loss",
+        "val_supervised_loss",
+    ];
+    let series = |tag: &str| -> Vec<f64> {
+        events
+            .scalars
+            .iter()
+            .find(|s| s.tag == tag)
+            .map(|s| s.values.clone())
+            .unwrap_or_default()
+    };
+    for tag in tags {
+        let v = series(tag);
+        assert!(!v.is_empty(), "{tag} not logged");
+        assert!(v.iter().all(|x| x.is_finite()), "{tag}: {v:?}");
+    }
+    // The weights are 1 / (2 exp(log_weight)) with the config's log_weight 5.0 (float32).
+    assert!((series("temporal_weight")[0] - 1.0 / (2.0 * 5f64.exp())).abs() < 1e-8);
+    // Epoch 0 anneals from init_val 0.5, epoch 1 adds increase_factor 0.01.
+    let imp = series("total_unsupervised_importance");
+    assert!((imp[0] - 0.5).abs() < 1e-6, "{imp:?}");
+    assert!((imp.last().unwrap() - 0.51).abs() < 1e-6, "{imp:?}");
+    // total = supervised + importance * sum of weighted unsupervised losses
+    let tot = series("total_loss");
+    let sup = series("train_supervised_loss");
+    assert!(
+        tot.iter().zip(&sup).all(|(t, s)| t >= &(s - 1e-6)),
+        "{tot:?} {sup:?}"
+    );
+
+    if let Some(py) = crate::common::peer_python() {
+        let out = run_python(
+            &py,
+            r#"
+import sys, json
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+ea = EventAccumulator(sys.argv[1], size_guidance={'scalars': 0})
+ea.Reload()
+print(json.dumps(sorted(ea.Tags()['scalars'])))
+"#,
+            &[ev.to_str().unwrap()],
+        );
+        let got: Vec<String> = serde_json::from_str(out.trim()).unwrap();
+        for tag in tags {
+            assert!(
+                got.iter().any(|t| t == tag),
+                "TensorBoard lacks {tag}: {got:?}"
+            );
+        }
+    }
+
+    let (code, out, err) = run_posedeck(&["status", proj.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let m = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("models/semi"))
+        })
+        .unwrap_or_else(|| panic!("run not listed: {out}"));
+    assert_eq!(m["effective_status"], "COMPLETED");
+    assert_eq!(
+        m["config"]["losses"],
+        serde_json::json!(["pca_multiview", "pca_singleview", "temporal"]),
+        "{m}"
+    );
+    let (_, text, _) = run_posedeck(&["status", proj.to_str().unwrap()]);
+    assert!(
+        text.contains("losses pca_multiview + pca_singleview + temporal"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_loss_options_are_usage_errors() {
+    let shared = shared_or_skip!();
+    let cfg = config(&shared, &[("model_name", "x")]);
+    let (_tmp, proj, cfg_path) = project(&shared, &cfg);
+    for (args, want) in [
+        (&["--losses", "temporal,unimodal"][..], "unimodal"),
+        (&["--set", "losses.temporal.log_weight"][..], "KEY=VALUE"),
+        (&["--set", "a..b=1"][..], "dotted"),
+        (
+            &["--set", "losses.temporal.log_weight=lots"][..],
+            "log_weight",
+        ),
+    ] {
+        let mut a = vec![
+            "train",
+            proj.to_str().unwrap(),
+            "--config",
+            cfg_path.to_str().unwrap(),
+            "--device",
+            "cpu",
+        ];
+        a.extend_from_slice(args);
+        if want == "log_weight" {
+            a.extend_from_slice(&["--losses", "temporal"]);
+        }
+        let (code, _out, err) = run_posedeck(&a);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(
+            !proj.join("models").exists()
+                || std::fs::read_dir(proj.join("models")).unwrap().count() == 0,
+            "{args:?} left a run"
+        );
+    }
+}

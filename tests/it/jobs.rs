@@ -269,7 +269,7 @@ fn train_form_prefills_from_the_config_and_checks_values() {
         // demo/config.yaml: resnet18, 64x64, 40 epochs, batch 8.
         assert_eq!(
             form.values,
-            vec!["", "resnet18", "64", "64", "40", "8", "auto"]
+            vec!["", "resnet18", "64", "64", "40", "8", "none", "auto"]
         );
         insta::assert_snapshot!(format!("train_form_{w}x{h}"), screen(&app, w, h));
         // Height 100 is refused by the engine's own config check, with its reason.
@@ -397,11 +397,20 @@ mod real {
         let Overlay::TrainForm(form) = &app.overlay else {
             panic!("no form: {:?}", app.note);
         };
-        assert_eq!(form.values[1..6], ["resnet18", "128", "128", "2", "8"]);
+        assert_eq!(
+            form.values[1..7],
+            ["resnet18", "128", "128", "2", "8", "none"]
+        );
         type_text(&mut app, "fromtui");
         for _ in 0..6 {
             key(&mut app, KeyCode::Down);
         }
+        // Semi-supervised from the form: the temporal loss with its log_weight.
+        for _ in 0.."none".len() {
+            key(&mut app, KeyCode::Backspace);
+        }
+        type_text(&mut app, "temporal:4.5");
+        key(&mut app, KeyCode::Down);
         key(&mut app, KeyCode::Right); // device: auto -> cpu
         key(&mut app, KeyCode::Enter);
         assert_eq!(app.overlay, Overlay::None, "{:?}", app.note);
@@ -456,6 +465,22 @@ mod real {
         // The form's values reached the engine: the run's effective config.
         let cfg = std::fs::read_to_string(run.join("config.yaml")).unwrap();
         assert!(cfg.contains("backbone: resnet18"), "{cfg}");
+        let v: serde_norway::Value = serde_norway::from_str(&cfg).unwrap();
+        assert_eq!(
+            v["model"]["losses_to_use"][0].as_str(),
+            Some("temporal"),
+            "{cfg}"
+        );
+        assert_eq!(
+            v["losses"]["temporal"]["log_weight"].as_f64(),
+            Some(4.5),
+            "{cfg}"
+        );
+        assert!(
+            j.log.iter().any(|l| l.contains("temporal: weight")),
+            "{:?}",
+            j.log
+        );
         // Stopped within a step of the cancel: at most 2 steps after the one seen.
         let stopped = j.progress.unwrap().done;
         let at = canceled_at.unwrap();

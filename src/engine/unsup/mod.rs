@@ -8,6 +8,7 @@ pub mod frames;
 pub mod keypoints;
 pub mod loss;
 pub mod nanpca;
+pub mod step;
 
 pub use config::{Anneal, Epsilon, Kind, LossSettings, UnsupConfig};
 pub use loss::Ready;

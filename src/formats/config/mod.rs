@@ -8,6 +8,7 @@
 pub mod lp_config;
 pub mod ls_metadata;
 pub mod ls_xml;
+pub mod overrides;
 pub mod project_yaml;
 pub mod registry;
 pub mod train_status;

@@ -17,17 +17,19 @@ pub enum Field {
     Width,
     Epochs,
     Batch,
+    Losses,
     Device,
 }
 
 impl Field {
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 8] = [
         Field::Name,
         Field::Backbone,
         Field::Height,
         Field::Width,
         Field::Epochs,
         Field::Batch,
+        Field::Losses,
         Field::Device,
     ];
     pub fn label(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Field {
             Field::Width => "image width",
             Field::Epochs => "epochs",
             Field::Batch => "batch size",
+            Field::Losses => "unsup. losses",
             Field::Device => "device",
         }
     }
@@ -113,6 +116,8 @@ impl TrainForm {
                 BACKBONES.join(", ")
             ));
         }
+        let losses =
+            crate::formats::config::overrides::losses_overrides(self.value(Field::Losses))?;
         let o = |k: &str, v: String| (k.to_owned(), v);
         let spec = TrainSpec {
             project: self.project.clone(),
@@ -127,7 +132,10 @@ impl TrainForm {
                 o("training.min_epochs", epochs.to_string()),
                 o("training.max_epochs", epochs.to_string()),
                 o("training.train_batch_size", batch.to_string()),
-            ],
+            ]
+            .into_iter()
+            .chain(losses)
+            .collect(),
         };
         check(&spec)?;
         Ok(JobSpec::Train(spec))
@@ -162,35 +170,9 @@ fn check(_: &TrainSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// A config's YAML text with `(dotted key, YAML value)` pairs written over it (missing
-/// mappings are created). Comments are not kept: the result is for the engine to read.
+/// A config's YAML text with `(dotted key, YAML value)` pairs written over it.
 pub fn apply_overrides(text: &str, overrides: &[(String, String)]) -> Result<String, String> {
-    use serde_norway::{Mapping, Value};
-    let mut root: Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
-    if root.is_null() {
-        root = Value::Mapping(Mapping::new());
-    }
-    for (key, raw) in overrides {
-        let value: Value = serde_norway::from_str(raw).unwrap_or(Value::String(raw.clone()));
-        let parts: Vec<&str> = key.split('.').collect();
-        let mut node = &mut root;
-        for (i, part) in parts.iter().enumerate() {
-            let Value::Mapping(m) = node else {
-                return Err(format!("{key}: {} is not a mapping", parts[..i].join(".")));
-            };
-            let k = Value::String((*part).to_owned());
-            if i + 1 == parts.len() {
-                m.insert(k, value.clone());
-                break;
-            }
-            let child = m.entry(k).or_insert_with(|| Value::Mapping(Mapping::new()));
-            if child.is_null() {
-                *child = Value::Mapping(Mapping::new());
-            }
-            node = child;
-        }
-    }
-    serde_norway::to_string(&root).map_err(|e| format!("cannot write YAML: {e}"))
+    crate::formats::config::overrides::apply_overrides(text, overrides)
 }
 
 /// Opens the form on the project's model config.
@@ -217,6 +199,7 @@ pub fn open(app: &mut App) {
                     c.width.to_string(),
                     c.max_epochs.to_string(),
                     c.train_batch_size.to_string(),
+                    losses_field(&c.unsup),
                     "auto".into(),
                 ],
                 focus: 0,
@@ -225,6 +208,20 @@ pub fn open(app: &mut App) {
         }
         Err(e) => app.error(format!("cannot train: {e}")),
     }
+}
+
+/// The config's unsupervised losses as the form shows them: `temporal:5, pca_multiview:5`
+/// (name and log_weight), or `none`.
+#[cfg(feature = "engine")]
+fn losses_field(u: &crate::engine::unsup::UnsupConfig) -> String {
+    if u.losses.is_empty() {
+        return "none".into();
+    }
+    u.losses
+        .iter()
+        .map(|l| format!("{}:{}", l.kind.name(), l.log_weight))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(not(feature = "engine"))]
@@ -268,7 +265,7 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
             form.error = None;
         }
         KeyCode::Char(c) if !ctrl && form.field().choices().is_none() => {
-            if form.value_mut().chars().count() < 64 {
+            if form.value_mut().chars().count() < 96 {
                 form.value_mut().push(c);
             }
             form.error = None;

@@ -50,6 +50,10 @@ pub fn render(app: &App, form: &TrainForm, f: &mut Frame, area: Rect) {
     lines.push(Line::raw(""));
     match &form.error {
         Some(e) => lines.push(Line::from(crate::tui::views::widgets::error_span(t, e))),
+        None if form.field() == Field::Losses => lines.push(Line::from(Span::styled(
+            "temporal, pca_singleview, pca_multiview [:log_weight] or none",
+            t.dim(),
+        ))),
         None => lines.push(Line::from(Span::styled(
             "enter start  ↑↓ field  ←→ choose  esc close",
             t.dim(),
