@@ -74,6 +74,36 @@ impl Aug {
     }
 }
 
+impl Aug {
+    /// Lightning Pose's augmentation of an unlabeled sequence (its DALI `video_pipe` with
+    /// `imgaug: dlc` or `dlc-top-down`; one draw for the whole sequence): rotation in
+    /// ±10 degrees and scale in 0.8..1.2 about the centre, contrast and multiplicative
+    /// brightness in 0.75..1.25 (as `contrast * brightness` around 128 and a shift of
+    /// `128 * (brightness - 1)`). Lightning Pose draws the scale per axis and adds shot noise;
+    /// here the scale is one factor and there is no noise.
+    pub fn sample_unlabeled(rng: &mut Rng) -> Aug {
+        let mut a = Aug::identity();
+        a.rotate = rng.range(-10.0, 10.0).to_radians();
+        a.scale = rng.range(0.8, 1.2);
+        let contrast = rng.range(0.75, 1.25);
+        let brightness = rng.range(0.75, 1.25);
+        a.contrast = contrast * brightness;
+        a.brightness = 128.0 * (brightness - 1.0);
+        a
+    }
+}
+
+/// The affine map `[a, b, c, d, e, f]` from output (network input) coordinates back to the
+/// original image's: `x = a*qx + b*qy + c`, `y = d*qx + e*qy + f`. Predictions on an
+/// augmented frame go back to the frame's own pixels with it.
+pub fn to_original(aug: &Aug, in_w: usize, in_h: usize, out_w: usize, out_h: usize) -> [f64; 6] {
+    let w = Warp::new(aug, in_w, in_h, out_w, out_h);
+    let (c, f) = w.inverse(0.0, 0.0);
+    let (x1, y1) = w.inverse(1.0, 0.0);
+    let (x2, y2) = w.inverse(0.0, 1.0);
+    [x1 - c, x2 - c, c, y1 - f, y2 - f, f]
+}
+
 /// The frame after augmentation: normalized CHW pixels and keypoints in output pixels.
 #[derive(Debug, Clone)]
 pub struct Sample {

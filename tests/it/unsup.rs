@@ -197,7 +197,12 @@ fn one_step_of_the_temporal_loss_reduces_it() {
     let loss_of = |model: &PoseNet| {
         let x =
             Tensor::<4>::from_data(TensorData::new(images.clone(), [t, 3, side, side]), &device);
-        let kp = soft_argmax(model.forward(x, false), 4, [1.0, 1.0], &device);
+        let kp = soft_argmax(
+            model.forward(x, false),
+            4,
+            [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+            &device,
+        );
         ready.eval(kp, &conf, &device).loss
     };
     // A fresh head predicts nearly the same point in every frame (loss ~0): first push the
@@ -235,5 +240,44 @@ fn one_step_of_the_temporal_loss_reduces_it() {
     assert!(
         after_v < before_v,
         "one step did not reduce the loss: {before_v} -> {after_v}"
+    );
+}
+
+/// An unlabeled frame's augmentation is undone on its predictions: a point moved by the warp
+/// (as render moves labels) comes back to where it was in the frame's own pixels.
+#[test]
+fn augmented_predictions_map_back_to_the_frame() {
+    use posedeck::engine::augment::{Aug, render, to_original};
+    use posedeck::engine::rng::Rng;
+    let img = image::RgbImage::from_pixel(396, 406, image::Rgb([90, 120, 150]));
+    let mut rng = Rng::derive(5, 1, 2);
+    let pts = [[40.5f32, 60.25], [200.0, 203.0], [350.0, 390.0]];
+    let mut moved = 0;
+    for _ in 0..20 {
+        let aug = Aug::sample_unlabeled(&mut rng);
+        assert!(aug.rotate.abs() <= 10f64.to_radians() && (0.8..=1.2).contains(&aug.scale));
+        let out = render(&img, &pts, &aug, 128, 128, &[]);
+        let m = to_original(&aug, 396, 406, 128, 128);
+        for (p, q) in pts.iter().zip(&out.keypoints) {
+            if !q[0].is_finite() {
+                continue; // pushed out of the frame
+            }
+            let (qx, qy) = (q[0] as f64, q[1] as f64);
+            let x = m[0] * qx + m[1] * qy + m[2];
+            let y = m[3] * qx + m[4] * qy + m[5];
+            assert!(
+                (x - p[0] as f64).abs() < 1e-3 && (y - p[1] as f64).abs() < 1e-3,
+                "{p:?} -> {q:?} -> ({x}, {y})"
+            );
+            moved += 1;
+        }
+    }
+    assert!(moved > 30, "{moved}");
+    // Resize only: the map is the plain scale.
+    let m = to_original(&Aug::identity(), 396, 406, 128, 128);
+    let want = [396.0 / 128.0, 0.0, 0.0, 0.0, 406.0 / 128.0, 0.0];
+    assert!(
+        m.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9),
+        "{m:?}"
     );
 }

@@ -4,7 +4,7 @@
 //! few sequences ahead of the training step. As Lightning Pose's DALI reader does, each video
 //! is cut into consecutive non-overlapping sequences, shuffled, and gone through in turn.
 
-use crate::engine::augment::{Aug, render};
+use crate::engine::augment::{Aug, render, to_original};
 use crate::engine::predict::{FrameSource, frame_folders_in, videos_in};
 use crate::engine::rng::Rng;
 use crate::{Error, Result};
@@ -18,7 +18,9 @@ pub struct Sequence {
     pub images: Vec<f32>,
     pub len: usize,
     /// Original pixels per resized pixel (x, y).
-    pub scale: [f32; 2],
+    /// Network-input pixels -> the frame's own pixels (undoes the resize and the
+    /// augmentation), see [`crate::engine::augment::to_original`].
+    pub to_original: [f64; 6],
     pub source: PathBuf,
     pub start: usize,
 }
@@ -67,6 +69,7 @@ impl Sequences {
         width: usize,
         height: usize,
         seed: u64,
+        augment: bool,
         ahead: usize,
     ) -> Result<Sequences> {
         let windows: Vec<(usize, usize)> = sources
@@ -91,7 +94,7 @@ impl Sequences {
         let (tx, rx) = sync_channel(ahead.max(1));
         std::thread::Builder::new()
             .name("unlabeled-frames".into())
-            .spawn(move || produce(sources, windows, len, width, height, seed, tx))
+            .spawn(move || produce(sources, windows, len, width, height, seed, augment, tx))
             .map_err(|e| Error::usage(format!("cannot start the unlabeled-frame worker: {e}")))?;
         Ok(Sequences {
             rx,
@@ -120,13 +123,19 @@ fn produce(
     width: usize,
     height: usize,
     seed: u64,
+    augment: bool,
     tx: SyncSender<Result<Sequence>>,
 ) {
     let mut open: Vec<Option<FrameSource>> = sources.iter().map(|_| None).collect();
-    let aug = Aug::identity();
     for round in 0u64.. {
         Rng::derive(seed, 2_000_003 + round, 11).shuffle(&mut windows);
+        let mut rng = Rng::derive(seed, 3_000_017 + round, 13);
         for &(i, start) in &windows {
+            let aug = if augment {
+                Aug::sample_unlabeled(&mut rng)
+            } else {
+                Aug::identity()
+            };
             let r = sequence(&sources[i], &mut open[i], start, len, width, height, &aug);
             let failed = r.is_err();
             if tx.send(r).is_err() || failed {
@@ -153,21 +162,24 @@ fn sequence(
     };
     let plane = 3 * width * height;
     let mut images = Vec::with_capacity(len * plane);
-    let mut scale = [1.0f32; 2];
+    let mut to_orig = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
     for f in start..start + len {
         let img = fs
             .next_frame(f)?
             .ok_or_else(|| Error::invalid(&src.path, format!("frame {f} is past the end")))?;
-        scale = [
-            img.width() as f32 / width as f32,
-            img.height() as f32 / height as f32,
-        ];
+        to_orig = to_original(
+            aug,
+            img.width() as usize,
+            img.height() as usize,
+            width,
+            height,
+        );
         images.extend(render(&img, &[], aug, width, height, &[]).image);
     }
     Ok(Sequence {
         images,
         len,
-        scale,
+        to_original: to_orig,
         source: src.path.clone(),
         start,
     })

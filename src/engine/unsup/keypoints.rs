@@ -13,11 +13,12 @@ pub const TEMPERATURE: f64 = 1000.0;
 
 /// Heatmaps [B, K, h, w] (each summing to 1) -> keypoints [B, 2K] as (x, y) per keypoint
 /// in the frame's original pixels: heatmap pixel (i, j) is at (i * stride, j * stride) in the
-/// resized input (as posedeck's decoder places it), times `scale` (original / resized).
+/// network's input (as posedeck's decoder places it), mapped by `to_original` (the affine
+/// map from input pixels back to the frame's, [`crate::engine::augment::to_original`]).
 pub fn soft_argmax(
     heatmaps: Tensor<4>,
     stride: usize,
-    scale: [f32; 2],
+    to_original: [f64; 6],
     device: &Device,
 ) -> Tensor<2> {
     let [b, k, h, w] = heatmaps.dims();
@@ -26,8 +27,10 @@ pub fn soft_argmax(
     let mut grid = Vec::with_capacity(h * w * 2);
     for j in 0..h {
         for i in 0..w {
-            grid.push(i as f32 * stride as f32 * scale[0]);
-            grid.push(j as f32 * stride as f32 * scale[1]);
+            let [a, b, c, d, e, f] = to_original;
+            let (x, y) = ((i * stride) as f64, (j * stride) as f64);
+            grid.push((a * x + b * y + c) as f32);
+            grid.push((d * x + e * y + f) as f32);
         }
     }
     let grid = Tensor::<2>::from_data(TensorData::new(grid, [h * w, 2]), device);

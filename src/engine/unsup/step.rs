@@ -5,7 +5,7 @@
 use super::frames::{Sequences, sources};
 use super::keypoints::soft_argmax;
 use super::{Anneal, Kind, Ready};
-use crate::engine::config::TrainConfig;
+use crate::engine::config::{Imgaug, TrainConfig};
 use crate::engine::data::Labels;
 use crate::engine::heatmap::decode_batch;
 use crate::engine::model::PoseNet;
@@ -97,12 +97,20 @@ impl Semi {
             cfg.video_dir.display(),
             srcs.iter().map(|s| s.frames).sum::<usize>()
         ));
+        // Lightning Pose augments unlabeled sequences for `dlc` and `dlc-top-down` only.
+        let augment = matches!(cfg.imgaug, Imgaug::Dlc | Imgaug::DlcTopDown);
+        describe.push(if augment {
+            "unlabeled frames augmented per sequence (rotation ±10°, scale 0.8-1.2, brightness/contrast 0.75-1.25), predictions mapped back to the frame's pixels".to_string()
+        } else {
+            "unlabeled frames resized only (training.imgaug is not dlc or dlc-top-down)".to_string()
+        });
         let sequences = Sequences::start(
             srcs,
             u.sequence_length,
             cfg.width,
             cfg.height,
             cfg.rng_seed_data_pt,
+            augment,
             2,
         )?;
         Ok(Some(Semi {
@@ -144,7 +152,7 @@ impl Semi {
             .iter()
             .map(|p| p.confidence)
             .collect();
-        let kp = soft_argmax(hm, self.stride, seq.scale, device);
+        let kp = soft_argmax(hm, self.stride, seq.to_original, device);
         let importance = self.anneal.at(epoch);
         let mut total: Option<Tensor<1>> = None;
         let mut terms = Vec::with_capacity(self.losses.len());
