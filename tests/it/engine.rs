@@ -570,7 +570,10 @@ fn semi_supervised_run_on_the_mirror_mouse_video() {
     );
     assert!(log.contains("sequences of 8 from 1 video(s)"), "{log}");
     // training.imgaug: dlc, so the unlabeled sequences are augmented as Lightning Pose does.
-    assert!(log.contains("unlabeled frames augmented per sequence"), "{log}");
+    assert!(
+        log.contains("unlabeled frames augmented per sequence"),
+        "{log}"
+    );
     let saved = std::fs::read_to_string(run.join("config.yaml")).unwrap();
     assert!(saved.contains("pca_multiview"), "{saved}");
 

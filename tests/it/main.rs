@@ -6,6 +6,8 @@ mod csv;
 mod demo;
 #[cfg(feature = "engine")]
 mod engine;
+#[cfg(feature = "engine")]
+mod gpu_check;
 mod jobs;
 mod labels;
 mod project;
