@@ -94,7 +94,7 @@ impl Sequences {
         let (tx, rx) = sync_channel(ahead.max(1));
         std::thread::Builder::new()
             .name("unlabeled-frames".into())
-            .spawn(move || produce(sources, windows, len, width, height, seed, augment, tx))
+            .spawn(move || produce(sources, windows, (len, width, height), seed, augment, tx))
             .map_err(|e| Error::usage(format!("cannot start the unlabeled-frame worker: {e}")))?;
         Ok(Sequences {
             rx,
@@ -104,7 +104,7 @@ impl Sequences {
     }
 
     /// The next sequence (waits for the worker; the wait is added to `waited`).
-    pub fn next(&mut self) -> Result<Sequence> {
+    pub fn recv(&mut self) -> Result<Sequence> {
         let t = Instant::now();
         let r = self
             .rx
@@ -116,12 +116,11 @@ impl Sequences {
     }
 }
 
+/// `shape`: (sequence length, width, height) of what the network takes.
 fn produce(
     sources: Vec<Source>,
     mut windows: Vec<(usize, usize)>,
-    len: usize,
-    width: usize,
-    height: usize,
+    (len, width, height): (usize, usize, usize),
     seed: u64,
     augment: bool,
     tx: SyncSender<Result<Sequence>>,

@@ -88,7 +88,7 @@ pub fn fit(rows: &[Vec<f64>], keep: Keep) -> Result<Fitted, String> {
                 "components_to_keep was set to {f} while it has to be between 0.0 and 1.0"
             ));
         }
-        Keep::Fraction(f) if f == 1.0 => d,
+        Keep::Fraction(1.0) => d,
         Keep::Fraction(f) => {
             let mut acc = 0.0;
             let mut k = d;

@@ -133,7 +133,7 @@ impl Semi {
         device: &Device,
         epoch: usize,
     ) -> Result<Part> {
-        let seq = self.sequences.next()?;
+        let seq = self.sequences.recv()?;
         let x = Tensor::<4>::from_data(
             TensorData::new(seq.images, [seq.len, 3, self.height, self.width]),
             device,
