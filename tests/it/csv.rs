@@ -641,3 +641,70 @@ fn no_panic_on_damaged_real_files() {
         }
     }
 }
+
+/// `bench csv` prints only what it measured here: the peers are run in the same bench (pandas
+/// from the cached peer venv), and a peer that cannot run is "not measured" with why.
+#[test]
+fn bench_csv_measures_its_peers_or_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "bench",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--runs",
+        "1",
+        "--json",
+        "csv",
+        "--rows",
+        "500",
+        "--keypoints",
+        "3",
+        "--quick",
+    ];
+    let out = crate::common::posedeck()
+        .args(args)
+        .env("POSEDECK_PEER_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let peers = v["peers"].as_array().unwrap();
+    assert_eq!(peers.len(), 3, "{v}");
+    for p in peers {
+        assert!(p["read"].is_null(), "{p}");
+        assert!(
+            p["not_measured"]
+                .as_str()
+                .unwrap()
+                .contains("/nonexistent/python3"),
+            "{p}"
+        );
+    }
+    let text = crate::common::posedeck()
+        .args(args.iter().filter(|a| **a != "--json"))
+        .env("POSEDECK_PEER_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("peer pandas: not measured"), "{text}");
+    assert!(!text.contains("0.36 s"), "{text}");
+    if let Some(py) = crate::common::peer_python() {
+        let out = crate::common::posedeck()
+            .args(args)
+            .env("POSEDECK_PEER_PYTHON", &py)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let pandas = &v["peers"][0];
+        assert_eq!(pandas["name"], "pandas");
+        assert!(
+            pandas["read"]["median_s"].as_f64().unwrap() > 0.0,
+            "{pandas}"
+        );
+        assert_eq!(pandas["version"], "2.3.3");
+    }
+}

@@ -25,6 +25,10 @@ pub struct Args {
     /// Skip the (slow) careful-reader and writer measurements.
     #[arg(long)]
     pub quick: bool,
+    /// Do not run the peers (pandas, pyarrow, polars through `POSEDECK_PEER_PYTHON` or
+    /// `python3`).
+    #[arg(long)]
+    pub no_peers: bool,
 }
 
 #[derive(Serialize)]
@@ -42,6 +46,8 @@ struct Report {
     parse: Stats,
     careful: Option<Stats>,
     write: Option<Stats>,
+    /// The same file read by pandas / pyarrow / polars in this run (where installed).
+    peers: Vec<super::peers::Peer>,
 }
 
 /// The benchmark table: deterministic pseudo-random predictions, float32 precision.
@@ -143,7 +149,13 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&out);
         (Some(careful), Some(write))
     };
+    let peers = if args.no_peers {
+        Vec::new()
+    } else {
+        super::peers::csv_readers(&file, common.runs.min(5))
+    };
     let report = Report {
+        peers,
         bytes: bytes.len() as u64,
         rows: t.n_rows(),
         values: t.values.len(),
@@ -185,6 +197,21 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     if let Some(w) = &report.write {
         println!("  write (atomic):      {}", w.show());
     }
-    println!("  peers on this machine: pandas 0.36 s, pyarrow 0.23 s, polars 0.127 s (2 cores)");
+    for p in &report.peers {
+        match (&p.read, &p.not_measured) {
+            (Some(r), _) => println!(
+                "  peer {} {} read: {}; posedeck read at {:.2}x its speed",
+                p.name,
+                p.version.as_deref().unwrap_or(""),
+                r.show(),
+                r.median_s / report.read.median_s
+            ),
+            (None, why) => println!(
+                "  peer {}: not measured ({})",
+                p.name,
+                why.as_deref().unwrap_or("unknown")
+            ),
+        }
+    }
     Ok(())
 }

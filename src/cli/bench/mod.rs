@@ -12,6 +12,7 @@ pub mod csv;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod events;
+pub mod peers;
 pub mod pty;
 pub mod slp;
 pub mod status;
