@@ -116,11 +116,10 @@ pub fn encode(
         Err(e) => return fail(crate::sanitize::clean(&e).into_owned()),
     };
     let (tw, th) = out.dimensions();
-    // Marker size: visible at the protocol's real resolution.
-    let r = match req.protocol {
-        ProtocolType::Halfblocks => (font.height as f64 / 2.0).max(font.width as f64) * 0.75,
-        _ => (font.height as f64 / 6.0).max(3.0),
-    };
+    // Marker size: about 1% of the drawn image's diagonal (at least 3 pixels), outlined;
+    // one cell with halfblocks.
+    let halfblocks = req.protocol == ProtocolType::Halfblocks;
+    let r = draw::marker_radius(tw, th, halfblocks, (font.width, font.height));
     let to_px = |x: f64, y: f64| ((x - x0) * scale, (y - y0) * scale);
     for ((ax, ay), (bx, by), rgb) in &req.lines {
         let a = to_px(*ax, *ay);
@@ -139,7 +138,7 @@ pub fn encode(
             marker_cells.push(None);
             continue;
         }
-        draw::disc(&mut out, px, py, r, Rgb(m.rgb), m.hollow);
+        draw::marker(&mut out, px, py, r, Rgb(m.rgb), m.hollow, !halfblocks);
         marker_cells.push(Some((
             (px / font.width as f64) as u16,
             (py / font.height as f64) as u16,
