@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_norway::{Mapping, Value};
 use std::path::{Path, PathBuf};
 
-pub use crate::formats::config::overrides::apply_overrides;
+use crate::formats::config::overrides::apply_overrides;
 
 /// Lightning Pose's defaults for the keys the engine reads beyond those `formats::config`
 /// fills in for every config (`LpConfig`). They go under the effective config, so the config

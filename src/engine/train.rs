@@ -469,11 +469,6 @@ fn train_in(
                 Some(p) => supervised + p.total.clone(),
                 None => supervised,
             };
-            let total_loss = if unsup.is_some() {
-                loss.clone().into_scalar::<f32>() as f64
-            } else {
-                f64::NAN
-            };
             let mut grads = loss.backward();
             let g_head = GradientsParams::from_module(&mut grads, &model.head);
             let g_bb = (!frozen).then(|| GradientsParams::from_module(&mut grads, &model.backbone));
@@ -485,12 +480,15 @@ fn train_in(
             };
             model = PoseNet { backbone, head };
             let hm = hm_loss.into_scalar::<f32>() as f64;
-            if !hm.is_finite()
-                || total_loss.is_infinite()
-                || (unsup.is_some() && total_loss.is_nan())
-            {
+            // Supervised + the annealed, weighted unsupervised losses, from the values already
+            // read back (no extra read of the device for the sum).
+            let total_loss = HEATMAP_WEIGHT * hm
+                + unsup.as_ref().map_or(0.0, |p| {
+                    p.importance * p.terms.iter().map(|t| t.weight * t.loss).sum::<f64>()
+                });
+            if !total_loss.is_finite() {
                 return Err(Error::usage(format!(
-                    "training diverged: loss is {hm} at step {}",
+                    "training diverged: loss is {total_loss} at step {}",
                     state.global_step
                 )));
             }
@@ -526,11 +524,7 @@ fn train_in(
                 step: state.global_step,
                 batch: state.batches_done,
                 batches: batches_per_epoch,
-                loss: if total_loss.is_finite() {
-                    total_loss
-                } else {
-                    HEATMAP_WEIGHT * hm
-                },
+                loss: total_loss,
             });
             if cfg
                 .max_steps

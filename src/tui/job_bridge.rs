@@ -86,49 +86,39 @@ where
     let device = |s: &str| s.parse::<DeviceRequest>().unwrap_or_default();
     match spec {
         JobSpec::Train(t) => {
-            // The form's values go into a copy of the config outside the project; the engine
-            // writes the effective config into the run folder as usual.
-            let config = match (&t.config, t.overrides.is_empty()) {
-                (Some(c), false) => match override_file(c, &t.overrides) {
-                    Ok(p) => Some(p),
-                    Err(e) => return Err((e, send)),
-                },
-                (c, _) => c.clone().map(TempConfig::borrowed),
-            };
             let req = TrainRequest {
                 project: t.project.clone(),
-                config: config.as_ref().map(|c| c.path.clone()),
+                config: t.config.clone(),
                 name: t.name.clone(),
                 device: device(&t.device),
                 resume: t.resume.clone(),
                 backbone_weights: None,
                 workers: None,
-                overrides: Vec::new(),
+                // The form's values, written over the config by the engine (which writes the
+                // effective config into the run folder as usual).
+                overrides: t.overrides.clone(),
             };
             let job = engine::start_train(req);
             let cancel = job.cancel_flag();
-            let h = forward(job, send, move |r| {
-                drop(config);
-                match r {
-                    Ok(o) if o.status == "CANCELED" => JobEnd::Canceled(format!(
-                        "canceled after {} steps; resume with R in the Models view",
-                        o.global_step
-                    )),
-                    Ok(o) => {
-                        let px = ["test", "validation", "train"]
-                            .iter()
-                            .find_map(|s| o.pixel_error.get(*s).map(|e| (s, e.mean)));
-                        JobEnd::Completed(format!(
-                            "{} after {} epochs, {:.1} images/s{}",
-                            o.status,
-                            o.epochs_done,
-                            o.train_images_per_sec,
-                            px.map(|(s, m)| format!(", {s} pixel error {m:.2}"))
-                                .unwrap_or_default()
-                        ))
-                    }
-                    Err(e) => JobEnd::Failed(e.to_string()),
+            let h = forward(job, send, move |r| match r {
+                Ok(o) if o.status == "CANCELED" => JobEnd::Canceled(format!(
+                    "canceled after {} steps; resume with R in the Models view",
+                    o.global_step
+                )),
+                Ok(o) => {
+                    let px = ["test", "validation", "train"]
+                        .iter()
+                        .find_map(|s| o.pixel_error.get(*s).map(|e| (s, e.mean)));
+                    JobEnd::Completed(format!(
+                        "{} after {} epochs, {:.1} images/s{}",
+                        o.status,
+                        o.epochs_done,
+                        o.train_images_per_sec,
+                        px.map(|(s, m)| format!(", {s} pixel error {m:.2}"))
+                            .unwrap_or_default()
+                    ))
                 }
+                Err(e) => JobEnd::Failed(e.to_string()),
             });
             Ok((cancel, h))
         }
@@ -213,39 +203,4 @@ fn forward<T: Send + 'static>(
             None
         }
     }
-}
-
-/// A config file for one job; a written copy is removed when the job ends.
-#[cfg(feature = "engine")]
-struct TempConfig {
-    path: std::path::PathBuf,
-    owned: bool,
-}
-
-#[cfg(feature = "engine")]
-impl TempConfig {
-    fn borrowed(path: std::path::PathBuf) -> TempConfig {
-        TempConfig { path, owned: false }
-    }
-}
-
-#[cfg(feature = "engine")]
-impl Drop for TempConfig {
-    fn drop(&mut self) {
-        if self.owned {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-#[cfg(feature = "engine")]
-fn override_file(config: &std::path::Path, o: &[(String, String)]) -> Result<TempConfig, String> {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let text = crate::util::read_text(config).map_err(|e| e.to_string())?;
-    let text = crate::tui::state::train_form::apply_overrides(&text, o)
-        .map_err(|e| format!("{}: {e}", config.display()))?;
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("posedeck-train-{}-{n}.yaml", std::process::id()));
-    crate::util::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(TempConfig { path, owned: true })
 }

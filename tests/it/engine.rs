@@ -73,6 +73,21 @@ fn events_file(run: &Path, model: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no events file in {}", v.display()))
 }
 
+/// The run `models/<name>` as `posedeck status --json` lists it.
+fn status_model(proj: &Path, name: &str) -> serde_json::Value {
+    let (code, out, err) = run_posedeck(&["status", proj.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let suffix = format!("models/{name}");
+    v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["path"].as_str().is_some_and(|p| p.ends_with(&suffix)))
+        .cloned()
+        .unwrap_or_else(|| panic!("run not listed: {out}"))
+}
+
 /// One completed tiny run shared by the tests that read it.
 struct Trained {
     _tmp: tempfile::TempDir,
@@ -209,19 +224,7 @@ fn set_mean(csv: &Path, set: &str) -> f64 {
 fn status_reads_the_trained_run_as_completed_with_its_pixel_errors() {
     let shared = shared_or_skip!();
     let t = trained(&shared);
-    let (code, out, err) = run_posedeck(&["status", t.proj.to_str().unwrap(), "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let m = v["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| {
-            m["path"]
-                .as_str()
-                .is_some_and(|p| p.ends_with("models/tiny"))
-        })
-        .unwrap_or_else(|| panic!("run not listed: {out}"));
+    let m = status_model(&t.proj, "tiny");
     assert_eq!(m["status"], "COMPLETED");
     assert_eq!(m["effective_status"], "COMPLETED");
     assert_eq!(m["backbone"], "resnet18");
@@ -640,19 +643,7 @@ print(json.dumps(sorted(ea.Tags()['scalars'])))
         }
     }
 
-    let (code, out, err) = run_posedeck(&["status", proj.to_str().unwrap(), "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let m = v["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| {
-            m["path"]
-                .as_str()
-                .is_some_and(|p| p.ends_with("models/semi"))
-        })
-        .unwrap_or_else(|| panic!("run not listed: {out}"));
+    let m = status_model(&proj, "semi");
     assert_eq!(m["effective_status"], "COMPLETED");
     assert_eq!(
         m["config"]["losses"],

@@ -17,6 +17,16 @@ fn lines(p: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// `gpu-check/run --device DEVICE --quick --out FIGURES` on the payload.
+fn run_check(root: &Path, payload: &Path, device: &str, figures: &Path) -> std::process::Output {
+    Command::new(root.join("gpu-check/run"))
+        .args(["--device", device, "--quick", "--out"])
+        .arg(figures)
+        .env("GPU_CHECK_PAYLOAD", payload)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn prepare_then_run_on_the_cpu() {
     let data = shared_or_skip!();
@@ -52,12 +62,7 @@ fn prepare_then_run_on_the_cpu() {
 
     // The CPU fallback of every step.
     let figures = tmp.path().join("cpu");
-    let out = Command::new(root.join("gpu-check/run"))
-        .args(["--device", "cpu", "--quick", "--out"])
-        .arg(&figures)
-        .env("GPU_CHECK_PAYLOAD", &payload)
-        .output()
-        .unwrap();
+    let out = run_check(root, &payload, "cpu", &figures);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "run: {err}");
     let info: Value =
@@ -101,12 +106,7 @@ fn prepare_then_run_on_the_cpu() {
 
     // Asked for a GPU on a machine without one: every step says so and the check ends.
     let figures = tmp.path().join("gpu");
-    let out = Command::new(root.join("gpu-check/run"))
-        .args(["--device", "gpu", "--quick", "--out"])
-        .arg(&figures)
-        .env("GPU_CHECK_PAYLOAD", &payload)
-        .output()
-        .unwrap();
+    let out = run_check(root, &payload, "gpu", &figures);
     assert!(out.status.success());
     let has_gpu = Command::new("nvidia-smi")
         .output()

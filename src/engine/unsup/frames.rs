@@ -17,7 +17,6 @@ pub struct Sequence {
     /// T x 3 x H x W normalized pixels.
     pub images: Vec<f32>,
     pub len: usize,
-    /// Original pixels per resized pixel (x, y).
     /// Network-input pixels -> the frame's own pixels (undoes the resize and the
     /// augmentation), see [`crate::engine::augment::to_original`].
     pub to_original: [f64; 6],
@@ -161,24 +160,27 @@ fn sequence(
     };
     let plane = 3 * width * height;
     let mut images = Vec::with_capacity(len * plane);
-    let mut to_orig = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let mut to_orig = None;
     for f in start..start + len {
         let img = fs
             .next_frame(f)?
             .ok_or_else(|| Error::invalid(&src.path, format!("frame {f} is past the end")))?;
-        to_orig = to_original(
-            aug,
-            img.width() as usize,
-            img.height() as usize,
-            width,
-            height,
-        );
+        // One map for the sequence: its frames share their size and augmentation.
+        to_orig.get_or_insert_with(|| {
+            to_original(
+                aug,
+                img.width() as usize,
+                img.height() as usize,
+                width,
+                height,
+            )
+        });
         images.extend(render(&img, &[], aug, width, height, &[]).image);
     }
     Ok(Sequence {
         images,
         len,
-        to_original: to_orig,
+        to_original: to_orig.unwrap_or([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
         source: src.path.clone(),
         start,
     })

@@ -96,6 +96,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn overrides_replace_and_create_keys() {
+        let text = "data:\n  image_resize_dims: {height: 256, width: 256}\nmodel: {backbone: resnet50}\ntraining: null\n";
+        let o = vec![
+            (
+                "data.image_resize_dims.height".to_string(),
+                "128".to_string(),
+            ),
+            ("model.backbone".to_string(), "resnet18".to_string()),
+            ("training.max_epochs".to_string(), "2".to_string()),
+        ];
+        let out = apply_overrides(text, &o).unwrap();
+        let v: Value = serde_norway::from_str(&out).unwrap();
+        assert_eq!(v["data"]["image_resize_dims"]["height"].as_u64(), Some(128));
+        assert_eq!(v["data"]["image_resize_dims"]["width"].as_u64(), Some(256));
+        assert_eq!(v["model"]["backbone"].as_str(), Some("resnet18"));
+        assert_eq!(v["training"]["max_epochs"].as_u64(), Some(2));
+        let bad = vec![("model.backbone.x".to_string(), "1".to_string())];
+        assert!(
+            apply_overrides(text, &bad)
+                .unwrap_err()
+                .contains("model.backbone")
+        );
+    }
+
+    #[test]
     fn losses_field_to_overrides() {
         let o = losses_overrides("temporal:5, pca_multiview").unwrap();
         assert_eq!(

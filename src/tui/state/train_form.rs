@@ -148,9 +148,6 @@ fn check(spec: &TrainSpec) -> Result<(), String> {
     let Some(cfg) = &spec.config else {
         return Ok(());
     };
-    let text = crate::util::read_text(cfg).map_err(|e| e.to_string())?;
-    let text =
-        apply_overrides(&text, &spec.overrides).map_err(|e| format!("{}: {e}", cfg.display()))?;
     // The popup names the config by its file name (the full path is in its title line).
     let short = |e: crate::Error| {
         let name = cfg.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -160,19 +157,19 @@ fn check(spec: &TrainSpec) -> Result<(), String> {
             None => e.to_string(),
         }
     };
-    crate::engine::config::LoadedConfig::parse(cfg, &text, &spec.project, spec.name.as_deref())
-        .map(|_| ())
-        .map_err(short)
+    crate::engine::config::LoadedConfig::load_with(
+        cfg,
+        &spec.project,
+        spec.name.as_deref(),
+        &spec.overrides,
+    )
+    .map(|_| ())
+    .map_err(short)
 }
 
 #[cfg(not(feature = "engine"))]
 fn check(_: &TrainSpec) -> Result<(), String> {
     Ok(())
-}
-
-/// A config's YAML text with `(dotted key, YAML value)` pairs written over it.
-pub fn apply_overrides(text: &str, overrides: &[(String, String)]) -> Result<String, String> {
-    crate::formats::config::overrides::apply_overrides(text, overrides)
 }
 
 /// Opens the form on the project's model config.
@@ -273,32 +270,4 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
         _ => {}
     }
     true
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn overrides_replace_and_create_keys() {
-        let text = "data:\n  image_resize_dims: {height: 256, width: 256}\nmodel: {backbone: resnet50}\ntraining: null\n";
-        let o = vec![
-            (
-                "data.image_resize_dims.height".to_string(),
-                "128".to_string(),
-            ),
-            ("model.backbone".to_string(), "resnet18".to_string()),
-            ("training.max_epochs".to_string(), "2".to_string()),
-        ];
-        let out = super::apply_overrides(text, &o).unwrap();
-        let v: serde_norway::Value = serde_norway::from_str(&out).unwrap();
-        assert_eq!(v["data"]["image_resize_dims"]["height"].as_u64(), Some(128));
-        assert_eq!(v["data"]["image_resize_dims"]["width"].as_u64(), Some(256));
-        assert_eq!(v["model"]["backbone"].as_str(), Some("resnet18"));
-        assert_eq!(v["training"]["max_epochs"].as_u64(), Some(2));
-        let bad = vec![("model.backbone.x".to_string(), "1".to_string())];
-        assert!(
-            super::apply_overrides(text, &bad)
-                .unwrap_err()
-                .contains("model.backbone")
-        );
-    }
 }
