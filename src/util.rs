@@ -5,9 +5,86 @@ use crate::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
-/// Reads a whole file; the error names the file.
+/// Opens a file for reading data, refusing at once anything that is not a regular file: a
+/// FIFO would block for ever, a device such as `/dev/zero` never ends. The open does not
+/// block (O_NONBLOCK) and the type comes from `fstat` on the opened descriptor, so a file
+/// swapped between a check and the open cannot slip through. Returns the file and its
+/// length at the open.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64)> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::from_raw_os_error(libc::EISDIR),
+        ));
+    }
+    if !ft.is_file() {
+        let kind = if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_char_device() {
+            "a character device"
+        } else if ft.is_block_device() {
+            "a block device"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "a special file"
+        };
+        return Err(Error::invalid(
+            path,
+            format!("not a regular file ({kind}); refusing to read it"),
+        ));
+    }
+    // Back to blocking reads (O_NONBLOCK means nothing for a regular file, but the
+    // descriptor may be handed on).
+    // SAFETY: fcntl on a descriptor this function owns; failure only leaves the flag set.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads a whole regular file (see [`open_regular`]); the error names the file.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    read_limited(path, u64::MAX)
+}
+
+/// Reads a whole regular file of at most `max` bytes: a larger one is refused before
+/// anything is read, and one that grows past `max` while it is read is refused too.
+pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let (file, len) = open_regular(path)?;
+    if len > max {
+        return Err(Error::invalid(
+            path,
+            format!("file is {len} bytes, more than the {max} bytes such a file can sensibly hold"),
+        ));
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len as usize)
+        .map_err(|_| Error::invalid(path, format!("file is {len} bytes: not enough memory")))?;
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 > max {
+        return Err(Error::invalid(
+            path,
+            format!("file grew past {max} bytes while it was read"),
+        ));
+    }
+    Ok(buf)
 }
 
 /// Reads a whole UTF-8 text file; the error names the file.

@@ -209,62 +209,16 @@ impl Attr {
     }
 }
 
-/// The bytes of an open file: memory-mapped from disk, or owned.
+/// The bytes of an open file, read into memory. Never memory-mapped: a file that another
+/// process truncates while it is mapped turns the next read of it into SIGBUS.
 enum Backing {
-    Map(Mapped),
     Bytes(Vec<u8>),
 }
 
 impl Backing {
     fn as_slice(&self) -> &[u8] {
         match self {
-            Backing::Map(m) => m.as_slice(),
             Backing::Bytes(b) => b,
-        }
-    }
-}
-
-/// A read-only private memory map of a whole file.
-struct Mapped {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-// SAFETY: the mapping is read-only and never mutated through this type; it lives until Drop.
-unsafe impl Send for Mapped {}
-unsafe impl Sync for Mapped {}
-
-impl Mapped {
-    fn new(file: &std::fs::File, len: usize) -> std::io::Result<Mapped> {
-        use std::os::fd::AsRawFd;
-        // SAFETY: mapping a regular file read-only with a length taken from its metadata;
-        // the result is checked against MAP_FAILED.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE | libc::MAP_POPULATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(Mapped { ptr, len })
-    }
-    fn as_slice(&self) -> &[u8] {
-        // SAFETY: ptr/len describe a live read-only mapping owned by self.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
-    }
-}
-
-impl Drop for Mapped {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly the region mapped in `new`.
-        unsafe {
-            libc::munmap(self.ptr, self.len);
         }
     }
 }
@@ -295,7 +249,7 @@ impl h5::Source for SharedSource {
     }
 }
 
-/// An HDF5 file opened for reading (memory-mapped, or held in memory).
+/// An HDF5 file opened for reading (held in memory).
 pub struct H5File {
     path: PathBuf,
     file: h5::File,
@@ -310,18 +264,9 @@ pub struct H5Dataset<'f> {
 }
 
 impl H5File {
-    /// Opens `path` (memory-mapped; small files are read into memory).
+    /// Opens `path`: a regular file, read whole into memory (see [`Backing`]).
     pub fn open(path: &Path) -> Result<H5File> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let backing = if len < (1 << 20) {
-            Backing::Bytes(crate::util::read(path)?)
-        } else {
-            let len =
-                usize::try_from(len).map_err(|_| Error::invalid(path, "file too large to map"))?;
-            Backing::Map(Mapped::new(&file, len).map_err(|e| Error::io(path, e))?)
-        };
-        H5File::from_backing(path, backing)
+        H5File::from_backing(path, Backing::Bytes(crate::util::read(path)?))
     }
 
     /// Parses an HDF5 image already in memory; `path` names it in errors.
@@ -571,9 +516,8 @@ impl<'f> H5Dataset<'f> {
 
     /// The exact element bytes (decompressed, in row-major order).
     pub fn read_raw(&self) -> Result<Vec<u8>> {
+        let want = self.checked_size()?;
         let raw = guard(&self.owner.path, &self.name, || self.ds.read_raw())?;
-        let n: u64 = self.shape()?.iter().product();
-        let want = n.saturating_mul(self.dtype()?.size() as u64);
         if raw.len() as u64 != want {
             return Err(self.err(format!(
                 "{} bytes read, {want} expected from its shape and type",
@@ -581,6 +525,78 @@ impl<'f> H5Dataset<'f> {
             )));
         }
         Ok(raw)
+    }
+
+    /// The dataset's size in bytes from its shape and type, checked against what the file
+    /// can hold before anything is allocated for it: the HDF5 layer allocates the whole
+    /// output first and aborts the process when that fails. Stored contiguously, the data must
+    /// lie inside the file; chunked, it can be at most deflate's best ratio (1032:1) times
+    /// the file's length; and the memory must be there.
+    fn checked_size(&self) -> Result<u64> {
+        let shape = self.shape()?;
+        let elem = self.dtype()?.size() as u64;
+        let file_len = self.owner.bytes().len() as u64;
+        let mut total = elem;
+        for d in &shape {
+            total = total.checked_mul(*d).ok_or_else(|| {
+                self.err(format!(
+                    "its shape {shape:?} of {elem}-byte elements overflows"
+                ))
+            })?;
+        }
+        let limit = match self.ds.layout() {
+            Ok(h5::Layout::Contiguous { .. }) | Ok(h5::Layout::Compact { .. }) => file_len,
+            _ => file_len.saturating_mul(1100).saturating_add(1 << 20),
+        };
+        if total > limit {
+            return Err(self.err(format!(
+                "its shape {shape:?} of {elem}-byte elements is {total} bytes, more than a \
+                 {file_len}-byte file can hold; damaged?"
+            )));
+        }
+        if self.ds.is_chunked() {
+            self.check_chunks(elem, file_len)?;
+        }
+        let mut probe: Vec<u8> = Vec::new();
+        probe
+            .try_reserve_exact(total as usize)
+            .map_err(|_| self.err(format!("{total} bytes needed for it: not enough memory")))?;
+        Ok(total)
+    }
+
+    /// Every allocated chunk's stored bytes lie inside the file, and one chunk's
+    /// decompressed size is one the HDF5 layer can allocate: it sizes its buffers from these
+    /// numbers before reading anything.
+    fn check_chunks(&self, elem: u64, file_len: u64) -> Result<()> {
+        let shape = guard(&self.owner.path, &self.name, || self.ds.chunk_shape())?;
+        if let Some(shape) = shape {
+            let mut n = elem;
+            for d in &shape {
+                n = n.saturating_mul(*d);
+            }
+            if n > file_len.saturating_mul(1100).saturating_add(1 << 20) {
+                return Err(self.err(format!(
+                    "its chunk shape {shape:?} of {elem}-byte elements is {n} bytes, more \
+                     than a {file_len}-byte file can hold; damaged?"
+                )));
+            }
+        }
+        let chunks = guard(&self.owner.path, &self.name, || self.ds.chunks())?;
+        for c in chunks {
+            let end = c.address.checked_add(c.storage_size);
+            if end.is_none_or(|e| e > file_len) {
+                return Err(Error::at_offset(
+                    &self.owner.path,
+                    c.address,
+                    format!(
+                        "dataset {}: a chunk of {} bytes at byte {} runs past the end of the \
+                         file ({file_len} bytes); truncated or damaged?",
+                        self.name, c.storage_size, c.address
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The element bytes, borrowed straight from the file when the dataset is stored

@@ -87,7 +87,7 @@ impl DerivedCache {
             h = (h ^ b as u64).wrapping_mul(0x100000001b3);
         }
         let file = dir.join("status").join(format!("{h:016x}.json"));
-        let old = std::fs::read(&file)
+        let old = crate::util::read_limited(&file, 256 << 20)
             .ok()
             .and_then(|b| serde_json::from_slice::<OnDisk>(&b).ok())
             .filter(|d| d.version == VERSION)

@@ -232,7 +232,7 @@ impl Project {
         }
         // New app: labeled frames vs labeled + queued in CollectedData_<view>.unlabeled.jsonl.
         let queue = self.layout.unlabeled_queues.first()?;
-        let text = std::fs::read_to_string(queue).ok()?;
+        let text = crate::util::read_text(queue).ok()?;
         let queued = text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
         let labeled = self.labels.n_labeled_frames as u64;
         let total = labeled + queued;

@@ -180,7 +180,7 @@ pub fn video_predictions(dir: &Path) -> Vec<VideoPrediction> {
 /// text after the last one.
 pub fn last_error_line(path: &Path) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).ok()?;
+    let (mut f, _) = crate::util::open_regular(path).ok()?;
     let len = f.metadata().ok()?.len();
     let start = len.saturating_sub(8192);
     f.seek(SeekFrom::Start(start)).ok()?;

@@ -26,21 +26,7 @@ pub struct Mp4 {
     pub colour: Colour,
 }
 
-/// Opens a file for reading only when it is a regular file (non-blocking, so a FIFO does
-/// not hang the open).
-pub fn open_regular(path: &Path) -> Result<(File, u64)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::invalid(path, "not a regular file"));
-    }
-    Ok((file, meta.len()))
-}
+pub use crate::util::open_regular;
 
 impl Mp4 {
     pub fn open(path: &Path) -> Result<Mp4> {

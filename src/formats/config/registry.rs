@@ -59,12 +59,12 @@ impl Registry {
     /// Reads a registry file; a missing file is an empty registry, a bad one an error naming
     /// the file and line.
     pub fn load(path: &Path) -> Result<Registry> {
-        let text = match std::fs::read(path) {
-            Ok(b) => String::from_utf8(b).map_err(|e| {
-                Error::at_offset(path, e.utf8_error().valid_up_to() as u64, "not valid UTF-8")
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Error::io(path, e)),
+        let text = match crate::util::read_text(path) {
+            Ok(t) => t,
+            Err(Error::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
+                String::new()
+            }
+            Err(e) => return Err(e),
         };
         let mut r = Self::parse(path, &text)?;
         r.path = path.to_path_buf();

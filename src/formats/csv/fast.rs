@@ -213,7 +213,7 @@ pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
     {
         use std::os::unix::fs::FileExt;
         let io = |e| crate::Error::io(path, e);
-        let file = std::fs::File::open(path).map_err(io)?;
+        let (file, _) = crate::util::open_regular(path)?;
         let meta = file.metadata().map_err(io)?;
         let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         if meta.is_file() && len >= 4 * MIN_PARALLEL_BYTES {

@@ -75,15 +75,8 @@ fn zeroed(n: usize) -> Option<Vec<u8>> {
 
 /// Reads a whole file.
 pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::from_raw_os_error(libc::EISDIR),
-        ));
-    }
-    read_range(path, &file, 0, meta.len())
+    let (file, len) = crate::util::open_regular(path)?;
+    read_range(path, &file, 0, len)
 }
 
 /// Asks the kernel to back a large fresh buffer with huge pages (a few dozen page faults

@@ -46,9 +46,7 @@ impl EventsTailer {
     /// later call; damage is returned in `error` (with the byte offset) and the tailer stays
     /// before it. Fails only when the file cannot be read at all.
     pub fn poll(&mut self) -> Result<TailUpdate> {
-        let io = |e| Error::io(&self.path, e);
-        let file = std::fs::File::open(&self.path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
+        let (file, len) = crate::util::open_regular(&self.path)?;
         let mut update = TailUpdate::default();
         if len < self.offset {
             // Shrunk or replaced: start over.

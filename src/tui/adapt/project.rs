@@ -243,7 +243,7 @@ fn strip_csi(s: &str) -> String {
 /// carriage returns keep their last state.
 fn log_tail(path: &Path, n: usize) -> Vec<String> {
     use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok((mut f, _)) = crate::util::open_regular(path) else {
         return Vec::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);

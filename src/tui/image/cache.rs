@@ -149,7 +149,7 @@ impl Cache {
         }
         let img = match src {
             FrameSource::File(p) => {
-                let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let bytes = crate::util::read_limited(p, 1 << 30).map_err(|e| e.to_string())?;
                 image::load_from_memory(&bytes)
                     .map_err(|e| format!("{}: {e}", p.display()))?
                     .to_rgb8()
