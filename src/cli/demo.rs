@@ -108,7 +108,10 @@ fn open_workstation(dir: &Path) -> anyhow::Result<i32> {
         ..Default::default()
     });
     let code = crate::cli::tui::open(tui_args(dir), crate::tui::app::View::Jobs, vec![job])?;
-    println!("demo project: {}", dir.display());
+    crate::cli::out::println(&format!(
+        "demo project: {}",
+        crate::sanitize::clean(&dir.display().to_string())
+    ))?;
     Ok(code)
 }
 

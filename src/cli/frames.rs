@@ -33,7 +33,8 @@ pub fn run(args: &FramesArgs) -> Result<()> {
     if args.at.is_empty() && args.every.is_none() {
         let info = video::info(&args.video)?;
         return print(&if args.json {
-            serde_json::to_string_pretty(&info).unwrap_or_default() + "\n"
+            crate::sanitize::json_controls(serde_json::to_string_pretty(&info).unwrap_or_default())
+                + "\n"
         } else {
             describe(&args.video, &info)
         });
@@ -115,11 +116,12 @@ pub fn run(args: &FramesArgs) -> Result<()> {
     if args.json {
         let files: Vec<String> = names.iter().map(|p| p.display().to_string()).collect();
         print(
-            &(serde_json::to_string_pretty(
-                &serde_json::json!({ "video": args.video, "frames": wanted, "files": files }),
-            )
-            .unwrap_or_default()
-                + "\n"),
+            &(crate::sanitize::json_controls(
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "video": args.video, "frames": wanted, "files": files }),
+                )
+                .unwrap_or_default(),
+            ) + "\n"),
         )
     } else {
         print(&format!(

@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod frames;
+pub mod fuzz;
+pub mod out;
 #[cfg(feature = "engine")]
 pub mod predict;
 pub mod scalars;
@@ -48,6 +50,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Frames of a video as PNG (img%08d.png), or what the video's boxes say.
     Frames(frames::FramesArgs),
+    /// Mutation fuzzing of posedeck's readers under a memory limit (see README).
+    #[command(hide = true)]
+    Fuzz(fuzz::FuzzArgs),
     /// Label files: SLEAP .slp and Lightning Pose CSVs.
     Labels {
         #[command(subcommand)]
@@ -66,11 +71,20 @@ pub fn main() -> i32 {
     };
     match run(cli) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<out::Closed>().is_some() => 0,
         Err(e) => {
-            eprintln!("posedeck: error: {e:#}");
+            error_line(&format!("{e:#}"));
             2
         }
     }
+}
+
+/// Prints `posedeck: error: MSG` as one line on stderr (control characters escaped, length
+/// capped); a closed or full stderr is ignored rather than a panic.
+pub fn error_line(msg: &str) {
+    use std::io::Write;
+    let line = format!("posedeck: error: {}\n", crate::sanitize::one_line(msg));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -86,5 +100,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Frames(a)) => frames::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
+        Some(Command::Fuzz(a)) => fuzz::run(&a),
     }
 }

@@ -66,10 +66,15 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     let out = job.wait()?;
+    let mut s = String::new();
     for (csv, n) in &out.outputs {
-        println!("{} ({n} frames)", clean(&csv.display().to_string()));
+        s.push_str(&format!(
+            "{} ({n} frames)\n",
+            clean(&csv.display().to_string())
+        ));
     }
-    println!("{:.1} frames/s", out.frames_per_sec);
+    s.push_str(&format!("{:.1} frames/s\n", out.frames_per_sec));
+    crate::cli::out::print(&s)?;
     if out.canceled {
         eprintln!("posedeck: canceled");
         std::process::exit(130);

@@ -24,9 +24,7 @@ pub struct ScalarsArgs {
 
 pub fn run(args: &ScalarsArgs) -> Result<()> {
     let filter = match &args.tag {
-        Some(re) => {
-            Some(regex::Regex::new(re).map_err(|e| Error::usage(format!("--tag {re:?}: {e}")))?)
-        }
+        Some(re) => Some(regex::Regex::new(re).map_err(|e| Error::usage(regex_error(re, &e)))?),
         None => None,
     };
     let paths = tfevents::find_events_files(&args.path)?;
@@ -57,7 +55,7 @@ pub fn run(args: &ScalarsArgs) -> Result<()> {
     let mut errors: Vec<Error> = files.into_iter().filter_map(|f| f.error).collect();
     let last = errors.pop();
     for e in errors {
-        eprintln!("posedeck: error: {e}");
+        crate::cli::error_line(&e.to_string());
     }
     match last {
         Some(e) => Err(e),
@@ -297,6 +295,26 @@ fn write_json(
             })
             .collect(),
     };
-    serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::other)?;
+    let json = serde_json::to_vec(&doc).map_err(std::io::Error::other)?;
+    // DEL, C1 controls and bidirectional overrides (rare: one byte scan decides) are
+    // escaped too; serde_json escapes only C0.
+    if memchr::memchr3(0x7f, 0xc2, 0xe2, &json).is_some() {
+        let text = String::from_utf8(json).map_err(std::io::Error::other)?;
+        out.write_all(crate::sanitize::json_controls(text).as_bytes())?;
+    } else {
+        out.write_all(&json)?;
+    }
     writeln!(out)
+}
+
+/// "--tag \"(\": not a valid regular expression: unclosed group" (the regex crate's own
+/// message draws the pattern over several lines).
+fn regex_error(re: &str, e: &regex::Error) -> String {
+    let why = e
+        .to_string()
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: ").map(str::to_string))
+        .unwrap_or_else(|| e.to_string());
+    format!("--tag {re:?}: not a valid regular expression: {why}")
 }

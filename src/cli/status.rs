@@ -38,7 +38,7 @@ pub fn open(arg: &str, probe_videos: bool) -> crate::Result<Project> {
 /// Prints a project to stdout as `posedeck status` does: the human summary, or JSON.
 pub fn print(project: &Project, json: bool) -> anyhow::Result<()> {
     let out = if json {
-        let mut s = serde_json::to_string_pretty(project)?;
+        let mut s = crate::sanitize::json_controls(serde_json::to_string_pretty(project)?);
         s.push('\n');
         s
     } else {

@@ -107,26 +107,27 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
     let out = job.wait()?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::cli::out::print_json(&out)?;
     } else {
-        println!(
-            "{} {}",
+        let mut s = format!(
+            "{} {}\nepochs {} steps {} on {}, {:.1} train images/s\n",
             out.status,
-            clean(&out.run_dir.display().to_string())
-        );
-        println!(
-            "epochs {} steps {} on {}, {:.1} train images/s",
-            out.epochs_done, out.global_step, out.device, out.train_images_per_sec
+            clean(&out.run_dir.display().to_string()),
+            out.epochs_done,
+            out.global_step,
+            out.device,
+            out.train_images_per_sec
         );
         if let Some(v) = out.best_val_loss {
-            println!("best val_supervised_loss {v:.6}");
+            s.push_str(&format!("best val_supervised_loss {v:.6}\n"));
         }
         for (set, e) in &out.pixel_error {
-            println!(
-                "pixel error {set:<10} mean {:.2} median {:.2} (n={})",
+            s.push_str(&format!(
+                "pixel error {set:<10} mean {:.2} median {:.2} (n={})\n",
                 e.mean, e.median, e.n
-            );
+            ));
         }
+        crate::cli::out::print(&s)?;
     }
     if out.status == "CANCELED" {
         eprintln!(

@@ -496,6 +496,7 @@ impl LoadedConfig {
     pub fn load_run(run: &Path, fallback: &Path) -> Result<LoadedConfig> {
         let cfg_path = run.join("config.yaml");
         let text = crate::util::read_text(&cfg_path)?;
+        crate::formats::config::check_nesting(&cfg_path, &text)?;
         let value: Value = serde_norway::from_str(&text).map_err(|e| {
             let line = e.location().map(|l| l.line() as u64).unwrap_or(0);
             Error::at_line(&cfg_path, line, format!("invalid YAML: {e}"))

@@ -62,6 +62,7 @@ pub struct PredictOutcome {
 pub fn default_predict_out(run: &Path) -> PathBuf {
     let from_cfg = crate::util::read_text(&run.join("config.yaml"))
         .ok()
+        .filter(|t| crate::formats::config::check_nesting(Path::new(""), t).is_ok())
         .and_then(|t| serde_norway::from_str::<serde_norway::Value>(&t).ok())
         .and_then(|v| v.get("data")?.get("data_dir")?.as_str().map(PathBuf::from))
         .filter(|p| p.is_dir());

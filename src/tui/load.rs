@@ -126,12 +126,33 @@ pub fn run_of(d: &Data, p: &Path) -> Option<PathBuf> {
         .map(|r| r.path.clone())
 }
 
+/// Whether `event` (an absolute path from the watcher) names `root` (as given, maybe
+/// relative), by name in the same folder: the file may have been replaced meanwhile.
+fn same_file_name(event: &Path, root: &Path) -> bool {
+    if event == root {
+        return true;
+    }
+    if event.file_name() != root.file_name() || !root.is_file() {
+        return false;
+    }
+    let dir = |p: &Path| {
+        let d = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::canonicalize(d).ok()
+    };
+    dir(event).is_some() && dir(event) == dir(root)
+}
+
 /// A file whose change alters the project model (configs, labels, label studio files).
 pub fn is_project_file(d: &Data, p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    p.parent() == Some(d.root.as_path())
-        && (name.ends_with(".yaml")
-            || name.ends_with(".yml")
-            || name.ends_with(".xml")
-            || name.ends_with(".csv"))
+    // A .slp opened on its own is its own root.
+    same_file_name(p, &d.root)
+        || p.parent() == Some(d.root.as_path())
+            && (name.ends_with(".yaml")
+                || name.ends_with(".yml")
+                || name.ends_with(".xml")
+                || name.ends_with(".csv"))
 }

@@ -218,9 +218,20 @@ fn handle(app: &mut App, m: Msg) -> bool {
 /// Inside tmux the image queries travel wrapped in passthrough sequences, which tmux drops
 /// unless `allow-passthrough` is on; the query would then go unanswered and its reader would
 /// swallow the user's keys. Ask tmux itself (images fall back to halfblocks).
+/// Whether the image probe must be skipped inside a multiplexer. tmux shows an unwrapped
+/// query (an APC string) as the pane's title, and the probe wraps its queries for tmux only
+/// when TERM or TERM_PROGRAM says tmux, which tmux's default TERM (`screen`) does not; GNU
+/// screen passes nothing through. So: inside tmux the probe runs only when passthrough is on
+/// and the probe will know it is in tmux; inside screen never.
 fn tmux_blocks_queries() -> bool {
+    let term = std::env::var("TERM").unwrap_or_default();
+    let says_tmux =
+        term.starts_with("tmux") || std::env::var("TERM_PROGRAM").is_ok_and(|p| p == "tmux");
     if std::env::var_os("TMUX").is_none() {
-        return false;
+        return term.starts_with("screen") && !says_tmux;
+    }
+    if !says_tmux {
+        return true;
     }
     let out = std::process::Command::new("tmux")
         .args(["show", "-gv", "allow-passthrough"])

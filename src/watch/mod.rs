@@ -94,8 +94,28 @@ impl Watcher {
         roots: &[PathBuf],
         sink: impl FnMut(WatchMsg) + Send + 'static,
     ) -> crate::Result<Watcher> {
+        // A file root (a .slp opened on its own) is watched through its folder, not
+        // recursively: replacing the file (a rename over it) changes the inode a watch on the
+        // file itself would follow.
+        let files: Vec<PathBuf> = roots
+            .iter()
+            .filter(|r| r.is_file())
+            .filter_map(|r| {
+                r.parent().map(|p| {
+                    if p.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        p
+                    }
+                })
+            })
+            .map(Path::to_path_buf)
+            .collect();
         let roots: Vec<PathBuf> = roots.iter().filter(|r| r.is_dir()).cloned().collect();
-        let polling = roots.iter().find_map(|r| fstype::remote_fs(r));
+        let polling = roots
+            .iter()
+            .chain(&files)
+            .find_map(|r| fstype::remote_fs(r));
         let (tx, rx) = mpsc::channel::<RawEvent>();
         let handler = move |res: RawEvent| {
             let _ = tx.send(res);
@@ -109,6 +129,10 @@ impl Watcher {
                 w.watch(r, RecursiveMode::Recursive)
                     .map_err(|e| err(r, e))?;
             }
+            for f in &files {
+                w.watch(f, RecursiveMode::NonRecursive)
+                    .map_err(|e| err(f, e))?;
+            }
             Inner::Poll(w)
         } else {
             let mut w = RecommendedWatcher::new(handler, notify::Config::default())
@@ -116,6 +140,10 @@ impl Watcher {
             for r in &roots {
                 w.watch(r, RecursiveMode::Recursive)
                     .map_err(|e| err(r, e))?;
+            }
+            for f in &files {
+                w.watch(f, RecursiveMode::NonRecursive)
+                    .map_err(|e| err(f, e))?;
             }
             Inner::Native(w)
         };

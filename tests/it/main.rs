@@ -1,6 +1,7 @@
 //! posedeck's integration tests: one binary (each test binary links everything).
 //! Each area has its own module file.
 
+mod adversarial;
 mod common;
 mod csv;
 mod demo;

@@ -73,7 +73,7 @@ pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
             instance,
         } => {
             for line in convert::convert(&input, &output, instance)? {
-                println!("{line}");
+                crate::cli::out::println(&line)?;
             }
             Ok(())
         }
@@ -85,7 +85,7 @@ pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
         } => {
             let run = merge::merge(&base, &new, &output, prefer.map(Into::into))?;
             for line in &run.lines {
-                println!("{line}");
+                crate::cli::out::println(line)?;
             }
             if run.unresolved > 0 {
                 anyhow::bail!(
@@ -102,9 +102,9 @@ pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
 fn run_info(file: &Path, json: bool) -> anyhow::Result<()> {
     let info = load_info(file)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        crate::cli::out::print_json(&info)?;
     } else {
-        print!("{}", info::render_text(&info));
+        crate::cli::out::print(&info::render_text(&info))?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `label_studio_metadata.yaml` of the old app: project name, id, task counts.
 //! The file also holds `api_key`; it is never read into memory, stored or serialised.
 
-use super::{read_nonempty, yaml_error};
+use super::read_nonempty;
 use crate::{Error, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::path::Path;
@@ -46,8 +46,7 @@ impl LabelStudioMetadata {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<LabelStudioMetadata> {
-        let m: Option<LabelStudioMetadata> =
-            serde_norway::from_str(text).map_err(|e| yaml_error(path, e))?;
+        let m: Option<LabelStudioMetadata> = super::yaml_from_str(path, text)?;
         let m = m.ok_or_else(|| Error::invalid(path, "empty document"))?;
         if let (Some(l), Some(t)) = (m.n_labeled_tasks, m.n_total_tasks)
             && l > t

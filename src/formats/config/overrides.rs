@@ -9,6 +9,7 @@ pub fn apply_overrides(
     text: &str,
     overrides: &[(String, String)],
 ) -> std::result::Result<String, String> {
+    super::check_nesting(std::path::Path::new("config"), text).map_err(|e| e.to_string())?;
     let mut root: Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
     if root.is_null() {
         root = Value::Mapping(Mapping::new());

@@ -1,6 +1,6 @@
 //! The new app's `<data_dir>/project.yaml`: `view_names, keypoint_names, schema_version`.
 
-use super::{read_nonempty, yaml_error};
+use super::read_nonempty;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -20,14 +20,12 @@ impl ProjectYaml {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<ProjectYaml> {
-        let v: serde_norway::Value =
-            serde_norway::from_str(text).map_err(|e| yaml_error(path, e))?;
+        let v: serde_norway::Value = super::yaml_from_str(path, text)?;
         if !matches!(v, serde_norway::Value::Mapping(_)) {
             return Err(Error::invalid(path, "project.yaml is not a mapping"));
         }
         // Parse from the text again so a wrongly typed field names its line.
-        let p: Option<ProjectYaml> =
-            serde_norway::from_str(text).map_err(|e| yaml_error(path, e))?;
+        let p: Option<ProjectYaml> = super::yaml_from_str(path, text)?;
         Ok(p.unwrap_or_default())
     }
 

@@ -263,6 +263,8 @@ fn interpret(path: &Path, h: &Header) -> Result<(Shape, Layout)> {
     let scorer = sc.get(1).cloned().unwrap_or_default();
     let mut keypoints: Vec<String> = Vec::new();
     let mut groups: Vec<Vec<&str>> = Vec::new();
+    // Keypoints seen so far: a set, so 100,000 keypoints stay linear.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for c in 1..=n_values {
         let (s, b, k) = (&sc[c], &bp[c], &co[c]);
         if *s != scorer {
@@ -294,7 +296,7 @@ fn interpret(path: &Path, h: &Header) -> Result<(Shape, Layout)> {
                 g.push(k);
             }
         } else {
-            if keypoints.contains(b) {
+            if !seen.insert(b.as_str()) {
                 return Err(Error::at_line(
                     path,
                     line(1),

@@ -11,7 +11,7 @@ use posedeck::tui::theme::Theme;
 use ratatui::layout::Rect;
 use std::path::{Path, PathBuf};
 
-mod e2e;
+pub mod e2e;
 mod lp;
 
 pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
