@@ -96,8 +96,10 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
-/// Writes `bytes` to `path` atomically: a sibling temporary file is written, flushed and
-/// renamed over the target, so readers never see a half-written file.
+/// Writes `bytes` to `path` atomically: a sibling temporary file (`.NAME.PID.tmp`) is
+/// written, flushed and renamed over the target, so readers never see a half-written file.
+/// The temporary is registered with [`crate::tempfiles`]: removed on failure (a full disk)
+/// and, where the command installed the handler, on SIGINT / SIGTERM / SIGHUP.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
@@ -119,17 +121,44 @@ pub fn write_atomic_with(
         name.to_string_lossy(),
         std::process::id()
     ));
+    // Registered while it exists: removed on an error, a panic, or (in commands that
+    // install it) by the signal handler; the rename runs with the registry locked.
+    let temp = crate::tempfiles::register(&tmp, crate::tempfiles::Kind::File);
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(file);
         f(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_data()?;
-        std::fs::rename(&tmp, path)
+        drop(file);
+        crate::tempfiles::test_pause();
+        temp.commit(|tmp| std::fs::rename(tmp, path))
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+    result.map_err(|e| Error::io(path, e))
+}
+
+/// Creates the folders of `rel` (a relative path) inside `root`, which must exist: unlike
+/// `create_dir_all` it never creates `root` itself, so writes into a folder that was removed
+/// meanwhile fail instead of bringing it back.
+pub fn create_dirs_below(root: &Path, rel: &Path) -> Result<()> {
+    let mut p = root.to_path_buf();
+    for c in rel.components() {
+        match c {
+            std::path::Component::Normal(n) => p.push(n),
+            std::path::Component::CurDir => continue,
+            _ => {
+                return Err(Error::usage(format!(
+                    "{}: not a path inside {}",
+                    rel.display(),
+                    root.display()
+                )));
+            }
+        }
+        match std::fs::create_dir(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && p.is_dir() => {}
+            Err(e) => return Err(Error::io(&p, e)),
+        }
     }
     Ok(())
 }

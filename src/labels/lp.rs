@@ -501,8 +501,10 @@ impl Labels {
             };
             let src = slot.get_or_insert_with(|| FrameSource::new(video, labels_path));
             let dest = out_dir.join(&job.dest);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            if let Some(parent) = Path::new(&job.dest).parent() {
+                // Below the root only, never the root itself: a folder being built under a
+                // temporary name and removed by a signal handler must not come back.
+                crate::util::create_dirs_below(out_dir, parent)?;
             }
             let want_png = job.dest.to_ascii_lowercase().ends_with(".png");
             let bytes: std::result::Result<Vec<u8>, String> = match src.encoded(job.frame_idx) {

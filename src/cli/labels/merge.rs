@@ -1,5 +1,6 @@
 //! `posedeck labels merge BASE NEW -o OUT [--prefer base|new|both]`: SLEAP's complex merge.
-//! The inputs are never modified; the output is written atomically.
+//! The inputs are never modified; the output is written atomically. An existing output is
+//! refused unless `--force`, which keeps it as `OUT.posedeck-backup.<UTC time>`.
 
 use super::convert::same_file;
 use crate::labels::{Labels, MergeOutcome, Prefer};
@@ -67,6 +68,7 @@ pub fn merge(
     new_path: &Path,
     out_path: &Path,
     prefer: Option<Prefer>,
+    force: bool,
 ) -> Result<MergeRun> {
     for input in [base_path, new_path] {
         if same_file(input, out_path) {
@@ -76,6 +78,7 @@ pub fn merge(
             )));
         }
     }
+    crate::tempfiles::check_output(out_path, force)?;
     let base = Labels::load_file(base_path)?;
     let new = Labels::load_file(new_path)?;
     let mut lines: Vec<String> = base
@@ -105,6 +108,7 @@ pub fn merge(
             }
         ));
     }
+    let backup = crate::tempfiles::prepare_file(out_path, force)?;
     for w in merged.save_file(out_path)? {
         lines.push(format!("warning: {}", clean(&w)));
     }
@@ -115,6 +119,10 @@ pub fn merge(
         merged.n_user_instances(),
         merged.n_predicted_instances()
     ));
+    if let Some((guard, b)) = backup {
+        guard.keep();
+        lines.push(super::convert::backup_line(out_path, &b));
+    }
     Ok(MergeRun {
         lines,
         unresolved: 0,

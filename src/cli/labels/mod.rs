@@ -20,7 +20,9 @@ pub enum LabelsCommand {
     },
     /// Convert labels: .slp -> Lightning Pose project folder (CollectedData.csv + labeled-data/
     /// images) or CSV, Lightning Pose CSV / project folder -> .slp (.pkg.slp embeds the
-    /// images), .slp -> .slp (rewritten as format 1.4), any -> .json.
+    /// images), .slp -> .slp (rewritten as format 1.4), any -> .json. The output is written
+    /// under a temporary name and renamed when complete; an existing one is refused unless
+    /// --force.
     Convert {
         /// Input: .slp, .csv, .json, or a Lightning Pose project folder.
         input: PathBuf,
@@ -30,6 +32,9 @@ pub enum LabelsCommand {
         /// single-animal Lightning Pose CSV.
         #[arg(long)]
         instance: Option<usize>,
+        /// Replace an existing OUT; the old one is kept as OUT.posedeck-backup.<UTC time>.
+        #[arg(long)]
+        force: bool,
     },
     /// Merge NEW into BASE as SLEAP does (complex merge) and write the result to OUT.
     /// Prints what merged cleanly and each conflict; without --prefer, conflicts stop the
@@ -37,9 +42,13 @@ pub enum LabelsCommand {
     Merge {
         base: PathBuf,
         new: PathBuf,
-        /// Output file (.slp, .json or .csv); written atomically.
+        /// Output file (.slp, .json or .csv); written atomically. An existing one is refused
+        /// unless --force.
         #[arg(short, long)]
         output: PathBuf,
+        /// Replace an existing output; the old one is kept as OUT.posedeck-backup.<UTC time>.
+        #[arg(long)]
+        force: bool,
         /// How to resolve conflicting frames: keep the base extras, the new extras, or both.
         #[arg(long, value_enum)]
         prefer: Option<PreferArg>,
@@ -71,8 +80,11 @@ pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
             input,
             output,
             instance,
+            force,
         } => {
-            for line in convert::convert(&input, &output, instance)? {
+            // Interrupted (SIGINT, SIGTERM, SIGHUP): temporaries removed, exit 128 + signal.
+            crate::tempfiles::install_signal_cleanup()?;
+            for line in convert::convert(&input, &output, instance, force)? {
                 crate::cli::out::println(&line)?;
             }
             Ok(())
@@ -82,8 +94,10 @@ pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
             new,
             output,
             prefer,
+            force,
         } => {
-            let run = merge::merge(&base, &new, &output, prefer.map(Into::into))?;
+            crate::tempfiles::install_signal_cleanup()?;
+            let run = merge::merge(&base, &new, &output, prefer.map(Into::into), force)?;
             for line in &run.lines {
                 crate::cli::out::println(line)?;
             }

@@ -5,6 +5,7 @@
 mod convert;
 mod merge;
 mod model;
+mod outputs;
 mod property;
 
 use posedeck::labels::Labels;
