@@ -536,7 +536,7 @@ fn bad_non_numeric_cell_names_line_and_field() {
     let (_d, p) = write_tmp("e.csv", b",a,b\ni,1,2\nj,1,\x1b[31mzz\n");
     let e = MetricTable::read(&p).unwrap_err().to_string();
     assert!(
-        e.ends_with(":3: field 3 (b): not a number: \"[31mzz\""),
+        e.ends_with(":3: field 3 (b): not a number: \"\\u{1b}[31mzz\""),
         "{e}"
     );
 }

@@ -995,7 +995,7 @@ fn hostile_names_are_cleaned_in_human_output() {
     let (code, out, _) = run_posedeck(&["status", tmp.path().to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
-    assert!(out.contains("evil[31mname"), "{out}");
+    assert!(out.contains("evil\\u{1b}[31mname"), "{out}");
 }
 
 /// Runs a status on a live copy with the current pid: a run whose pid is alive and was

@@ -872,7 +872,7 @@ fn control_characters_from_files_are_sanitized() {
     let (code, out, _) = crate::common::run_posedeck(&["labels", "info", path.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
-    assert!(out.contains("evil[31mname"), "{out}");
+    assert!(out.contains("evil\\u{1b}[31mname"), "{out}");
 }
 
 /// `labels info` reads Lightning Pose label CSVs too (and their project folder): the real
