@@ -12,6 +12,7 @@ mod jobs;
 mod labels;
 mod project;
 mod slp;
+mod status_gaps;
 mod tfevents;
 mod tui;
 mod unsup;
