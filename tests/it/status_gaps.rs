@@ -426,14 +426,14 @@ fn windowed_read_equals_whole_buffer_decode() {
         )
         .unwrap();
         if step == 200_000 {
-            w.add_text_at("big/text_summary", &"x".repeat(40 << 20), step, 0.0)
+            w.add_text_at("big/text_summary", &"x".repeat(70 << 20), step, 0.0)
                 .unwrap();
         }
     }
     w.flush().unwrap();
     drop(w);
     let bytes = std::fs::read(&p).unwrap();
-    assert!(bytes.len() > 64 << 20, "{}", bytes.len());
+    assert!(bytes.len() > 100 << 20, "{}", bytes.len());
     let whole = decode_events(&p, &bytes);
     let windowed = read_events_file(&p).unwrap();
     assert!(whole.error.is_none() && windowed.error.is_none());
@@ -446,7 +446,7 @@ fn windowed_read_equals_whole_buffer_decode() {
         .windows(16)
         .position(|w| w == b"big/text_summary")
         .unwrap();
-    let cut = &bytes[..big_at + (20 << 20)];
+    let cut = &bytes[..big_at + (30 << 20)];
     std::fs::write(&p, cut).unwrap();
     let whole = decode_events(&p, cut);
     let windowed = read_events_file(&p).unwrap();

@@ -175,7 +175,7 @@ fn decode_buf(decoder: &mut Decoder, buf: &[u8]) -> End {
 /// and decoded window by window (a record larger than this gets a window of its own size;
 /// the file's length bounds that, and a length running past the end is never allocated).
 #[cfg(not(fuzzing))]
-pub(crate) const WINDOW: u64 = 32 << 20;
+pub(crate) const WINDOW: u64 = 64 << 20;
 #[cfg(fuzzing)]
 pub(crate) const WINDOW: u64 = 256;
 

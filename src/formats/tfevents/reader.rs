@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// Reads one events file. Fails only when the file cannot be read at all; damage (bad CRC,
 /// malformed or truncated record) gives the records before it and `error` with the offset.
-/// The file is read in windows (at most 32 MB in memory besides what was decoded, or one
+/// The file is read in windows (at most 64 MB in memory besides what was decoded, or one
 /// record when it is larger), so a huge damaged file gives its error at once.
 pub fn read_events_file(path: &Path) -> Result<EventsFile> {
     read_with(path, Decoder::new())
