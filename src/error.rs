@@ -1,5 +1,6 @@
 //! The one error type for posedeck's library code: every variant names the file and,
-//! where it applies, the line or byte offset, so a user can find the damage.
+//! where it applies, the line or byte offset, so a user can find the damage. A path that is
+//! not UTF-8 is shown with its other bytes as `\xNN`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,27 +10,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// An OS error on a file. The reason is part of the message and deliberately not also
     /// the error's `source()`: printers that walk the chain (`{:#}`) would say it twice.
-    #[error("{path}: {error}")]
+    #[error("{}: {error}", crate::util::escape_path(path))]
     Io {
         path: PathBuf,
         error: std::io::Error,
     },
     /// A text format (CSV, YAML, JSON, XML) is malformed at a line.
-    #[error("{path}:{line}: {msg}")]
+    #[error("{}:{line}: {msg}", crate::util::escape_path(path))]
     AtLine {
         path: PathBuf,
         line: u64,
         msg: String,
     },
     /// A binary format (events file, HDF5) is malformed at a byte offset.
-    #[error("{path}: at byte {offset}: {msg}")]
+    #[error("{}: at byte {offset}: {msg}", crate::util::escape_path(path))]
     AtOffset {
         path: PathBuf,
         offset: u64,
         msg: String,
     },
     /// Malformed content where no finer position is known.
-    #[error("{path}: {msg}")]
+    #[error("{}: {msg}", crate::util::escape_path(path))]
     Invalid { path: PathBuf, msg: String },
     /// A request that cannot be carried out (bad argument, missing project ...).
     #[error("{0}")]

@@ -89,6 +89,82 @@ fn json_bad(c: char) -> bool {
     (c.is_control() && c as u32 >= 0x7f) || (is_bad(c) && !c.is_control())
 }
 
+/// A writer that escapes, in a UTF-8 JSON byte stream, what [`json_controls`] escapes: DEL,
+/// the C1 controls, the line separators and the bidirectional overrides. For JSON streamed
+/// straight to stdout (never held whole); a character split between writes is held back.
+pub struct JsonControls<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> JsonControls<W> {
+    pub fn new(inner: W) -> Self {
+        JsonControls {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let mut i = 0;
+        let mut start = 0;
+        while let Some(off) = memchr::memchr3(0x7f, 0xc2, 0xe2, &buf[i..]) {
+            let at = i + off;
+            let (len, cp) = match buf[at] {
+                0x7f => (1, Some(0x7f)),
+                0xc2 => match buf.get(at + 1) {
+                    None => {
+                        self.inner.write_all(&buf[start..at])?;
+                        self.pending.extend_from_slice(&buf[at..]);
+                        return Ok(());
+                    }
+                    Some(&b) if (0x80..=0x9f).contains(&b) => (2, Some(b as u32)),
+                    Some(_) => (1, None),
+                },
+                _ => match (buf.get(at + 1), buf.get(at + 2)) {
+                    (None, _) | (Some(_), None) => {
+                        self.inner.write_all(&buf[start..at])?;
+                        self.pending.extend_from_slice(&buf[at..]);
+                        return Ok(());
+                    }
+                    (Some(&b1), Some(&b2))
+                        if (b1 == 0x80 && (0xa8..=0xae).contains(&b2))
+                            || (b1 == 0x81 && (0xa6..=0xa9).contains(&b2)) =>
+                    {
+                        (3, Some(0x2000 | ((b1 as u32 & 0x3f) << 6) | (b2 as u32 & 0x3f)))
+                    }
+                    _ => (1, None),
+                },
+            };
+            if let Some(cp) = cp {
+                self.inner.write_all(&buf[start..at])?;
+                write!(self.inner, "\\u{cp:04x}")?;
+                start = at + len;
+            }
+            i = at + len;
+        }
+        self.inner.write_all(&buf[start..])
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonControls<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            self.emit(buf)?;
+        } else {
+            let mut joined = std::mem::take(&mut self.pending);
+            joined.extend_from_slice(buf);
+            self.emit(&joined)?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let rest = std::mem::take(&mut self.pending);
+        self.inner.write_all(&rest)?;
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -116,5 +192,13 @@ mod tests {
         assert_eq!(s, r#"{"k":"a\u009bb\u007fc\u202ed\u001b"}"#);
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back, v);
+        // Streamed, one byte per write: the same escapes.
+        let text = serde_json::to_string(&v).unwrap();
+        let mut w = super::JsonControls::new(Vec::new());
+        for b in text.as_bytes() {
+            std::io::Write::write_all(&mut w, &[*b]).unwrap();
+        }
+        std::io::Write::flush(&mut w).unwrap();
+        assert_eq!(String::from_utf8(w.inner).unwrap(), s);
     }
 }

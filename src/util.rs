@@ -169,3 +169,26 @@ pub fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
+
+/// A file name or path as text: valid UTF-8 as it is, every byte that is not as `\xNN`
+/// (so a non-UTF-8 name is shown, told apart from others and never dropped).
+pub fn escape_os(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = s.as_bytes();
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`escape_os`] of a path.
+pub fn escape_path(p: &Path) -> std::borrow::Cow<'_, str> {
+    escape_os(p.as_os_str())
+}

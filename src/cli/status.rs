@@ -37,20 +37,27 @@ pub fn open(arg: &str, probe_videos: bool) -> crate::Result<Project> {
 
 /// Prints a project to stdout as `posedeck status` does: the human summary, or JSON.
 pub fn print(project: &Project, json: bool) -> anyhow::Result<()> {
-    let out = if json {
-        let mut s = crate::sanitize::json_controls(serde_json::to_string_pretty(project)?);
-        s.push('\n');
-        s
-    } else {
-        render(project)
-    };
     use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
+    let stdout = std::io::stdout().lock();
+    // JSON goes straight to stdout (a 5,000-run project is ~70 MB of it: never held whole).
+    let written = if json {
+        let mut w = crate::sanitize::JsonControls::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            stdout,
+        ));
+        serde_json::to_writer_pretty(&mut w, project)
+            .map_err(std::io::Error::from)
+            .and_then(|_| w.write_all(b"\n"))
+            .and_then(|_| w.flush())
+    } else {
+        let out = render(project);
+        let mut stdout = stdout;
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|_| stdout.flush())
+    };
     // A closed pipe (`| head`) is not an error worth a message.
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    match written {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
     }

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CachedValue {
     Metric(MetricSummary),
-    /// `(step, value)` of the lowest val_supervised_loss in one events file.
-    BestLoss(Option<(i64, f64)>),
+    /// The lowest val_supervised_loss in one events file and the damage found in it.
+    Events(super::events::EventsSummary),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,11 +47,22 @@ fn stamp(path: &Path) -> Option<(u64, u128)> {
     Some((m.len(), t))
 }
 
+/// What is written: the entries used, borrowed (never copied for saving).
+#[derive(Serialize)]
+struct ToDisk<'a> {
+    version: u32,
+    entries: &'a HashMap<PathBuf, Entry>,
+}
+
+/// Entries move from `old` to `used` as they are asked for (one copy of each in memory,
+/// however many runs a project has).
 #[derive(Debug, Default)]
 pub struct DerivedCache {
     file: Option<PathBuf>,
-    old: HashMap<PathBuf, Entry>,
+    old: Mutex<HashMap<PathBuf, Entry>>,
     used: Mutex<HashMap<PathBuf, Entry>>,
+    /// A value was computed (not found): the file must be written.
+    changed: std::sync::atomic::AtomicBool,
 }
 
 fn cache_dir() -> Option<PathBuf> {
@@ -95,8 +106,9 @@ impl DerivedCache {
             .unwrap_or_default();
         DerivedCache {
             file: Some(file),
-            old,
+            old: Mutex::new(old),
             used: Mutex::new(HashMap::new()),
+            changed: Default::default(),
         }
     }
 
@@ -110,15 +122,24 @@ impl DerivedCache {
         let Some(file_stamp) = self.file.as_ref().and_then(|_| stamp(path)) else {
             return compute();
         };
-        if let Some(e) = self.old.get(path)
-            && (e.size, e.mtime_ns) == file_stamp
-        {
-            if let Ok(mut used) = self.used.lock() {
-                used.insert(path.to_path_buf(), e.clone());
+        let hit = self.old.lock().ok().and_then(|mut old| {
+            let e = old.remove(path)?;
+            if (e.size, e.mtime_ns) == file_stamp {
+                Some(e)
+            } else {
+                None
             }
-            return Ok(e.value.clone());
+        });
+        if let Some(e) = hit {
+            let value = e.value.clone();
+            if let Ok(mut used) = self.used.lock() {
+                used.insert(path.to_path_buf(), e);
+            }
+            return Ok(value);
         }
         let value = compute()?;
+        self.changed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut used) = self.used.lock() {
             used.insert(
                 path.to_path_buf(),
@@ -137,14 +158,14 @@ impl DerivedCache {
     pub fn save(&self) {
         let Some(file) = &self.file else { return };
         let Ok(used) = self.used.lock() else { return };
-        let unchanged =
-            used.len() == self.old.len() && used.iter().all(|(k, v)| self.old.get(k) == Some(v));
-        if unchanged {
+        // Unchanged: nothing computed and every old entry used again.
+        let stale_left = self.old.lock().map(|o| !o.is_empty()).unwrap_or(true);
+        if !self.changed.load(std::sync::atomic::Ordering::Relaxed) && !stale_left {
             return;
         }
-        let disk = OnDisk {
+        let disk = ToDisk {
             version: VERSION,
-            entries: used.clone(),
+            entries: &used,
         };
         if let Some(dir) = file.parent() {
             let _ = std::fs::create_dir_all(dir);

@@ -4,7 +4,8 @@
 //!   status file was last written is a reused pid, so also dead for us;
 //! - an active status with no pid (a CLI run) and no write anywhere in the run folder for
 //!   10 minutes is STALE, with the age (PAUSED runs are exempt: pausing writes nothing);
-//! - old-app runs (no train_status.json) are COMPLETED when predictions.csv exists.
+//! - old-app runs (no train_status.json) are COMPLETED when predictions.csv exists;
+//! - a train_status.json that cannot be read (empty, not JSON) gives UNKNOWN with the error.
 
 use super::procinfo::PidState;
 use crate::formats::config::{RunState, TrainStatus};
@@ -90,8 +91,8 @@ pub struct Evidence<'a> {
     /// Unix seconds of train_status.json's last modification.
     pub status_mtime: Option<f64>,
     pub has_predictions: bool,
-    /// train_status.json exists but could not be read (the error is on the run).
-    pub status_unreadable: bool,
+    /// train_status.json exists but could not be read: the error (also on the run).
+    pub status_error: Option<&'a str>,
     /// The host named by the newest events file, when it is not this host (shown in reasons).
     pub foreign_host: Option<String>,
     pub now: f64,
@@ -186,17 +187,19 @@ fn judge_by_age(ev: &Evidence, state: RunState, why: Option<String>) -> Judgemen
 }
 
 fn judge_unwritten(ev: &Evidence) -> Judgement {
+    // An unreadable status file says nothing about the run: predictions.csv beside it may
+    // be from an earlier run of the same folder.
+    if let Some(e) = ev.status_error {
+        return Judgement {
+            effective_status: EffectiveStatus::Unknown,
+            effective_reason: Some(format!("train_status.json could not be read: {e}")),
+            idle_s: None,
+        };
+    }
     if ev.has_predictions {
         return Judgement {
             effective_status: EffectiveStatus::Completed,
             effective_reason: Some("predictions.csv exists".into()),
-            idle_s: None,
-        };
-    }
-    if ev.status_unreadable {
-        return Judgement {
-            effective_status: EffectiveStatus::Unknown,
-            effective_reason: Some("train_status.json could not be read".into()),
             idle_s: None,
         };
     }
@@ -238,7 +241,7 @@ mod tests {
             written,
             status_mtime: Some(10_000.0),
             has_predictions: false,
-            status_unreadable: false,
+            status_error: None,
             foreign_host: None,
             now: 10_100.0,
             pid_state: pid,

@@ -136,7 +136,7 @@ impl Project {
             layout,
         };
         // Runs load on other threads while this one reads labels and videos.
-        let run_dirs = p.discover_runs();
+        let (run_dirs, run_problems) = p.discover_runs_checked();
         let cache = if opts.use_cache {
             cache::DerivedCache::for_project(&p.layout.root)
         } else {
@@ -159,6 +159,8 @@ impl Project {
             }
         });
         p.models = queue.into_runs();
+        p.problems.extend(run_problems);
+        p.problems.extend(videos::folder_problems(&p.layout.root));
         cache.save();
         p
     }
@@ -255,29 +257,41 @@ impl Project {
 
     /// The run folders of this project, in display order.
     pub fn discover_runs(&self) -> Vec<RunDir> {
+        self.discover_runs_checked().0
+    }
+
+    /// [`Project::discover_runs`], with the folders that could not be looked into (see
+    /// [`runs::discover_checked`]).
+    pub fn discover_runs_checked(&self) -> (Vec<RunDir>, Vec<String>) {
         if self.layout.kind == LayoutKind::SingleRun {
             let name = self.name.clone();
-            return vec![RunDir {
-                path: self.layout.root.clone(),
-                name,
-                layout: RunLayout::Single,
-            }];
+            return (
+                vec![RunDir {
+                    path: self.layout.root.clone(),
+                    name,
+                    layout: RunLayout::Single,
+                }],
+                Vec::new(),
+            );
         }
         let mut out = Vec::new();
+        let mut problems = Vec::new();
         let many = self.layout.model_dirs.len() > 1;
         for d in &self.layout.model_dirs {
             let prefix = d
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            for mut r in runs::discover(d) {
+            let (found, p) = runs::discover_checked(d);
+            problems.extend(p);
+            for mut r in found {
                 if many {
                     r.name = format!("{prefix}/{}", r.name);
                 }
                 out.push(r);
             }
         }
-        out
+        (out, problems)
     }
 
     /// Rediscovers and reloads every run.

@@ -52,50 +52,83 @@ pub fn parse_checkpoint_name(name: &str) -> (Option<u64>, Option<u64>, bool) {
     (epoch, step, best)
 }
 
-fn list(dir: &Path) -> Vec<(String, PathBuf, std::fs::Metadata)> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// The entries of `dir` with their metadata (links followed), sorted by name; names that
+/// are not UTF-8 are kept with their other bytes as `\xNN`. A folder that is absent gives
+/// nothing; one that cannot be read, or an entry whose metadata cannot be read, adds a
+/// line to `errors` (a dangling link is not an error here).
+fn list(dir: &Path, errors: &mut Vec<String>) -> Vec<(String, PathBuf, std::fs::Metadata)> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Vec::new(),
+        Err(e) => {
+            errors.push(crate::Error::io(dir, e).to_string());
+            return Vec::new();
+        }
     };
-    let mut v: Vec<_> = rd
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.to_string();
-            let meta = std::fs::metadata(e.path()).ok()?;
-            Some((name, e.path(), meta))
-        })
-        .collect();
+    let mut v = Vec::new();
+    for entry in rd {
+        let e = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                errors.push(crate::Error::io(dir, err).to_string());
+                break;
+            }
+        };
+        let name = crate::util::escape_os(&e.file_name()).into_owned();
+        let path = e.path();
+        // The entry's own metadata unless it is a link (no path walk per entry).
+        let meta = match e.file_type() {
+            Ok(t) if !t.is_symlink() => e.metadata(),
+            _ => std::fs::metadata(&path),
+        };
+        match meta {
+            Ok(m) => v.push((name, path, m)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => errors.push(crate::Error::io(&path, err).to_string()),
+        }
+    }
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
 
 /// The `version_N` folders of `tb_logs/<model>/` (sorted by N), where events files and
-/// checkpoints live.
-pub fn version_dirs(run: &Path) -> Vec<PathBuf> {
+/// checkpoints live, each with its listing. Folders that cannot be read are in `errors`.
+pub fn version_dirs(run: &Path, errors: &mut Vec<String>) -> Vec<VersionDir> {
     let mut out = Vec::new();
-    for (_, model_dir, meta) in list(&run.join("tb_logs")) {
+    for (_, model_dir, meta) in list(&run.join("tb_logs"), errors) {
         if !meta.is_dir() {
             continue;
         }
-        let mut versions: Vec<(u64, PathBuf)> = list(&model_dir)
+        let mut versions: Vec<(u64, PathBuf)> = list(&model_dir, errors)
             .into_iter()
             .filter(|(_, _, m)| m.is_dir())
             .filter_map(|(n, p, _)| Some((n.strip_prefix("version_")?.parse().ok()?, p)))
             .collect();
         versions.sort();
-        out.extend(versions.into_iter().map(|(_, p)| p));
+        for (_, path) in versions {
+            let entries = list(&path, errors);
+            out.push(VersionDir { path, entries });
+        }
     }
     out
 }
 
+/// A `version_N` folder and its entries (name, path, metadata), sorted by name.
+pub struct VersionDir {
+    pub path: PathBuf,
+    pub entries: Vec<(String, PathBuf, std::fs::Metadata)>,
+}
+
 /// Events files (`events.out.tfevents.*`) under the version folders, oldest version first.
-pub fn events_files(versions: &[PathBuf]) -> Vec<PathBuf> {
+pub fn events_files(versions: &[VersionDir]) -> Vec<PathBuf> {
     versions
         .iter()
         .flat_map(|v| {
-            list(v)
-                .into_iter()
+            v.entries
+                .iter()
                 .filter(|(n, _, m)| m.is_file() && n.starts_with("events.out.tfevents."))
-                .map(|(_, p, _)| p)
+                .map(|(_, p, _)| p.clone())
         })
         .collect()
 }
@@ -109,23 +142,32 @@ pub fn events_host(path: &Path) -> Option<String> {
 }
 
 /// Checkpoints under the version folders' `checkpoints/`.
-pub fn checkpoints(versions: &[PathBuf]) -> Vec<Checkpoint> {
-    versions
-        .iter()
-        .flat_map(|v| list(&v.join("checkpoints")))
-        .filter(|(n, _, m)| m.is_file() && n.ends_with(".ckpt"))
-        .map(|(name, path, meta)| {
+pub fn checkpoints(versions: &[VersionDir], errors: &mut Vec<String>) -> Vec<Checkpoint> {
+    let mut out = Vec::new();
+    for v in versions {
+        if !v
+            .entries
+            .iter()
+            .any(|(n, _, m)| n == "checkpoints" && m.is_dir())
+        {
+            continue;
+        }
+        for (name, path, meta) in list(&v.path.join("checkpoints"), errors) {
+            if !meta.is_file() || !name.ends_with(".ckpt") {
+                continue;
+            }
             let (epoch, step, best) = parse_checkpoint_name(&name);
-            Checkpoint {
+            out.push(Checkpoint {
                 name,
                 path,
                 epoch,
                 step,
                 size_bytes: meta.len(),
                 best,
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    out
 }
 
 const VIDEO_METRICS: [&str; 3] = [
@@ -135,9 +177,17 @@ const VIDEO_METRICS: [&str; 3] = [
 ];
 
 /// The video prediction CSVs of `dir` (`video_preds/` or `video_preds_infer/`).
-pub fn video_predictions(dir: &Path) -> Vec<VideoPrediction> {
-    let files = list(dir);
-    let labeled = list(&dir.join("labeled_videos"));
+/// Folders that cannot be read are in `errors`.
+pub fn video_predictions(dir: &Path, errors: &mut Vec<String>) -> Vec<VideoPrediction> {
+    let files = list(dir, errors);
+    let labeled = if files
+        .iter()
+        .any(|(n, _, m)| n == "labeled_videos" && m.is_dir())
+    {
+        list(&dir.join("labeled_videos"), errors)
+    } else {
+        Vec::new()
+    };
     let names: Vec<&str> = files.iter().map(|(n, _, _)| n.as_str()).collect();
     files
         .iter()

@@ -259,11 +259,14 @@ impl ModelRun {
 
         // Written status.
         let status_path = dir.join("train_status.json");
+        let mut status_error = None;
         let written = if has("train_status.json") {
             match load_checked(&status_path, TrainStatus::load) {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    errors.push(e.to_string());
+                    let e = e.to_string();
+                    errors.push(e.clone());
+                    status_error = Some(e);
                     None
                 }
             }
@@ -285,9 +288,10 @@ impl ModelRun {
         let has_predictions = !predictions.is_empty();
 
         // Outputs.
-        let versions = outputs::version_dirs(dir);
+        let versions = outputs::version_dirs(dir, &mut errors);
         let events_files = outputs::events_files(&versions);
-        let checkpoints = outputs::checkpoints(&versions);
+        let checkpoints = outputs::checkpoints(&versions, &mut errors);
+        drop(versions);
         let here = procinfo::hostname();
         let foreign_host = events_files
             .last()
@@ -300,7 +304,7 @@ impl ModelRun {
                 .and_then(|m| m.modified().ok())
                 .map(procinfo::unix_secs),
             has_predictions,
-            status_unreadable: has("train_status.json") && written.is_none(),
+            status_error: status_error.as_deref(),
             foreign_host,
             now,
             pid_state,
@@ -308,6 +312,8 @@ impl ModelRun {
         });
         let (status, status_source) = match &written {
             Some(s) => (Some(s.status), StatusSource::TrainStatus),
+            // Written but unreadable: no status, and predictions.csv does not stand in.
+            None if status_error.is_some() => (None, StatusSource::TrainStatus),
             None if has_predictions => (Some(RunState::Completed), StatusSource::Predictions),
             None => (None, StatusSource::None),
         };
@@ -338,16 +344,32 @@ impl ModelRun {
             .filter_map(|m| m.n_frames.get("train").copied())
             .max();
 
-        // Best validation loss.
+        // Best validation loss; damage in an events file is reported with its offset, and
+        // the records before it still count.
+        let still_writing = matches!(
+            judgement.effective_status,
+            EffectiveStatus::Pending
+                | EffectiveStatus::Starting
+                | EffectiveStatus::Started
+                | EffectiveStatus::Training
+                | EffectiveStatus::Evaluating
+                | EffectiveStatus::Paused
+        );
         let mut best: Option<(i64, f64)> = None;
         for f in &events_files {
             let got = cache.get_or(f, || {
-                super::events::best_val_loss_in(f).map(CachedValue::BestLoss)
+                super::events::summarize_events(f).map(CachedValue::Events)
             });
             match got {
-                Ok(CachedValue::BestLoss(Some((step, v)))) => {
-                    if best.is_none_or(|(_, b)| v < b) {
+                Ok(CachedValue::Events(s)) => {
+                    if let Some((step, v)) = s.best
+                        && best.is_none_or(|(_, b)| v < b)
+                    {
                         best = Some((step, v));
+                    }
+                    // A cut-off last record of a run still writing is no damage.
+                    if !(s.truncated && still_writing) {
+                        errors.extend(s.error);
                     }
                 }
                 Ok(_) => {}
@@ -386,6 +408,10 @@ impl ModelRun {
             None
         };
 
+        let video_preds = outputs::video_predictions(&dir.join("video_preds"), &mut errors);
+        let video_preds_infer =
+            outputs::video_predictions(&dir.join("video_preds_infer"), &mut errors);
+
         ModelRun {
             path: dir.to_path_buf(),
             name,
@@ -407,8 +433,8 @@ impl ModelRun {
             checkpoints,
             events_files,
             predictions,
-            video_preds: outputs::video_predictions(&dir.join("video_preds")),
-            video_preds_infer: outputs::video_predictions(&dir.join("video_preds_infer")),
+            video_preds,
+            video_preds_infer,
             logs,
             stderr_tail,
             ensemble,

@@ -62,54 +62,59 @@ pub fn layout_from_name(parent_is_date: bool, name: &str) -> Option<RunLayout> {
     (parent_is_date && time_re().is_match(name)).then_some(RunLayout::Dated)
 }
 
-fn sorted_subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// The folders in `dir` (links to folders included, hidden ones left out), sorted by name;
+/// names that are not UTF-8 keep their other bytes as `\xNN`. A folder that cannot be read
+/// adds a line to `problems`.
+fn sorted_subdirs(dir: &Path, problems: &mut Vec<String>) -> Vec<(String, PathBuf)> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            problems.push(crate::Error::io(dir, e).to_string());
+            return Vec::new();
+        }
     };
-    let mut v: Vec<(String, PathBuf)> = rd
-        .flatten()
-        .filter(|e| {
-            e.file_type()
-                .map(|t| t.is_dir() || t.is_symlink())
-                .unwrap_or(false)
-        })
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.to_string();
-            let path = e.path();
-            (!name.starts_with('.') && path.is_dir()).then_some((name, path))
-        })
-        .collect();
+    let mut v: Vec<(String, PathBuf)> = Vec::new();
+    for entry in rd {
+        let e = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                problems.push(crate::Error::io(dir, err).to_string());
+                break;
+            }
+        };
+        let is_dir = match e.file_type() {
+            Ok(t) if t.is_symlink() => e.path().is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => e.path().is_dir(),
+        };
+        let name = crate::util::escape_os(&e.file_name()).into_owned();
+        if is_dir && !name.starts_with('.') {
+            v.push((name, e.path()));
+        }
+    }
     v.sort();
     v
 }
 
-fn entries(dir: &Path) -> Vec<(String, bool)> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    rd.flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.to_string();
-            let is_dir = match e.file_type() {
-                Ok(t) if t.is_symlink() => e.path().is_dir(),
-                Ok(t) => t.is_dir(),
-                Err(_) => false,
-            };
-            Some((name, is_dir))
-        })
-        .collect()
+fn entries(dir: &Path) -> std::io::Result<Vec<(String, bool)>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let name = crate::util::escape_os(&e.file_name()).into_owned();
+        let is_dir = match e.file_type() {
+            Ok(t) if t.is_symlink() => e.path().is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        };
+        out.push((name, is_dir));
+    }
+    Ok(out)
 }
 
-fn classify(
-    path: &Path,
-    name: &str,
-    parent_is_date: bool,
-    listing: &[(String, bool)],
-) -> RunLayout {
+fn classify(name: &str, parent_is_date: bool, listing: &[(String, bool)]) -> RunLayout {
     if listing.iter().any(|(n, d)| n == "ensemble.yaml" && !d) {
         return RunLayout::Ensemble;
     }
-    let _ = path;
     layout_from_name(parent_is_date, name).unwrap_or(if parent_is_date {
         RunLayout::Dated
     } else {
@@ -119,31 +124,70 @@ fn classify(
 
 /// Finds the runs under `model_dir` (two levels at most), sorted by name.
 pub fn discover(model_dir: &Path) -> Vec<RunDir> {
+    discover_checked(model_dir).0
+}
+
+/// [`discover`], with the folders that could not be looked into. A run folder that cannot be
+/// read is still a run (its load reports why); an unreadable folder that only groups runs
+/// (a date folder, `models/` itself) is a problem.
+pub fn discover_checked(model_dir: &Path) -> (Vec<RunDir>, Vec<String>) {
     let mut out = Vec::new();
-    for (name, path) in sorted_subdirs(model_dir) {
-        let listing = entries(&path);
+    let mut problems = Vec::new();
+    for (name, path) in sorted_subdirs(model_dir, &mut problems) {
         let is_date = date_re().is_match(&name);
+        let listing = match entries(&path) {
+            Ok(l) => l,
+            // A date folder only groups runs; any other folder directly in the model
+            // folder is most likely a run.
+            Err(e) if is_date => {
+                problems.push(crate::Error::io(&path, e).to_string());
+                continue;
+            }
+            Err(_) => {
+                out.push(RunDir {
+                    layout: classify(&name, false, &[]),
+                    path,
+                    name,
+                });
+                continue;
+            }
+        };
         if looks_like_run(&listing) || (!is_date && layout_from_name(false, &name).is_some()) {
             out.push(RunDir {
-                layout: classify(&path, &name, false, &listing),
+                layout: classify(&name, false, &listing),
                 path,
                 name,
             });
             continue;
         }
         // A date folder or a group of runs: one level deeper.
-        for (sub, subpath) in sorted_subdirs(&path) {
-            let sublisting = entries(&subpath);
+        for (sub, subpath) in sorted_subdirs(&path, &mut problems) {
+            let sublisting = match entries(&subpath) {
+                Ok(l) => l,
+                // Inside a date folder: a run (its load says why it cannot be read).
+                Err(_) if is_date => {
+                    out.push(RunDir {
+                        layout: classify(&sub, true, &[]),
+                        name: format!("{name}/{sub}"),
+                        path: subpath,
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    problems.push(crate::Error::io(&subpath, e).to_string());
+                    continue;
+                }
+            };
             if looks_like_run(&sublisting) || (is_date && layout_from_name(true, &sub).is_some()) {
                 out.push(RunDir {
-                    layout: classify(&subpath, &sub, is_date, &sublisting),
+                    layout: classify(&sub, is_date, &sublisting),
                     name: format!("{name}/{sub}"),
                     path: subpath,
                 });
             }
         }
     }
-    out
+    (out, problems)
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ fn frame_folder(folder: &str, name: String, dir: &Path) -> Option<VideoInfo> {
         .ok()?
         .flatten()
         .filter_map(|e| {
-            let n = e.file_name().to_str()?.to_string();
+            let n = crate::util::escape_os(&e.file_name()).into_owned();
             if !has_ext(&n, &IMAGE_EXTS) {
                 return None;
             }
@@ -188,7 +188,7 @@ pub fn list(root: &Path) -> Vec<VideoInfo> {
         let mut here: Vec<VideoInfo> = rd
             .flatten()
             .filter_map(|e| {
-                let name = e.file_name().to_str()?.to_string();
+                let name = crate::util::escape_os(&e.file_name()).into_owned();
                 // Follow symlinks: app projects often link videos in.
                 let meta = std::fs::metadata(e.path()).ok()?;
                 if meta.is_dir() {
@@ -222,6 +222,48 @@ pub fn list(root: &Path) -> Vec<VideoInfo> {
             .collect();
         here.sort_by(|a, b| a.file.cmp(&b.file));
         out.extend(here);
+    }
+    out
+}
+
+/// The video folders (and folders inside them) that exist but cannot be read, one line
+/// each naming the folder and the OS's reason: what [`list`] could not look into.
+pub fn folder_problems(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for folder in VIDEO_DIRS {
+        let dir = root.join(folder);
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => continue,
+            Err(e) => {
+                out.push(Error::io(&dir, e).to_string());
+                continue;
+            }
+        };
+        let mut bad: Vec<String> = Vec::new();
+        for entry in rd {
+            let e = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    bad.push(Error::io(&dir, err).to_string());
+                    break;
+                }
+            };
+            let path = e.path();
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() => {
+                    if let Err(err) = std::fs::read_dir(&path) {
+                        bad.push(Error::io(&path, err).to_string());
+                    }
+                }
+                Ok(_) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => bad.push(Error::io(&path, err).to_string()),
+            }
+        }
+        bad.sort();
+        out.extend(bad);
     }
     out
 }

@@ -13,6 +13,7 @@ mod jobs;
 mod labels;
 mod project;
 mod slp;
+mod status_gaps;
 mod tfevents;
 mod tui;
 mod unsup;

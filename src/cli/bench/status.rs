@@ -27,6 +27,162 @@ pub struct Args {
     /// Give the first run a 900,000-scalar events file (12 tags).
     #[arg(long)]
     pub big_log: bool,
+    /// Instead: the scale case, a project of 5,000 runs (100 labeled frames, 20 videos;
+    /// 3.3 GB, about 30 s to generate once): wall time, CPU time and peak memory (max RSS)
+    /// of each `posedeck status` process, first open and with the warm cache.
+    #[arg(long)]
+    pub scale: bool,
+}
+
+/// The scale case's runs (goal: under 3 s and 300 MB max RSS on 2 cores).
+pub const SCALE_RUNS: usize = 5000;
+
+/// One process measured: wall time, CPU time (user + system) and peak memory.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ProcStats {
+    pub wall_s: f64,
+    pub user_s: f64,
+    pub sys_s: f64,
+    /// `ru_maxrss` of the process (bytes).
+    pub max_rss_bytes: u64,
+}
+
+impl ProcStats {
+    fn show(&self) -> String {
+        format!(
+            "wall {:.2} s, CPU {:.2} s (user {:.2} + sys {:.2}), max RSS {:.0} MB",
+            self.wall_s,
+            self.user_s + self.sys_s,
+            self.user_s,
+            self.sys_s,
+            self.max_rss_bytes as f64 / 1e6
+        )
+    }
+}
+
+/// Runs this executable with `args` (stdout discarded) and reads its resource use from
+/// `wait4`: the child's own CPU time and max RSS, whatever else this process does.
+pub fn measure_process(
+    args: &[&std::ffi::OsStr],
+    envs: &[(&str, &str)],
+) -> anyhow::Result<ProcStats> {
+    let exe = std::env::current_exe().context("locating the posedeck executable")?;
+    let t = Instant::now();
+    let child = std::process::Command::new(&exe)
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("running {}", exe.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = loop {
+        // SAFETY: `pid` is our child, not yet reaped (`child` is never waited on); the
+        // pointers are to live locals.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break r;
+    };
+    let wall_s = t.elapsed().as_secs_f64();
+    if got != pid {
+        bail!(
+            "waiting for {}: {}",
+            exe.display(),
+            std::io::Error::last_os_error()
+        );
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!("{} {:?} failed (wait status {status})", exe.display(), args);
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Ok(ProcStats {
+        wall_s,
+        user_s: secs(ru.ru_utime),
+        sys_s: secs(ru.ru_stime),
+        // Linux reports kilobytes.
+        max_rss_bytes: ru.ru_maxrss.max(0) as u64 * 1024,
+    })
+}
+
+#[derive(Serialize)]
+struct ScaleReport {
+    project: PathBuf,
+    spec: BenchSpec,
+    generate_s: Option<f64>,
+    /// `(case, each run)`: first open (`POSEDECK_NO_CACHE=1`) and warm cache, human / JSON.
+    cases: Vec<(String, Vec<ProcStats>)>,
+    goal: &'static str,
+}
+
+fn run_scale(common: &Common) -> anyhow::Result<()> {
+    let spec = BenchSpec {
+        runs: SCALE_RUNS,
+        labeled_frames: 100,
+        videos: 20,
+        ..BenchSpec::default()
+    };
+    let dir = cached_dir(common, &spec);
+    let (_, generate_s) = ensure_project(&dir, &spec)?;
+    let d = dir.as_os_str();
+    let human = ["status".as_ref(), d];
+    let json = ["status".as_ref(), d, "--json".as_ref()];
+    let no_cache = [("POSEDECK_NO_CACHE", "1")];
+    // Fills the warm cache (and the page cache) first.
+    measure_process(&human, &[])?;
+    let mut cases = Vec::new();
+    let runs = common.runs.max(1);
+    for (name, args, envs) in [
+        ("status DIR, first open", &human[..], &no_cache[..]),
+        ("status DIR --json, first open", &json[..], &no_cache[..]),
+        ("status DIR, warm cache", &human[..], &[][..]),
+        ("status DIR --json, warm cache", &json[..], &[][..]),
+    ] {
+        let mut each = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            each.push(measure_process(args, envs)?);
+        }
+        cases.push((name.to_string(), each));
+    }
+    let report = ScaleReport {
+        project: dir,
+        spec,
+        generate_s,
+        cases,
+        goal: "under 3 s wall and 300 MB max RSS",
+    };
+    if common.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "project: {} ({} runs, {} labeled frames, {} videos)",
+        report.project.display(),
+        report.spec.runs,
+        report.spec.labeled_frames,
+        report.spec.videos
+    );
+    if let Some(g) = report.generate_s {
+        println!("generated in {g:.1} s");
+    }
+    for (name, each) in &report.cases {
+        let mut sorted = each.clone();
+        sorted.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+        let median = sorted[sorted.len() / 2];
+        let rss = each.iter().map(|p| p.max_rss_bytes).max().unwrap_or(0);
+        println!("{name} (median of {} by wall time):", each.len());
+        println!("  {}", median.show());
+        println!(
+            "  largest max RSS over the runs: {:.0} MB",
+            rss as f64 / 1e6
+        );
+    }
+    println!("goal: {}", report.goal);
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -49,6 +205,9 @@ struct Report {
 const MARKER: &str = ".posedeck-bench-project.json";
 
 pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
+    if args.scale {
+        return run_scale(common);
+    }
     let spec = BenchSpec {
         runs: args.model_runs,
         labeled_frames: args.labeled_frames,

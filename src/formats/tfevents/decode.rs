@@ -51,6 +51,8 @@ pub(crate) struct Decoder {
     prev: u32,
     pub file_version: Option<String>,
     pub records: u64,
+    /// Keep only this tag's values (every record is still CRC-checked and decoded).
+    only: Option<Box<[u8]>>,
 }
 
 /// Damage found while decoding: the index of the bad span and a message.
@@ -77,6 +79,20 @@ impl Decoder {
         }
     }
 
+    /// A decoder that keeps only the values of `tag` (what `status` needs: one tag of a
+    /// whole log), with the same checks and the same result for that tag.
+    pub fn only(tag: &str) -> Self {
+        Decoder {
+            only: Some(tag.as_bytes().into()),
+            ..Self::new()
+        }
+    }
+
+    #[inline]
+    fn wanted(&self, tag: &[u8]) -> bool {
+        self.only.as_deref().is_none_or(|o| o == tag)
+    }
+
     /// A decoder with the same tag table and no points, for another thread.
     pub fn fork(&self) -> Self {
         Decoder {
@@ -96,6 +112,7 @@ impl Decoder {
             prev: NONE,
             file_version: self.file_version.clone(),
             records: 0,
+            only: self.only.clone(),
         }
     }
 
@@ -205,7 +222,9 @@ impl Decoder {
             }
             let data = record::data(buf, s);
             if let Some((wall, step, tag, v)) = simple_scalar(data) {
-                self.add_simple(step, wall, tag, v);
+                if self.wanted(tag) {
+                    self.add_simple(step, wall, tag, v);
+                }
                 self.records += 1;
                 continue;
             }
@@ -244,6 +263,9 @@ impl Decoder {
                 self.file_version = Some(String::from_utf8_lossy(v).into_owned());
             }
             for (v, t) in values.drain(..) {
+                if !self.wanted(v.tag) {
+                    continue;
+                }
                 self.add(ev.step, ev.wall_time, &v, t);
             }
             self.records += 1;

@@ -53,6 +53,45 @@ pub(crate) fn read_range(path: &Path, file: &File, start: u64, len: u64) -> Resu
     Ok(buf)
 }
 
+/// Calls `f` with `len` bytes of `file` from `start` (fewer when the file shrank). Small
+/// ranges go through one buffer per thread, kept between calls (below the parallel size:
+/// at most 4 MB), so that reading thousands of small files neither maps nor zeroes fresh
+/// pages for each; large ones through [`read_range`].
+pub(crate) fn with_range<R>(
+    path: &Path,
+    file: &File,
+    start: u64,
+    len: u64,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R> {
+    thread_local! {
+        static SMALL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if len >= PARALLEL_MIN_BYTES as u64 {
+        let buf = read_range(path, file, start, len)?;
+        return Ok(f(&buf));
+    }
+    let n = len as usize;
+    SMALL.with_borrow_mut(|buf| {
+        // Shrinking never zeroes; growing zeroes only the new part.
+        buf.resize(n, 0);
+        let mut got = 0usize;
+        while got < n {
+            match file.read_at(&mut buf[got..], start + got as u64) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    buf.truncate(got);
+                    return Err(Error::io(path, e));
+                }
+            }
+        }
+        buf.truncate(got);
+        Ok(f(buf))
+    })
+}
+
 /// A zero-filled buffer straight from the allocator: for large sizes these are fresh pages
 /// that nothing has touched yet (so huge-page advice still applies), unlike `resize`.
 /// `None` when the allocation fails.
@@ -71,12 +110,6 @@ fn zeroed(n: usize) -> Option<Vec<u8>> {
         }
         Some(Vec::from_raw_parts(p, n, n))
     }
-}
-
-/// Reads a whole file.
-pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>> {
-    let (file, len) = crate::util::open_regular(path)?;
-    read_range(path, &file, 0, len)
 }
 
 /// Asks the kernel to back a large fresh buffer with huge pages (a few dozen page faults

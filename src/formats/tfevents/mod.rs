@@ -22,7 +22,10 @@ mod tail;
 mod writer;
 
 pub use discover::{find_events_files, is_events_file_name};
-pub use reader::{best_value, best_value_under, decode_events, read_events_dir, read_events_file};
+pub use reader::{
+    best_value, best_value_under, decode_events, read_events_dir, read_events_file,
+    read_events_file_tag,
+};
 pub use series::{
     BestValue, EventsFile, OtherTag, ScalarPoint, ScalarSeries, TailUpdate, TextSeries,
 };

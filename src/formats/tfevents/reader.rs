@@ -2,32 +2,47 @@
 
 use super::decode::Decoder;
 use super::discover::find_events_files;
-use super::pipeline::decode_chunk;
+use super::pipeline::{Chunk, decode_chunk, decode_file_range};
 use super::series::{BestValue, EventsFile};
 use crate::{Error, Result};
 use std::path::Path;
 
 /// Reads one events file. Fails only when the file cannot be read at all; damage (bad CRC,
 /// malformed or truncated record) gives the records before it and `error` with the offset.
+/// The file is read in windows (at most 64 MB in memory besides what was decoded, or one
+/// record when it is larger), so a huge damaged file gives its error at once.
 pub fn read_events_file(path: &Path) -> Result<EventsFile> {
-    let buf = super::fileread::read_all(path)?;
-    Ok(decode_events(path, &buf))
+    read_with(path, Decoder::new())
+}
+
+/// [`read_events_file`] keeping only the values of `tag` (every record is still checked):
+/// the same error, and the same series for that tag.
+pub fn read_events_file_tag(path: &Path, tag: &str) -> Result<EventsFile> {
+    read_with(path, Decoder::only(tag))
+}
+
+fn read_with(path: &Path, mut decoder: Decoder) -> Result<EventsFile> {
+    let (file, len) = crate::util::open_regular(path)?;
+    let chunk = decode_file_range(path, &file, &mut decoder, 0, len)?;
+    let file_len = len.max(chunk.good_end + chunk.pending);
+    Ok(finish_file(path, decoder, &chunk, file_len))
 }
 
 /// Decodes the bytes of a whole events file (`path` only names it in errors).
 pub fn decode_events(path: &Path, buf: &[u8]) -> EventsFile {
     let mut decoder = Decoder::new();
     let chunk = decode_chunk(&mut decoder, buf, 0);
+    finish_file(path, decoder, &chunk, buf.len() as u64)
+}
+
+fn finish_file(path: &Path, mut decoder: Decoder, chunk: &Chunk, file_len: u64) -> EventsFile {
     let drained = decoder.drain();
-    let error = match chunk.damage {
-        Some((at, msg)) => Some(Error::at_offset(path, at, msg)),
+    let error = match &chunk.damage {
+        Some((at, msg)) => Some(Error::at_offset(path, *at, msg.clone())),
         None if chunk.pending > 0 => Some(Error::at_offset(
             path,
             chunk.good_end,
-            format!(
-                "truncated record: the file ends {} bytes into it (still being written, or cut short)",
-                chunk.pending
-            ),
+            truncated_message(chunk.pending, chunk.pending_need),
         )),
         None => None,
     };
@@ -36,11 +51,26 @@ pub fn decode_events(path: &Path, buf: &[u8]) -> EventsFile {
         file_version: decoder.file_version,
         records: decoder.records,
         bytes_read: chunk.good_end,
-        file_len: buf.len() as u64,
+        file_len,
         scalars: drained.scalars,
         texts: drained.texts,
         other_tags: drained.other_tags,
         error,
+    }
+}
+
+/// The message for a record the file ends inside of (`need`: its whole size as its length
+/// says, 0 when even the header is cut).
+fn truncated_message(have: u64, need: u64) -> String {
+    if need > 0 {
+        format!(
+            "truncated record: the file ends {have} bytes into it, its length says {need} bytes \
+             (still being written, cut short, or a damaged length)"
+        )
+    } else {
+        format!(
+            "truncated record: the file ends {have} bytes into it (still being written, or cut short)"
+        )
     }
 }
 

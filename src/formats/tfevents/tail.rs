@@ -2,7 +2,7 @@
 //! only the bytes appended since, stopping cleanly before a partial trailing record.
 
 use super::decode::Decoder;
-use super::pipeline::decode_chunk;
+use super::pipeline::decode_file_range;
 use super::series::TailUpdate;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -61,9 +61,7 @@ impl EventsTailer {
             return Ok(update);
         }
         let start = self.offset;
-        let want = len - start;
-        let buf = super::fileread::read_range(&self.path, &file, start, want)?;
-        let chunk = decode_chunk(&mut self.decoder, &buf, start);
+        let chunk = decode_file_range(&self.path, &file, &mut self.decoder, start, len)?;
         let drained = self.decoder.drain();
         self.offset = chunk.good_end;
         update.scalars = drained.scalars;
