@@ -131,7 +131,10 @@ impl<W: std::io::Write> JsonControls<W> {
                         if (b1 == 0x80 && (0xa8..=0xae).contains(&b2))
                             || (b1 == 0x81 && (0xa6..=0xa9).contains(&b2)) =>
                     {
-                        (3, Some(0x2000 | ((b1 as u32 & 0x3f) << 6) | (b2 as u32 & 0x3f)))
+                        (
+                            3,
+                            Some(0x2000 | ((b1 as u32 & 0x3f) << 6) | (b2 as u32 & 0x3f)),
+                        )
                     }
                     _ => (1, None),
                 },

@@ -192,3 +192,40 @@ pub fn escape_os(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
 pub fn escape_path(p: &Path) -> std::borrow::Cow<'_, str> {
     escape_os(p.as_os_str())
 }
+
+/// Paths as JSON strings even when they are not UTF-8 (serde refuses those): invalid bytes
+/// shown as `\xNN`, as everywhere else posedeck shows such a name. For
+/// `#[serde(serialize_with = "crate::util::ser_path")]` on `PathBuf`, `Option<PathBuf>` and
+/// `Vec<PathBuf>` fields.
+pub fn ser_path<T: PathField + ?Sized, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    v.ser(s)
+}
+
+/// The path-holding field shapes [`ser_path`] writes.
+pub trait PathField {
+    fn ser<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error>;
+}
+
+impl PathField for std::path::PathBuf {
+    fn ser<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&escape_path(self))
+    }
+}
+
+impl PathField for Option<std::path::PathBuf> {
+    fn ser<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Some(p) => s.serialize_some(&*escape_path(p)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl PathField for Vec<std::path::PathBuf> {
+    fn ser<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|p| escape_path(p)))
+    }
+}

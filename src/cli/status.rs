@@ -41,10 +41,8 @@ pub fn print(project: &Project, json: bool) -> anyhow::Result<()> {
     let stdout = std::io::stdout().lock();
     // JSON goes straight to stdout (a 5,000-run project is ~70 MB of it: never held whole).
     let written = if json {
-        let mut w = crate::sanitize::JsonControls::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            stdout,
-        ));
+        let mut w =
+            crate::sanitize::JsonControls::new(std::io::BufWriter::with_capacity(1 << 16, stdout));
         serde_json::to_writer_pretty(&mut w, project)
             .map_err(std::io::Error::from)
             .and_then(|_| w.write_all(b"\n"))

@@ -17,6 +17,7 @@ const IMAGE_EXTS: [&str; 4] = ["png", "jpg", "jpeg", "bmp"];
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ViewLabels {
     pub view: Option<String>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub csv: PathBuf,
     pub scorer: String,
     pub keypoints: Vec<String>,

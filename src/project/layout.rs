@@ -37,6 +37,7 @@ impl LayoutKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelFile {
     pub view: Option<String>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
 }
 
@@ -44,17 +45,24 @@ pub struct LabelFile {
 pub struct Layout {
     pub kind: LayoutKind,
     /// The data directory.
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub root: PathBuf,
     pub registry_key: Option<String>,
     /// The project's model config (old app `model_config_<P>.yaml`, or a bare dir's config).
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub config_path: Option<PathBuf>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub project_yaml: Option<PathBuf>,
     pub label_files: Vec<LabelFile>,
     /// Folders that hold model runs (`models/` or the registry's model_dir, `outputs/`).
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub model_dirs: Vec<PathBuf>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub ls_metadata: Option<PathBuf>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub ls_config: Option<PathBuf>,
     /// New app labeler queues `CollectedData_<view>.unlabeled.jsonl`.
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub unlabeled_queues: Vec<PathBuf>,
 }
 

@@ -177,6 +177,7 @@ impl MetricKind {
 pub struct MetricSummary {
     pub kind: MetricKind,
     pub view: Option<String>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     /// Rows (labeled frames) per set.
     pub n_frames: BTreeMap<String, usize>,

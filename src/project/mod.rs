@@ -38,12 +38,14 @@ pub struct LabelingProgress {
     pub n_total_tasks: u64,
     pub fraction: f64,
     /// The file the counts come from.
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub source: PathBuf,
 }
 
 /// A whole project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Project {
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub root: PathBuf,
     pub name: String,
     pub layout: Layout,

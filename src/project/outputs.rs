@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub name: String,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     pub epoch: Option<u64>,
     pub step: Option<u64>,
@@ -19,17 +20,20 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VideoPrediction {
     pub video: String,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     pub size_bytes: u64,
     /// Metric files present for it: `temporal_norm`, `pca_singleview_error`, ...
     pub metrics: Vec<String>,
     /// `labeled_videos/<stem>_labeled.mp4` or `<stem>.labeled.mp4` when present.
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub labeled_video: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogFile {
     pub name: String,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     pub size_bytes: u64,
 }

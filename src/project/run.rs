@@ -39,10 +39,12 @@ pub struct EnsembleInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRun {
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     /// Relative to its model folder.
     pub name: String,
     pub layout: RunLayout,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub config_path: Option<PathBuf>,
     pub config: Option<ConfigSummary>,
     pub model_type: Option<String>,
@@ -67,7 +69,9 @@ pub struct ModelRun {
     /// Labeled frames in the train set (from the pixel error file's `set` column).
     pub n_train_frames: Option<usize>,
     pub checkpoints: Vec<Checkpoint>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub events_files: Vec<PathBuf>,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub predictions: Vec<PathBuf>,
     pub video_preds: Vec<VideoPrediction>,
     pub video_preds_infer: Vec<VideoPrediction>,

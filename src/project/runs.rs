@@ -27,6 +27,7 @@ pub enum RunLayout {
 /// A run folder found by [`discover`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunDir {
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     /// The path relative to its model folder (`2024-05-01/12-00-00`, `my_model`).
     pub name: String,

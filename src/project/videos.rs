@@ -83,6 +83,7 @@ pub struct VideoInfo {
     pub folder: String,
     /// The file name, or the frame folder's name.
     pub file: String,
+    #[serde(serialize_with = "crate::util::ser_path")]
     pub path: PathBuf,
     #[serde(default)]
     pub kind: VideoKind,

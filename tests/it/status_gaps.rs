@@ -196,7 +196,6 @@ fn non_utf8_run_and_log_folders_are_shown_escaped() {
     w.add_scalar_at(VAL_LOSS_TAG, 0.25, 10, 1.0).unwrap();
     w.flush().unwrap();
     drop(w);
-    // (The JSON cannot carry such a path yet: serde refuses non-UTF-8 paths.)
     let lib = posedeck::project::Project::load_with(
         tmp.path(),
         posedeck::project::LoadOptions {
@@ -217,6 +216,30 @@ fn non_utf8_run_and_log_folders_are_shown_escaped() {
     let out = posedeck().arg("status").arg(tmp.path()).output().unwrap();
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(human.contains("run-\\xFF\\xFE"), "{human}");
+    // JSON carries such paths escaped too (serde alone refuses them).
+    let out = posedeck()
+        .arg("status")
+        .arg(tmp.path())
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<String> = j["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        paths.iter().any(|p| p.ends_with("run-\\xFF\\xFE")),
+        "{paths:?}"
+    );
 }
 
 /// Runs posedeck as user nobody (65534), or `None` when this process cannot switch users.

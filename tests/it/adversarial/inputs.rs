@@ -364,3 +364,153 @@ fn pathological_sizes_stay_linear_and_errors_short() {
     o.assert_refused("huge.csv");
     assert!(o.stderr.len() < 2200, "{} bytes of error", o.stderr.len());
 }
+
+/// Every reading command against every kind of damaged input made from its real file:
+/// truncated (to half, to 100 bytes, to 0), a byte flipped at a third, a FIFO, `/dev/zero`,
+/// a folder. Each ends by itself with 0 or 2 and at most one line on stderr; the input is
+/// unchanged; a refused conversion leaves no output.
+#[test]
+fn every_command_against_every_damaged_input() {
+    let data = shared_or_skip!();
+    let events = files_under(&data.join("lp-real-model/tiny_cpu_model"), &|n| {
+        n.starts_with("events.out")
+    })
+    .remove(0);
+    let typical = data.join("slp/typical.slp");
+    let typical = typical.to_str().unwrap();
+    // (command before the input, command after it, the real file, the input's name, output)
+    let cases: Vec<(Vec<&str>, Vec<&str>, PathBuf, &str, Option<&str>)> = vec![
+        (
+            vec!["labels", "info"],
+            vec![],
+            data.join("slp/typical.slp"),
+            "in.slp",
+            None,
+        ),
+        (
+            vec!["labels", "info", "--json"],
+            vec![],
+            data.join("slp/clip.predictions.slp"),
+            "in.slp",
+            None,
+        ),
+        (
+            vec!["labels", "info"],
+            vec![],
+            data.join("lp-mirror-mouse/CollectedData.csv"),
+            "CollectedData.csv",
+            None,
+        ),
+        (
+            vec!["labels", "convert"],
+            vec!["OUT/out.json"],
+            data.join("slp/minimal_instance.pkg.slp"),
+            "in.pkg.slp",
+            Some("out.json"),
+        ),
+        (
+            vec!["labels", "convert"],
+            vec!["OUT/proj"],
+            data.join("slp/typical.slp"),
+            "in.slp",
+            Some("proj"),
+        ),
+        (
+            vec!["labels", "merge"],
+            vec![typical, "-o", "OUT/m.slp"],
+            data.join("slp/typical.slp"),
+            "in.slp",
+            Some("m.slp"),
+        ),
+        (
+            vec!["scalars"],
+            vec![],
+            events.clone(),
+            "events.out.tfevents.1.h.1.0",
+            None,
+        ),
+        (
+            vec!["scalars", "--json"],
+            vec![],
+            events,
+            "events.out.tfevents.1.h.1.0",
+            None,
+        ),
+        (
+            vec!["frames"],
+            vec![],
+            data.join("slp/clip.mp4"),
+            "in.mp4",
+            None,
+        ),
+        (
+            vec!["frames", "--at", "3"],
+            vec!["-o", "OUT/frames"],
+            data.join("slp/clip.mp4"),
+            "in.mp4",
+            Some("frames"),
+        ),
+    ];
+    let kinds = ["half", "100", "empty", "flip", "fifo", "zero", "dir"];
+    let mut failures = Vec::new();
+    for (before, after, real, name, output) in &cases {
+        let src = std::fs::read(real).unwrap();
+        for kind in kinds {
+            let dir = scratch("every");
+            let out_dir = dir.join("OUT");
+            std::fs::create_dir_all(&out_dir).unwrap();
+            let input = dir.join(name);
+            match kind {
+                "half" => std::fs::write(&input, &src[..src.len() / 2]).unwrap(),
+                "100" => std::fs::write(&input, &src[..100.min(src.len())]).unwrap(),
+                "empty" => std::fs::write(&input, b"").unwrap(),
+                "flip" => {
+                    let mut d = src.clone();
+                    d[src.len() / 3] ^= 0x10;
+                    std::fs::write(&input, d).unwrap();
+                }
+                "fifo" => mkfifo(&input),
+                "zero" => std::os::unix::fs::symlink("/dev/zero", &input).unwrap(),
+                _ => std::fs::create_dir_all(&input).unwrap(),
+            }
+            let before_bytes = std::fs::read(&input).ok().filter(|_| kind != "zero");
+            let mut args: Vec<String> = before.iter().map(|s| s.to_string()).collect();
+            args.push(input.display().to_string());
+            for a in after {
+                args.push(a.replace("OUT", &out_dir.display().to_string()));
+            }
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = run(&argv, 60);
+            let label = format!("{} [{kind}]", argv.join(" "));
+            if o.timed_out || o.signal.is_some() || !matches!(o.code, Some(0 | 2)) {
+                failures.push(format!("{label}: {o:?}"));
+                continue;
+            }
+            if o.stderr.lines().count() > 1 || o.stderr.contains("panicked") {
+                failures.push(format!("{label}: stderr {:?}", o.stderr));
+            }
+            if let Some(b) = &before_bytes
+                && std::fs::read(&input).ok().as_ref() != Some(b)
+            {
+                failures.push(format!("{label}: input changed"));
+            }
+            if o.code == Some(2)
+                && let Some(out) = output
+                && out_dir.join(out).exists()
+            {
+                failures.push(format!("{label}: refused but {out} exists"));
+            }
+            let leftovers: Vec<_> = std::fs::read_dir(&out_dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            if !leftovers.is_empty() {
+                failures.push(format!("{label}: temporaries left: {leftovers:?}"));
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
