@@ -473,7 +473,11 @@ fn every_command_against_every_damaged_input() {
                 "zero" => std::os::unix::fs::symlink("/dev/zero", &input).unwrap(),
                 _ => std::fs::create_dir_all(&input).unwrap(),
             }
-            let before_bytes = std::fs::read(&input).ok().filter(|_| kind != "zero");
+            // (Reading a FIFO or /dev/zero here would hang the test itself.)
+            let before_bytes = match kind {
+                "fifo" | "zero" | "dir" => None,
+                _ => std::fs::read(&input).ok(),
+            };
             let mut args: Vec<String> = before.iter().map(|s| s.to_string()).collect();
             args.push(input.display().to_string());
             for a in after {
