@@ -132,3 +132,49 @@ fn replaced_slp_is_followed() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", 5.0).expect("q quits with 0");
 }
+
+/// Findings 1 and 3 in the workstation: the .slp whose damaged dataspace made the HDF5 layer
+/// abort shows its error in place; a project whose labels file and a run's status file are
+/// FIFOs still shows its runs (it showed "reading the project…" for ever). `q` then quits
+/// with 0 and the terminal is restored.
+#[test]
+fn workstation_shows_hostile_files_in_place() {
+    let data = shared_or_skip!();
+    let dir = scratch("ws-hostile");
+    let mut d = std::fs::read(data.join("slp/typical.slp")).unwrap();
+    d[14805] = 143;
+    let slp = dir.join("bad.slp");
+    std::fs::write(&slp, d).unwrap();
+    let bin = env!("CARGO_BIN_EXE_posedeck");
+    let Some(t) = Tmux::start(&format!("{bin} {}", slp.display()), 120, 30) else {
+        return;
+    };
+    if let Err(s) = t.wait_for("bad.slp: ", 10.0) {
+        panic!("no error in place:\n{s}");
+    }
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", 5.0).expect("q quits with 0");
+    t.wait_for("icanon echo", 5.0).expect("cooked mode restored");
+    drop(t);
+
+    let proj = dir.join("proj");
+    let run = proj.join("models/2024-01-01/00-00-00");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::copy(
+        data.join("lp-real-model/tiny_cpu_model/config.yaml"),
+        run.join("config.yaml"),
+    )
+    .unwrap();
+    super::mkfifo(&run.join("train_status.json"));
+    super::mkfifo(&proj.join("CollectedData.csv"));
+    let Some(t) = Tmux::start(&format!("{bin} {}", proj.display()), 120, 30) else {
+        return;
+    };
+    if let Err(s) = t.wait_for("Model runs 1", 10.0) {
+        panic!("runs not shown:\n{s}");
+    }
+    t.wait_for("not a regular file", 5.0)
+        .expect("the FIFO named in place");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", 5.0).expect("q quits with 0");
+}
