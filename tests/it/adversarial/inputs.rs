@@ -365,6 +365,16 @@ fn pathological_sizes_stay_linear_and_errors_short() {
     assert!(o.stderr.len() < 2200, "{} bytes of error", o.stderr.len());
 }
 
+/// (arguments before the input, arguments after it, the real file, the input's name, the
+/// output a refusal must not leave)
+type Case<'a> = (
+    Vec<&'a str>,
+    Vec<&'a str>,
+    PathBuf,
+    &'a str,
+    Option<&'a str>,
+);
+
 /// Every reading command against every kind of damaged input made from its real file:
 /// truncated (to half, to 100 bytes, to 0), a byte flipped at a third, a FIFO, `/dev/zero`,
 /// a folder. Each ends by itself with 0 or 2 and at most one line on stderr; the input is
@@ -378,8 +388,7 @@ fn every_command_against_every_damaged_input() {
     .remove(0);
     let typical = data.join("slp/typical.slp");
     let typical = typical.to_str().unwrap();
-    // (command before the input, command after it, the real file, the input's name, output)
-    let cases: Vec<(Vec<&str>, Vec<&str>, PathBuf, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec!["labels", "info"],
             vec![],

@@ -154,7 +154,8 @@ fn workstation_shows_hostile_files_in_place() {
     }
     t.keys(&["q"]);
     t.wait_for("EXIT=0", 5.0).expect("q quits with 0");
-    t.wait_for("icanon echo", 5.0).expect("cooked mode restored");
+    t.wait_for("icanon echo", 5.0)
+        .expect("cooked mode restored");
     drop(t);
 
     let proj = dir.join("proj");
