@@ -132,6 +132,11 @@ pub fn set_filter(app: &mut App, text: &str) {
 
 /// Esc with no popup: clear the view's filter, else nothing.
 pub fn back(app: &mut App) {
+    if app.view == View::Curves && !app.curves.grid {
+        // An enlarged chart goes back to the dashboard first.
+        app.curves.grid = true;
+        return;
+    }
     if !filter_text(app).is_empty() {
         set_filter(app, "");
     }

@@ -125,15 +125,20 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         app.run(a);
         hl.settle(&mut app, size);
         redraws.push(ViewDraw {
-            view: v.title(),
+            view: if v == View::Curves {
+                "Curves (the dashboard: every tag, all runs overlaid)"
+            } else {
+                v.title()
+            },
             redraw: redraw_time(&app, size, common.runs.max(20))?,
         });
     }
     // The Curves view on the 900,000-scalar run's busiest tag.
     app.run(Action::ViewCurves);
     crate::tui::input::set_filter(&mut app, "^train_supervised_loss$");
+    app.run(Action::Select);
     redraws.push(ViewDraw {
-        view: "Curves (train_supervised_loss, 99,000 points in one run)",
+        view: "Curves enlarged (train_supervised_loss, 99,000 points in one run)",
         redraw: redraw_time(&app, size, common.runs.max(20))?,
     });
     // The same, with a new scalar arriving before every frame (the plot is rebuilt).

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 #[derive(clap::Args, Debug)]
 pub struct FuzzArgs {
     /// What to read: slp (the HDF5 / SLEAP reader, as `labels info`), csv (Lightning Pose
-    /// CSVs, as `labels info`), events (TensorBoard events files, as `scalars`), config
+    /// pose CSVs as `labels info`, metric CSVs as `status`), events (TensorBoard events files, as `scalars`), config
     /// (config.yaml, as `status`).
     #[arg(value_enum)]
     pub target: Target,
@@ -99,7 +99,7 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<i32> {
     let mut slowest = Duration::ZERO;
     while t0.elapsed().as_secs_f64() < a.seconds {
         let (src, bytes) = &seeds[rng.below(seeds.len() as u64) as usize];
-        let input = work.join(input_name(src));
+        let input = work.join(input_name(a.target, src));
         let data = mutate::mutate(&mut rng, bytes, a.target != Target::Slp);
         std::fs::write(&input, &data).map_err(|e| crate::Error::io(&input, e))?;
         ITERATION.store(sum.iterations, Ordering::Relaxed);
@@ -113,7 +113,11 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<i32> {
             Ok(false) => sum.refused += 1,
             Err(_) => {
                 sum.panics += 1;
-                let keep = work.join(format!("panic-{}-{}", sum.iterations, input_name(src)));
+                let keep = work.join(format!(
+                    "panic-{}-{}",
+                    sum.iterations,
+                    input_name(a.target, src)
+                ));
                 let _ = std::fs::copy(&input, &keep);
                 let msg = last_panic.lock().map(|s| s.clone()).unwrap_or_default();
                 crate::cli::error_line(&format!(
@@ -125,7 +129,9 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<i32> {
         }
         sum.iterations += 1;
     }
-    let _ = std::fs::remove_file(work.join(input_name(&seeds[0].0)));
+    for (src, _) in &seeds {
+        let _ = std::fs::remove_file(work.join(input_name(a.target, src)));
+    }
     sum.seconds = t0.elapsed().as_secs_f64();
     sum.slowest_read_ms = slowest.as_secs_f64() * 1e3;
     sum.max_rss_mib = max_rss_mib();
@@ -150,9 +156,11 @@ pub fn run(a: &FuzzArgs) -> anyhow::Result<i32> {
     Ok(if sum.panics > 0 { 1 } else { 0 })
 }
 
-fn input_name(src: &Path) -> String {
+fn input_name(target: Target, src: &Path) -> String {
     let name = src.file_name().map(|n| n.to_string_lossy().into_owned());
     match name {
+        // CSV readers go by the whole name (CollectedData, predictions, *_error.csv).
+        Some(n) if target == Target::Csv => n,
         // Keep the kind the readers go by (`.slp`, `.csv`, `config.yaml`, `events.out...`).
         Some(n) if n.starts_with("events.out.tfevents") => "events.out.tfevents.fuzz".into(),
         Some(n) if n.ends_with(".pkg.slp") => "input.pkg.slp".into(),
@@ -167,12 +175,23 @@ fn input_name(src: &Path) -> String {
 /// Reads `path` as the commands do; true when it was accepted.
 fn read(target: Target, path: &Path) -> bool {
     match target {
+        Target::Csv if is_metric_csv(path) => crate::formats::csv::MetricTable::read(path).is_ok(),
         Target::Slp | Target::Csv => crate::cli::labels::load_info(path).is_ok(),
         Target::Events => crate::formats::tfevents::read_events_file(path)
             .map(|f| f.error.is_none())
             .unwrap_or(false),
         Target::Config => crate::formats::config::LpConfig::load(path).is_ok(),
     }
+}
+
+/// Lightning Pose's per-keypoint metric CSVs (pixel error, PCA errors, temporal norm), read
+/// by the metric reader as `status` does; the others are pose CSVs.
+fn is_metric_csv(path: &Path) -> bool {
+    let n = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    n.ends_with("_error.csv") || n.ends_with("_norm.csv")
 }
 
 fn limit_memory(bytes: u64) -> crate::Result<()> {

@@ -101,20 +101,33 @@ impl Plot {
     }
 }
 
-/// The last plot built, reused while its key holds (the UI thread's own memo: views stay
-/// functions of the state).
+/// The plots built lately, each reused while its key holds (the UI thread's own memo: views
+/// stay functions of the state). Holds enough for a dashboard grid; the least recently used
+/// goes first.
 #[derive(Default)]
-pub struct PlotCache(RefCell<Option<(PlotKey, Rc<Plot>)>>);
+pub struct PlotCache(RefCell<Vec<(PlotKey, Rc<Plot>, u64)>>, std::cell::Cell<u64>);
+
+/// Plots kept: a full dashboard page of small charts and the enlarged one.
+const PLOTS_KEPT: usize = 48;
 
 impl PlotCache {
     pub fn get(&self, store: &ScalarStore, key: PlotKey) -> Rc<Plot> {
-        if let Some((k, p)) = &*self.0.borrow()
-            && *k == key
-        {
-            return p.clone();
+        let tick = self.1.get() + 1;
+        self.1.set(tick);
+        if let Some(e) = self.0.borrow_mut().iter_mut().find(|e| e.0 == key) {
+            e.2 = tick;
+            return e.1.clone();
         }
         let p = Rc::new(build(store, &key));
-        *self.0.borrow_mut() = Some((key, p.clone()));
+        let mut v = self.0.borrow_mut();
+        // Older versions of the same chart are of no use once its data or settings moved on.
+        v.retain(|e| !(e.0.tag == key.tag && e.0.cols == key.cols));
+        if v.len() >= PLOTS_KEPT
+            && let Some(i) = (0..v.len()).min_by_key(|&i| v[i].2)
+        {
+            v.swap_remove(i);
+        }
+        v.push((key, p.clone(), tick));
         p
     }
 }

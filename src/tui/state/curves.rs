@@ -53,6 +53,10 @@ pub struct CurvesState {
     /// ASCII dots instead of braille (fonts without braille glyphs).
     pub ascii: bool,
     pub filter: TagFilter,
+    /// The dashboard: every tag as a small chart (true), or the selected one enlarged.
+    pub grid: bool,
+    /// Columns of the grid as last drawn (moving up/down goes by a row).
+    pub grid_cols: std::cell::Cell<usize>,
     /// Index into the filtered tag list.
     pub selected: usize,
 }
@@ -67,6 +71,8 @@ impl Default for CurvesState {
             cursor: None,
             ascii: false,
             filter: TagFilter::default(),
+            grid: true,
+            grid_cols: std::cell::Cell::new(1),
             selected: 0,
         }
     }
@@ -89,14 +95,48 @@ impl CurvesState {
     }
 }
 
-/// The tags shown (filter applied), sorted.
+/// The tags shown (filter applied), in the dashboard's order (see [`dashboard_order`]).
 pub fn visible_tags(app: &crate::tui::app::App) -> Vec<String> {
-    app.scalars
+    let mut tags: Vec<String> = app
+        .scalars
         .tags()
         .into_iter()
         .filter(|t| app.curves.filter.matches(t))
         .map(str::to_owned)
-        .collect()
+        .collect();
+    dashboard_order(&mut tags);
+    tags
+}
+
+/// The group a tag belongs to on the dashboard: its prefix up to the first `/` or `_`
+/// (`train_`, `val_`, `lr-Adam/`), or the tag itself.
+pub fn group_of(tag: &str) -> &str {
+    match tag.find(['/', '_']) {
+        Some(i) => &tag[..=i],
+        None => tag,
+    }
+}
+
+/// TensorBoard users look at losses first: groups holding a loss first, then the others by
+/// name, `epoch` and `hp_metric` last; by name within a group.
+pub fn dashboard_order(tags: &mut [String]) {
+    let loss_groups: std::collections::HashSet<String> = tags
+        .iter()
+        .filter(|t| t.contains("loss"))
+        .map(|t| group_of(t).to_owned())
+        .collect();
+    let rank = |t: &str| {
+        if t == "epoch" || t == "hp_metric" {
+            2
+        } else if loss_groups.contains(group_of(t)) {
+            0
+        } else {
+            1
+        }
+    };
+    tags.sort_by(|a, b| {
+        (rank(a), group_of(a), a.as_str()).cmp(&(rank(b), group_of(b), b.as_str()))
+    });
 }
 
 /// Keys of the Curves view.
@@ -104,6 +144,34 @@ pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) 
     use crate::tui::action::Action as A;
     let n = visible_tags(app).len();
     let c = &mut app.curves;
+    if c.grid {
+        // The dashboard: the arrows move between charts, Enter enlarges one.
+        let cols = c.grid_cols.get().max(1);
+        let last = n.saturating_sub(1);
+        match a {
+            A::Select => {
+                c.grid = false;
+                return;
+            }
+            A::CursorLeft | A::Left => {
+                c.selected = c.selected.saturating_sub(1);
+                return;
+            }
+            A::CursorRight | A::Right => {
+                c.selected = (c.selected + 1).min(last);
+                return;
+            }
+            A::Down => {
+                c.selected = (c.selected + cols).min(last);
+                return;
+            }
+            A::Up => {
+                c.selected = c.selected.saturating_sub(cols);
+                return;
+            }
+            _ => {}
+        }
+    }
     match a {
         A::SmoothingUp => c.smoothing_step(true),
         A::SmoothingDown => c.smoothing_step(false),

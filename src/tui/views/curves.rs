@@ -1,6 +1,7 @@
-//! The Curves view: TensorBoard's scalar dashboard. Tags on the left (regex filter), the
-//! selected tag's chart with every run overlaid in its stable colour (raw faint, smoothed
-//! bright), a value cursor and a legend with the values under it.
+//! The Curves view: TensorBoard's scalar dashboard. It opens on the grid of every tag
+//! (`curves_grid`); Enter enlarges one: tags on the left (regex filter), the selected tag's
+//! chart with every run overlaid in its stable colour (raw faint, smoothed bright), a value
+//! cursor and a legend with the values under it; Esc goes back to the grid.
 
 use crate::tui::app::App;
 use crate::tui::chart::plot::PlotKey;
@@ -19,6 +20,9 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Paragraph};
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let tags = visible_tags(app);
+    if app.curves.grid && !tags.is_empty() {
+        return crate::tui::views::curves_grid::render(app, f, area, &tags);
+    }
     let left_w = if area.width >= 120 { 36 } else { 26 }.min(area.width / 3);
     let [left, right] =
         Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(area);

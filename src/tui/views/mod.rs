@@ -3,6 +3,7 @@
 
 pub mod chrome;
 pub mod curves;
+pub mod curves_grid;
 pub mod help;
 pub mod job_list;
 pub mod labels;

@@ -72,10 +72,15 @@ fn lp_views_snapshots() {
         );
         snap(&app, tmp.path(), "lp_models_diff", w, h);
 
-        // Curves: the validation loss of the three runs overlaid.
+        // Curves: the dashboard of every tag (losses first, epoch last), then the validation
+        // loss of the three runs enlarged.
         act(&mut app, &mut hl, w, h, &[Action::ViewCurves]);
+        snap(&app, tmp.path(), "lp_curves_grid", w, h);
         posedeck::tui::input::set_filter(&mut app, "val_supervised_loss");
+        act(&mut app, &mut hl, w, h, &[Action::Select]);
         snap(&app, tmp.path(), "lp_curves", w, h);
+        act(&mut app, &mut hl, w, h, &[Action::Back]);
+        assert!(app.curves.grid, "Esc goes back to the dashboard");
 
         // Jobs: the mid-training run (written TRAINING, its process gone) and its log.
         act(&mut app, &mut hl, w, h, &[Action::ViewJobs]);

@@ -1,0 +1,211 @@
+//! The Curves dashboard: every tag that passes the filter as a small chart, TensorBoard's
+//! grid (2-4 columns by width, grouped by prefix, losses first, `epoch` and `hp_metric`
+//! last), all runs overlaid in their stable colours with one legend below. Enter enlarges the
+//! selected chart to the full view (cursor, smoothing, axes), Esc comes back.
+
+use crate::tui::app::App;
+use crate::tui::chart::plot::PlotKey;
+use crate::tui::state::curves::group_of;
+use crate::tui::views::curves::axis_num;
+use crate::tui::views::widgets::truncate;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::canvas::{Canvas, Line as CanvasLine};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// Rows of text one small chart takes (border and title included).
+const CELL_H: u16 = 9;
+
+/// Columns for a width: 2 below 100, 3 below 160, else 4 (1 when very narrow).
+pub fn columns(width: u16) -> usize {
+    match width {
+        0..60 => 1,
+        60..100 => 2,
+        100..160 => 3,
+        _ => 4,
+    }
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
+    let t = &app.theme;
+    let c = &app.curves;
+    let [head, body, legend] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(legend_height(app, area)),
+    ])
+    .areas(area);
+    let cols = columns(area.width);
+    c.grid_cols.set(cols);
+    let sel = c.selected.min(tags.len().saturating_sub(1));
+    let mut spans = vec![Span::styled(format!("tags {}", tags.len()), t.title())];
+    if !c.filter.text.is_empty() {
+        spans.push(Span::styled(format!(" /{}", c.filter.text), t.accent()));
+    }
+    if let Some(e) = &c.filter.error {
+        spans.push(Span::styled(format!("  bad regex: {e}"), t.err()));
+    }
+    spans.push(Span::styled(
+        format!(
+            "   smoothing {:.2}{}   enter: enlarge  /: filter",
+            c.smoothing,
+            if c.log_y { "  log y" } else { "" }
+        ),
+        t.dim(),
+    ));
+    f.render_widget(Paragraph::new(Line::from(spans)), head);
+
+    let rows_visible = (body.height / CELL_H).max(1) as usize;
+    let row_of_sel = sel / cols;
+    let first_row = row_of_sel.saturating_sub(rows_visible - 1);
+    let cell_w = body.width / cols as u16;
+    let cell_h = if rows_visible == 1 {
+        body.height
+    } else {
+        CELL_H
+    };
+    for (i, tag) in tags.iter().enumerate().skip(first_row * cols) {
+        let r = i / cols - first_row;
+        if r >= rows_visible {
+            break;
+        }
+        let col = (i % cols) as u16;
+        let cell = Rect {
+            x: body.x + col * cell_w,
+            y: body.y + r as u16 * cell_h,
+            width: if col as usize == cols - 1 {
+                body.width - col * cell_w
+            } else {
+                cell_w
+            },
+            height: cell_h.min(body.height - r as u16 * cell_h),
+        };
+        let first_of_group = i == 0 || group_of(&tags[i - 1]) != group_of(tag);
+        small_chart(app, f, cell, tag, i == sel, first_of_group);
+    }
+
+    // One legend for all charts: each run's colour.
+    let mut lines = Vec::new();
+    let mut spans = Vec::new();
+    let mut width = 0usize;
+    for run in app.scalars.runs.values() {
+        let name = truncate(&crate::sanitize::clean(&run.name), 30);
+        let w = name.chars().count() + 5;
+        if width + w > legend.width as usize && !spans.is_empty() {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            width = 0;
+        }
+        spans.push(Span::styled(
+            "━━ ",
+            Style::default().fg(t.run_color(&run.name)),
+        ));
+        spans.push(Span::raw(format!("{name}  ")));
+        width += w;
+    }
+    if !spans.is_empty() {
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(Paragraph::new(lines), legend);
+}
+
+fn legend_height(app: &App, area: Rect) -> u16 {
+    let total: usize = app
+        .scalars
+        .runs
+        .values()
+        .map(|r| r.name.chars().count().min(30) + 5)
+        .sum();
+    let lines = total.div_ceil(area.width.max(1) as usize).max(1) as u16;
+    lines.min(area.height / 4).max(1)
+}
+
+fn small_chart(app: &App, f: &mut Frame, cell: Rect, tag: &str, selected: bool, group: bool) {
+    let t = &app.theme;
+    let c = &app.curves;
+    let border = if selected { t.accent() } else { t.dim() };
+    let mut title = vec![Span::styled(
+        truncate(
+            &format!(" {} ", crate::sanitize::clean(tag)),
+            cell.width.saturating_sub(2) as usize,
+        ),
+        if selected { t.selected() } else { t.title() },
+    )];
+    if group && !selected {
+        title.insert(0, Span::styled("▸", t.dim()));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Line::from(title));
+    let inner = block.inner(cell);
+    f.render_widget(block, cell);
+    if inner.width < 8 || inner.height < 2 {
+        return;
+    }
+    // The y range as two labels on the left; the lines on a braille canvas.
+    let label_w = 7u16.min(inner.width / 3);
+    let [labels, graph] =
+        Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(inner);
+    let cols = graph.width as usize * if c.ascii { 1 } else { 2 };
+    let plot = app.plot_cache.get(
+        &app.scalars,
+        PlotKey {
+            tag: tag.to_owned(),
+            generation: app.scalars.tag_generation(tag),
+            x_axis: c.x_axis,
+            smoothing: c.smoothing,
+            log_y: c.log_y,
+            ignore_outliers: c.ignore_outliers,
+            cols,
+        },
+    );
+    let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {
+        f.render_widget(
+            Paragraph::new(Span::styled("no finite values", t.dim())),
+            inner,
+        );
+        return;
+    };
+    let show = |v: f64| {
+        let v = if c.log_y { 10f64.powf(v) } else { v };
+        truncate(&axis_num(v, (y1 - y0).abs()), label_w as usize)
+    };
+    let mut ls = vec![Line::from(Span::styled(show(y1), t.dim()))];
+    for _ in 2..labels.height {
+        ls.push(Line::raw(""));
+    }
+    ls.push(Line::from(Span::styled(show(y0), t.dim())));
+    f.render_widget(Paragraph::new(ls), labels);
+    let marker = if c.ascii {
+        Marker::Dot
+    } else {
+        Marker::Braille
+    };
+    let canvas = Canvas::default()
+        .marker(marker)
+        .x_bounds([x0, x1])
+        .y_bounds([y0, y1])
+        .paint(|ctx| {
+            for d in &plot.drawn {
+                let color = t.run_color(&d.run);
+                let color = if color == Color::Reset {
+                    Color::Gray
+                } else {
+                    color
+                };
+                for w in d.smooth_cols.windows(2) {
+                    ctx.draw(&CanvasLine {
+                        x1: w[0].0,
+                        y1: w[0].1,
+                        x2: w[1].0,
+                        y2: w[1].1,
+                        color,
+                    });
+                }
+            }
+        });
+    f.render_widget(canvas, graph);
+}
