@@ -6,6 +6,7 @@ pub mod labels;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod completions;
 pub mod frames;
 pub mod fuzz;
 pub mod out;
@@ -50,6 +51,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Frames of a video as PNG (img%08d.png), or what the video's boxes say.
     Frames(frames::FramesArgs),
+    /// Shell completions: `source <(posedeck completions bash)` (bash, zsh) or
+    /// `posedeck completions fish > ~/.config/fish/completions/posedeck.fish`.
+    Completions(completions::CompletionsArgs),
     /// Mutation fuzzing of posedeck's readers under a memory limit (see README).
     #[command(hide = true)]
     Fuzz(fuzz::FuzzArgs),
@@ -101,5 +105,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Frames(a)) => frames::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),
         Some(Command::Fuzz(a)) => fuzz::run(&a),
+        Some(Command::Completions(a)) => completions::run(&a).map(|()| 0),
     }
 }

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod common;
+mod completions;
 mod csv;
 mod demo;
 #[cfg(feature = "engine")]

@@ -65,7 +65,11 @@ pub fn run(args: &[&str], secs: u64) -> Outcome {
 
 pub fn posedeck_limited() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_posedeck"));
-    c.env("HOME", scratch("home")).stdin(Stdio::null());
+    // One empty home for every run of this test process (no registry, no user config).
+    static HOME: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    c.env("HOME", HOME.get_or_init(|| scratch("home")))
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin(Stdio::null());
     // SAFETY: setrlimit is async-signal-safe and only affects the child.
     unsafe {
         c.pre_exec(|| {
