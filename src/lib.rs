@@ -19,6 +19,7 @@ pub mod formats;
 pub mod labels;
 pub mod project;
 pub mod sanitize;
+pub mod settings;
 pub mod tempfiles;
 pub mod tui;
 pub mod util;

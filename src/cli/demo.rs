@@ -126,7 +126,7 @@ fn open_workstation(dir: &Path) -> anyhow::Result<i32> {
 fn tui_args(dir: &Path) -> crate::cli::tui::TuiArgs {
     crate::cli::tui::TuiArgs {
         project: Some(dir.display().to_string()),
-        theme: "dark".into(),
+        theme: None,
         image_protocol: None,
     }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod completions;
+pub mod config;
 pub mod frames;
 pub mod fuzz;
 pub mod out;
@@ -47,6 +48,8 @@ pub enum Command {
     /// Run a trained model over videos or frame folders.
     #[cfg(feature = "engine")]
     Predict(predict::PredictArgs),
+    /// The config file (~/.config/posedeck/config.toml): where it is and what it sets.
+    Config(config::ConfigArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),
     /// Frames of a video as PNG (img%08d.png), or what the video's boxes say.
@@ -101,6 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Train(a)) => train::run(&a).map(|()| 0),
         #[cfg(feature = "engine")]
         Some(Command::Predict(a)) => predict::run(&a).map(|()| 0),
+        Some(Command::Config(a)) => config::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Frames(a)) => frames::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Labels { cmd }) => labels::run(cmd).map(|()| 0),

@@ -9,6 +9,7 @@
 pub mod action;
 pub mod adapt;
 pub mod app;
+pub mod background;
 pub mod chart;
 pub mod data;
 pub mod effects;

@@ -19,7 +19,13 @@ use std::time::{Duration, Instant};
 
 pub struct Options {
     pub target: String,
-    pub theme: String,
+    /// A theme name or file; `None`: the one matching the terminal's background (asked once
+    /// at start, see [`crate::tui::background`]).
+    pub theme: Option<String>,
+    /// Where `theme` came from (`--theme`, the config file), for the timings line.
+    pub theme_from: &'static str,
+    /// The config file could not be used (shown in the status bar; its defaults are not).
+    pub config_error: Option<String>,
     pub image_protocol: Option<ProtocolType>,
     pub no_color: bool,
     /// Where timings are appended (`POSEDECK_TIMINGS`), for the README's measurements.
@@ -36,7 +42,11 @@ const SPIN: Duration = Duration::from_millis(120);
 /// Runs the workstation until quit; returns the process exit code.
 pub fn run(opts: Options) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let theme = crate::tui::theme::Theme::load(&opts.theme)?.with_no_color(opts.no_color);
+    // A theme named on the command line that does not load ends here, before the terminal.
+    let named = match &opts.theme {
+        Some(t) => Some(crate::tui::theme::Theme::load(t)?),
+        None => None,
+    };
     let keymap =
         crate::tui::keymap::Keymap::load(crate::tui::keymap::Keymap::user_path().as_deref())?;
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -48,6 +58,31 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let tables = jobs::spawn_jobs(tx.clone());
 
     let _guard = term::Guard::enter(false)?;
+    // The background colour is asked in raw mode, before the first frame (drawn in the
+    // theme it decides) and before anything else reads stdin.
+    let probe_started = Instant::now();
+    let (theme, theme_from, probe) = match named {
+        Some(t) => (t, opts.theme_from, None),
+        None => {
+            let p = crate::tui::background::detect();
+            let from = match p {
+                crate::tui::background::Probe::Answered(_) => "background",
+                _ => "default",
+            };
+            let t = crate::tui::theme::Theme::load(p.theme_name())
+                .unwrap_or_else(|_| crate::tui::theme::Theme::dark());
+            (t, from, Some(p))
+        }
+    };
+    let probe_time = probe_started.elapsed();
+    let theme = theme.with_no_color(opts.no_color);
+    let theme_line = format!(
+        " theme={} theme_from={} background={} background_probe_ms={:.1}",
+        theme.name,
+        theme_from,
+        probe.as_ref().map_or("not-asked".into(), |p| p.describe()),
+        probe_time.as_secs_f64() * 1e3
+    );
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     let mut app = App::new(
@@ -55,6 +90,9 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         keymap,
         theme,
     );
+    if let Some(e) = &opts.config_error {
+        app.error(e.clone());
+    }
     app.view = opts.view;
     for spec in opts.jobs.clone() {
         crate::tui::state::job_list::submit(&mut app, spec);
@@ -177,7 +215,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             drop(workers);
             if let Some(p) = &opts.timings {
                 let line = format!(
-                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3} max_draw_ms={:.3}\n",
+                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3} max_draw_ms={:.3}{theme_line}\n",
                     first_frame.as_secs_f64() * 1e3,
                     draws,
                     draw_time.as_secs_f64() * 1e3 / draws.max(1) as f64,

@@ -1,5 +1,8 @@
 //! Themes are data: `themes/*.toml` embedded at build time, chosen with `--theme NAME` (or a
-//! path to a TOML file). `NO_COLOR` turns every colour off and keeps bold/reverse.
+//! path to a TOML file), the config file's `theme`, or else after the terminal's background
+//! (`light` on a light one, `dark` otherwise; see [`crate::tui::background`]). Normal text is
+//! the terminal's own foreground (`reset`) in every built-in theme but high-contrast, so it
+//! reads whatever the background. `NO_COLOR` turns every colour off and keeps bold/reverse.
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
@@ -217,6 +220,21 @@ mod tests {
             assert_eq!(&t.name, n);
             assert!(t.runs.len() >= 6 && t.keypoints.len() >= 6);
         }
+    }
+
+    #[test]
+    fn normal_text_is_the_terminals_own_colour() {
+        for (n, _) in BUILTIN {
+            let t = Theme::load(n).unwrap();
+            if *n == "high-contrast" {
+                assert_eq!(t.fg, Color::Rgb(255, 255, 255));
+                assert_eq!(t.bg, Color::Rgb(0, 0, 0));
+            } else {
+                assert_eq!((t.fg, t.bg), (Color::Reset, Color::Reset), "{n}");
+            }
+        }
+        // Dim text on a light background is not light grey.
+        assert_eq!(Theme::load("light").unwrap().dim, Color::DarkGray);
     }
 
     #[test]

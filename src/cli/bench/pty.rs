@@ -1,7 +1,8 @@
 //! A pseudo-terminal for whole-process benchmarks of the workstation: the child runs with the
 //! slave side as its controlling terminal (stdin, stdout, stderr), and every byte it writes
 //! is read on the master side with the time it arrived. Like a terminal, it answers the
-//! cursor position query.
+//! cursor position and status queries, and whatever else the caller asks it to answer
+//! ([`PtyChild::spawn_answering`]).
 
 use anyhow::{Context, bail};
 use std::fs::File;
@@ -64,9 +65,51 @@ fn check(rc: libc::c_int, what: &str) -> anyhow::Result<libc::c_int> {
     Ok(rc)
 }
 
+/// What every terminal answers: the cursor position query (ratatui asks one at start) and
+/// the status query (`ESC [ 5 n`, which ends the background colour and image probes).
+pub fn standard_answers() -> Vec<(Vec<u8>, Vec<u8>)> {
+    vec![
+        (b"\x1b[6n".to_vec(), b"\x1b[1;1R".to_vec()),
+        (b"\x1b[5n".to_vec(), b"\x1b[0n".to_vec()),
+    ]
+}
+
+/// The replies due for the queries that end in `new` (the bytes after `old`, the tail kept
+/// from earlier reads, so a query split between two reads is still seen), in stream order.
+fn replies(answers: &[(Vec<u8>, Vec<u8>)], old: &[u8], new: &[u8]) -> Vec<u8> {
+    let mut all = Vec::with_capacity(old.len() + new.len());
+    all.extend_from_slice(old);
+    all.extend_from_slice(new);
+    let mut due: Vec<(usize, &[u8])> = Vec::new();
+    for (q, a) in answers {
+        if q.is_empty() {
+            continue;
+        }
+        for (i, w) in all.windows(q.len()).enumerate() {
+            if w == q.as_slice() && i + q.len() > old.len() {
+                due.push((i, a));
+            }
+        }
+    }
+    due.sort_by_key(|d| d.0);
+    due.into_iter().flat_map(|d| d.1.iter().copied()).collect()
+}
+
 impl PtyChild {
-    /// Starts `cmd` on a new `cols`x`rows` pseudo-terminal.
-    pub fn spawn(mut cmd: Command, cols: u16, rows: u16) -> anyhow::Result<PtyChild> {
+    /// Starts `cmd` on a new `cols`x`rows` pseudo-terminal that answers
+    /// [`standard_answers`].
+    pub fn spawn(cmd: Command, cols: u16, rows: u16) -> anyhow::Result<PtyChild> {
+        Self::spawn_answering(cmd, cols, rows, standard_answers())
+    }
+
+    /// Starts `cmd` on a new pseudo-terminal that writes the reply of each `(query, reply)`
+    /// pair whenever the child writes the query (in the order the queries came).
+    pub fn spawn_answering(
+        mut cmd: Command,
+        cols: u16,
+        rows: u16,
+        answers: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> anyhow::Result<PtyChild> {
         // SAFETY: plain libc calls on a descriptor this function owns; the buffer outlives
         // the call that fills it.
         let (master, slave_path) = unsafe {
@@ -123,15 +166,19 @@ impl PtyChild {
             .name("pty-reader".into())
             .spawn(move || {
                 let mut buf = vec![0u8; 1 << 16];
+                let keep = answers.iter().map(|a| a.0.len()).max().unwrap_or(1) - 1;
+                let mut tail: Vec<u8> = Vec::new();
                 loop {
                     match reader.read(&mut buf) {
                         Ok(n) if n > 0 => {
                             let now = Instant::now();
-                            // A terminal answers a cursor position query (ratatui asks one
-                            // at start).
-                            if buf[..n].windows(4).any(|w| w == b"\x1b[6n") {
-                                let _ = answer.write_all(b"\x1b[1;1R");
+                            let reply = replies(&answers, &tail, &buf[..n]);
+                            if !reply.is_empty() {
+                                let _ = answer.write_all(&reply);
                             }
+                            tail.extend_from_slice(&buf[..n]);
+                            let cut = tail.len().saturating_sub(keep);
+                            tail.drain(..cut);
                             if let Ok(mut o) = sink.lock() {
                                 o.chunks.push((now, buf[..n].to_vec()));
                             }
@@ -237,5 +284,21 @@ impl PtyChild {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_answered_in_order_across_reads() {
+        let a = standard_answers();
+        assert_eq!(replies(&a, b"", b"x\x1b[5n..\x1b[6n"), b"\x1b[0n\x1b[1;1R");
+        // Split between two reads: answered once, when it completes.
+        assert_eq!(replies(&a, b"", b"ab\x1b["), b"");
+        assert_eq!(replies(&a, b"\x1b[", b"5n"), b"\x1b[0n");
+        // Entirely in the earlier bytes: already answered.
+        assert_eq!(replies(&a, b"\x1b[5n", b"x"), b"");
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub mod e2e;
 mod lp;
+mod terminal_colours;
 
 pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
