@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod common;
+mod compare;
 mod csv;
 mod demo;
 #[cfg(feature = "engine")]
