@@ -132,6 +132,10 @@ pub fn set_filter(app: &mut App, text: &str) {
 
 /// Esc with no popup: clear the view's filter, else nothing.
 pub fn back(app: &mut App) {
+    if app.view == View::Models && app.models.compare.is_some() {
+        app.models.compare = None;
+        return;
+    }
     if !filter_text(app).is_empty() {
         set_filter(app, "");
     }

@@ -3,7 +3,7 @@
 
 mod adversarial;
 mod common;
-mod compare;
+pub mod compare;
 mod csv;
 mod demo;
 #[cfg(feature = "engine")]
