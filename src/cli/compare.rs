@@ -239,7 +239,8 @@ fn text(c: &Comparison, args: &CompareArgs, sets: &[String]) -> String {
         let top = p.top(frame_set, args.top);
         let _ = writeln!(
             s,
-            "\nframes where {a} and {b} disagree most ({frame_set}; mean pixel error over keypoints; {} frames matched{})",
+            "\nframes where {a} and {b} disagree most ({frame_set}: {} of the {} matched frames{}; mean pixel error over keypoints)",
+            p.in_set(frame_set).count(),
             p.frames.len(),
             unmatched(p.only_a, p.only_b, p.no_error, &a, &b)
         );

@@ -27,8 +27,9 @@ pub fn resolve(p: &Path) -> Result<(PathBuf, PathBuf)> {
             .unwrap_or(Path::new("."));
         return Ok((dir.to_path_buf(), p.to_path_buf()));
     }
-    if !p.is_dir() {
-        return Err(Error::invalid(p, "no such run folder or file"));
+    let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+    if !meta.is_dir() {
+        return Err(Error::invalid(p, "not a run folder or a regular file"));
     }
     let csv = p.join(PIXEL_ERROR_FILE);
     if !csv.is_file() {

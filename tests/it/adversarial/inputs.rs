@@ -378,6 +378,8 @@ fn every_command_against_every_damaged_input() {
     .remove(0);
     let typical = data.join("slp/typical.slp");
     let typical = typical.to_str().unwrap();
+    let tiny = data.join("lp-real-model/tiny_cpu_model");
+    let tiny = tiny.to_str().unwrap();
     // (command before the input, command after it, the real file, the input's name, output)
     let cases: Vec<(Vec<&str>, Vec<&str>, PathBuf, &str, Option<&str>)> = vec![
         (
@@ -434,6 +436,13 @@ fn every_command_against_every_damaged_input() {
             vec![],
             events,
             "events.out.tfevents.1.h.1.0",
+            None,
+        ),
+        (
+            vec!["compare", tiny],
+            vec!["--json"],
+            data.join("lp-real-model/tiny_cpu_model/predictions_pixel_error.csv"),
+            "predictions_pixel_error.csv",
             None,
         ),
         (
