@@ -4,6 +4,7 @@
 //! `formats` knows nothing of the UI.
 
 pub mod cli;
+pub mod compare;
 pub mod demo;
 #[cfg(feature = "engine")]
 pub mod engine;

@@ -6,6 +6,7 @@ pub mod labels;
 use clap::{Parser, Subcommand};
 
 pub mod bench;
+pub mod compare;
 pub mod completions;
 pub mod config;
 pub mod frames;
@@ -40,6 +41,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
     Scalars(scalars::ScalarsArgs),
+    /// Compare model runs' pixel errors: per keypoint and set, and frame by frame.
+    Compare(compare::CompareArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
     Bench(bench::BenchArgs),
     /// Train a pose model on a project's labels (writes a Lightning Pose model folder).
@@ -99,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         None => tui::run(cli.tui),
         Some(Command::Status(a)) => status::run(&a).map(|()| 0),
         Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
+        Some(Command::Compare(a)) => compare::run(&a),
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         #[cfg(feature = "engine")]
         Some(Command::Train(a)) => train::run(&a).map(|()| 0),

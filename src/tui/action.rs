@@ -68,6 +68,10 @@ pub enum Action {
     JumpForward,
     JumpBack,
     GotoFrame,
+    // Models -> Compare
+    CompareRuns,
+    CycleSet,
+    SortDiff,
     /// Explicitly unbinds a default key in a user keymap.
     Noop,
 }
@@ -144,6 +148,9 @@ impl Action {
         Action::JumpForward,
         Action::JumpBack,
         Action::GotoFrame,
+        Action::CompareRuns,
+        Action::CycleSet,
+        Action::SortDiff,
     ];
 }
 

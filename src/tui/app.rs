@@ -102,6 +102,8 @@ pub enum Effect {
     LoadPredictions(PathBuf),
     /// Read a model's predictions on a video.
     LoadVideoPreds(PathBuf),
+    /// Compare runs' pixel errors (name, run folder), A first.
+    LoadCompare(Vec<(String, PathBuf)>),
     /// Start a train/predict job on a background thread (the device is free).
     StartJob {
         id: u64,
@@ -200,6 +202,7 @@ impl App {
     pub fn context(&self) -> (&'static str, bool) {
         match self.overlay {
             Overlay::Confirm { .. } => ("confirm", true),
+            _ if self.view == View::Models && self.models.compare.is_some() => ("compare", false),
             _ => (self.view.section(), false),
         }
     }

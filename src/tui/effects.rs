@@ -78,6 +78,9 @@ impl Workers {
             Effect::LoadVideoPreds(csv) => {
                 let _ = self.tables.send(jobs::Job::VideoPreds(csv));
             }
+            Effect::LoadCompare(runs) => {
+                let _ = self.tables.send(jobs::Job::Compare(runs));
+            }
             Effect::StartJob { id, spec } => self.engine_jobs.start(id, &spec),
             Effect::CancelJob(id) => self.engine_jobs.cancel(id),
         }

@@ -128,6 +128,10 @@ impl Headless {
                 let preds = adapt::video_predictions(&csv);
                 app.handle(Msg::Loaded(Box::new(Loaded::VideoPreds { csv, preds })));
             }
+            Effect::LoadCompare(runs) => {
+                let result = crate::tui::state::compare::compute(&runs);
+                app.handle(Msg::Loaded(Box::new(Loaded::Compare { runs, result })));
+            }
             Effect::StartJob { id, spec } => {
                 if let Some(j) = &mut self.jobs {
                     j.start(id, &spec)

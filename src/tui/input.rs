@@ -137,6 +137,10 @@ pub fn back(app: &mut App) {
         app.curves.grid = true;
         return;
     }
+    if app.view == View::Models && app.models.compare.is_some() {
+        app.models.compare = None;
+        return;
+    }
     if !filter_text(app).is_empty() {
         set_filter(app, "");
     }

@@ -175,6 +175,8 @@ pub fn spawn_scalars(out: Sender<Msg>) -> Sender<ScalarReq> {
 pub enum Job {
     Predictions(PathBuf),
     VideoPreds(PathBuf),
+    /// Compare runs' pixel errors (name, run folder).
+    Compare(Vec<(String, PathBuf)>),
 }
 
 pub fn spawn_jobs(out: Sender<Msg>) -> Sender<Job> {
@@ -190,7 +192,8 @@ pub fn spawn_jobs(out: Sender<Msg>) -> Sender<Job> {
                     .rev()
                     .find(|j| matches!(j, Job::Predictions(_)));
                 let last_v = batch.iter().rev().find(|j| matches!(j, Job::VideoPreds(_)));
-                for j in [last_p, last_v].into_iter().flatten() {
+                let last_c = batch.iter().rev().find(|j| matches!(j, Job::Compare(_)));
+                for j in [last_p, last_v, last_c].into_iter().flatten() {
                     let m = match j {
                         Job::Predictions(csv) => Loaded::Predictions {
                             preds: crate::tui::adapt::frame_predictions(csv),
@@ -199,6 +202,10 @@ pub fn spawn_jobs(out: Sender<Msg>) -> Sender<Job> {
                         Job::VideoPreds(csv) => Loaded::VideoPreds {
                             preds: crate::tui::adapt::video_predictions(csv),
                             csv: csv.clone(),
+                        },
+                        Job::Compare(runs) => Loaded::Compare {
+                            result: crate::tui::state::compare::compute(runs),
+                            runs: runs.clone(),
                         },
                     };
                     if out.send(Msg::Loaded(Box::new(m))).is_err() {

@@ -25,6 +25,10 @@ pub enum Loaded {
         csv: PathBuf,
         preds: Result<VideoPreds, String>,
     },
+    Compare {
+        runs: Vec<(String, PathBuf)>,
+        result: Result<crate::compare::Comparison, String>,
+    },
 }
 
 pub fn apply(app: &mut App, l: Loaded) {
@@ -77,6 +81,7 @@ pub fn apply(app: &mut App, l: Loaded) {
             app.labels.preds = Some((csv, preds));
             app.push(Effect::RequestImage);
         }
+        Loaded::Compare { runs, result } => crate::tui::state::compare::loaded(app, runs, result),
         Loaded::VideoPreds { csv, preds } => {
             app.videos.preds = Some((csv, preds));
             let n = crate::tui::state::videos::n_frames(app);
@@ -99,6 +104,7 @@ pub fn trash(app: &mut App, run: &Path) {
             if app.models.diff_with.as_deref() == Some(run) {
                 app.models.diff_with = None;
             }
+            app.models.marked.retain(|m| m != run);
             app.info(format!(
                 "moved to {}",
                 crate::sanitize::clean(&dest.display().to_string())

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod common;
+pub mod compare;
 mod completions;
 mod csv;
 mod demo;

@@ -1,5 +1,6 @@
 //! Per-view state and what each view's keys do.
 
+pub mod compare;
 pub mod curves;
 pub mod job_list;
 pub mod labels;

@@ -72,8 +72,12 @@ pub struct ModelsState {
     pub filter: String,
     pub selected: usize,
     pub tab: DetailTab,
-    /// Path of the run marked as the other side of the config diff.
+    /// Path of the run marked as the other side of the config diff (the last one marked).
     pub diff_with: Option<std::path::PathBuf>,
+    /// The runs marked (with `m`) for the config diff and the Compare view.
+    pub marked: Vec<std::path::PathBuf>,
+    /// The Compare view, shown in place of the table while open.
+    pub compare: Option<crate::tui::state::compare::CompareState>,
     pub detail_scroll: u16,
 }
 
@@ -131,6 +135,9 @@ pub fn selected_run(app: &App) -> Option<&RunRow> {
 }
 
 pub fn on_action(app: &mut App, a: Action) {
+    if app.models.compare.is_some() {
+        return crate::tui::state::compare::on_action(app, a);
+    }
     let n = rows(&app.models, &app.data.runs).len();
     let st = &mut app.models;
     match a {
@@ -155,11 +162,20 @@ pub fn on_action(app: &mut App, a: Action) {
         Action::DiffMark => {
             let p = selected_run(app).map(|r| (r.path.clone(), r.name.clone()));
             if let Some((p, name)) = p {
-                app.models.diff_with = Some(p);
-                app.models.tab = DetailTab::Diff;
-                app.info(format!("diff against {name}: select another run"));
+                let st = &mut app.models;
+                if let Some(i) = st.marked.iter().position(|m| *m == p) {
+                    st.marked.remove(i);
+                    st.diff_with = st.marked.last().cloned();
+                    app.info(format!("unmarked {name}"));
+                } else {
+                    st.marked.push(p.clone());
+                    st.diff_with = Some(p);
+                    st.tab = DetailTab::Diff;
+                    app.info(format!("diff against {name}: select another run"));
+                }
             }
         }
+        Action::CompareRuns => crate::tui::state::compare::open(app),
         Action::DeleteRun => {
             let p = selected_run(app).map(|r| (r.path.clone(), r.name.clone(), r.is_active()));
             match p {

@@ -11,7 +11,10 @@ pub fn render(app: &App, scroll: u16, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let mut lines = Vec::new();
     for (title, section) in [
-        (app.view.title(), app.view.section()),
+        match app.context() {
+            ("compare", _) => ("Compare", "compare"),
+            _ => (app.view.title(), app.view.section()),
+        },
         ("Everywhere", "global"),
     ] {
         let items = app.keymap.help_lines(section);

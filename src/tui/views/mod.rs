@@ -2,6 +2,7 @@
 //! tested with ratatui's TestBackend and insta snapshots.
 
 pub mod chrome;
+pub mod compare;
 pub mod curves;
 pub mod curves_grid;
 pub mod help;
@@ -46,7 +47,10 @@ pub fn draw(app: &App, f: &mut Frame) {
     match app.view {
         View::Overview => overview::render(app, f, body),
         View::Labels => labels::render(app, f, body),
-        View::Models => models::render(app, f, body),
+        View::Models => match &app.models.compare {
+            Some(c) => compare::render(app, c, f, body),
+            None => models::render(app, f, body),
+        },
         View::Curves => curves::render(app, f, body),
         View::Videos => videos::render(app, f, body),
         View::Jobs => job_list::render(app, f, body),

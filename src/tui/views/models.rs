@@ -58,7 +58,11 @@ fn table(app: &App, f: &mut Frame, area: Rect, wide: bool) {
                 .iter()
                 .find_map(|s| r.pixel_error.get(*s));
             let mut cells = vec![
-                Cell::from(r.name.clone()),
+                Cell::from(if st.marked.contains(&r.path) {
+                    format!("● {}", r.name)
+                } else {
+                    r.name.clone()
+                }),
                 Cell::from(Span::styled(
                     r.effective.clone(),
                     status_style(t, &r.effective),

@@ -388,6 +388,8 @@ fn every_command_against_every_damaged_input() {
     .remove(0);
     let typical = data.join("slp/typical.slp");
     let typical = typical.to_str().unwrap();
+    let tiny = data.join("lp-real-model/tiny_cpu_model");
+    let tiny = tiny.to_str().unwrap();
     let cases: Vec<Case> = vec![
         (
             vec!["labels", "info"],
@@ -443,6 +445,13 @@ fn every_command_against_every_damaged_input() {
             vec![],
             events,
             "events.out.tfevents.1.h.1.0",
+            None,
+        ),
+        (
+            vec!["compare", tiny],
+            vec!["--json"],
+            data.join("lp-real-model/tiny_cpu_model/predictions_pixel_error.csv"),
+            "predictions_pixel_error.csv",
             None,
         ),
         (

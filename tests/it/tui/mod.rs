@@ -11,6 +11,7 @@ use posedeck::tui::theme::Theme;
 use ratatui::layout::Rect;
 use std::path::{Path, PathBuf};
 
+mod compare;
 pub mod e2e;
 mod lp;
 mod terminal_colours;
