@@ -38,11 +38,16 @@ pub struct PlotKey {
     pub ignore_outliers: bool,
     /// Columns to downsample to.
     pub cols: usize,
+    /// Runs left out (by name, sorted).
+    pub hidden: Vec<String>,
 }
 
 pub fn build(store: &ScalarStore, k: &PlotKey) -> Plot {
     let mut drawn = Vec::new();
     for r in store.runs.values() {
+        if k.hidden.binary_search(&r.name).is_ok() {
+            continue;
+        }
         let Some(points) = r.tags.get(&k.tag) else {
             continue;
         };
@@ -168,10 +173,16 @@ mod tests {
             log_y: false,
             ignore_outliers: true,
             cols: 100,
+            hidden: Vec::new(),
         };
         let c = PlotCache::default();
         let a = c.get(&s, key(&s));
         assert!(Rc::ptr_eq(&a, &c.get(&s, key(&s))));
+        // A hidden run is not drawn, and the plot is a different one.
+        let mut hidden = key(&s);
+        hidden.hidden = vec!["r".into()];
+        let h = c.get(&s, hidden);
+        assert!(h.drawn.is_empty() && !Rc::ptr_eq(&a, &h));
         assert_eq!(a.x, (0.0, 9.0));
         s.apply(ScalarUpdate {
             run: "r".into(),

@@ -59,6 +59,12 @@ pub struct CurvesState {
     pub grid_cols: std::cell::Cell<usize>,
     /// Index into the filtered tag list.
     pub selected: usize,
+    /// Runs hidden with space (by name).
+    pub hidden: std::collections::BTreeSet<String>,
+    /// The run the legend points at (index into the scalar store's runs).
+    pub run_cursor: usize,
+    /// Only the runs marked in Models (`m`) are drawn.
+    pub only_marked: bool,
 }
 
 impl Default for CurvesState {
@@ -74,6 +80,9 @@ impl Default for CurvesState {
             grid: true,
             grid_cols: std::cell::Cell::new(1),
             selected: 0,
+            hidden: Default::default(),
+            run_cursor: 0,
+            only_marked: false,
         }
     }
 }
@@ -139,9 +148,62 @@ pub fn dashboard_order(tags: &mut [String]) {
     });
 }
 
+/// The runs not drawn, sorted by name: those hidden with space, and with "only marked" on,
+/// every run not marked in Models (matched by folder).
+pub fn hidden_runs(app: &crate::tui::app::App) -> Vec<String> {
+    let c = &app.curves;
+    app.scalars
+        .runs
+        .values()
+        .filter(|r| {
+            c.hidden.contains(&r.name)
+                || (c.only_marked
+                    && !app
+                        .models
+                        .marked
+                        .iter()
+                        .any(|m| r.dir.starts_with(m) || m.starts_with(&r.dir)))
+        })
+        .map(|r| r.name.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// Keys of the Curves view.
 pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) {
     use crate::tui::action::Action as A;
+    let n_runs = app.scalars.runs.len();
+    match a {
+        A::RunNext | A::RunPrev if n_runs > 0 => {
+            let c = &mut app.curves;
+            c.run_cursor = if a == A::RunNext {
+                (c.run_cursor + 1) % n_runs
+            } else {
+                (c.run_cursor + n_runs - 1) % n_runs
+            };
+            return;
+        }
+        A::ToggleRun => {
+            if let Some(r) = app.scalars.runs.values().nth(app.curves.run_cursor) {
+                let name = r.name.clone();
+                let c = &mut app.curves;
+                if !c.hidden.remove(&name) {
+                    c.hidden.insert(name);
+                }
+            }
+            return;
+        }
+        A::OnlyMarked => {
+            if app.models.marked.is_empty() && !app.curves.only_marked {
+                app.info("no runs marked: mark them with m in Models".to_owned());
+            } else {
+                app.curves.only_marked = !app.curves.only_marked;
+            }
+            return;
+        }
+        _ => {}
+    }
     let n = visible_tags(app).len();
     let c = &mut app.curves;
     if c.grid {

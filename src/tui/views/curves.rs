@@ -128,6 +128,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
             log_y: c.log_y,
             ignore_outliers: c.ignore_outliers,
             cols,
+            hidden: crate::tui::state::curves::hidden_runs(app),
         },
     );
     let drawn = &plot.drawn;

@@ -50,9 +50,14 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
     }
     spans.push(Span::styled(
         format!(
-            "   smoothing {:.2}{}   enter: enlarge  /: filter",
+            "   smoothing {:.2}{}{}   enter: enlarge  /: filter  r/space: runs",
             c.smoothing,
-            if c.log_y { "  log y" } else { "" }
+            if c.log_y { "  log y" } else { "" },
+            if c.only_marked {
+                "  marked runs only"
+            } else {
+                ""
+            }
         ),
         t.dim(),
     ));
@@ -87,22 +92,34 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
         small_chart(app, f, cell, tag, i == sel, first_of_group);
     }
 
-    // One legend for all charts: each run's colour.
+    // One legend for all charts: each run's colour; the run `r`/`R` points at is
+    // underlined (space hides or shows it), hidden runs are dim.
+    let hidden = crate::tui::state::curves::hidden_runs(app);
     let mut lines = Vec::new();
     let mut spans = Vec::new();
     let mut width = 0usize;
-    for run in app.scalars.runs.values() {
+    for (i, run) in app.scalars.runs.values().enumerate() {
         let name = truncate(&crate::sanitize::clean(&run.name), 30);
-        let w = name.chars().count() + 5;
+        let off = hidden.binary_search(&run.name).is_ok();
+        let w = name.chars().count() + 5 + if off { 9 } else { 0 };
         if width + w > legend.width as usize && !spans.is_empty() {
             lines.push(Line::from(std::mem::take(&mut spans)));
             width = 0;
         }
+        let mark = if off { "── " } else { "━━ " };
         spans.push(Span::styled(
-            "━━ ",
+            mark,
             Style::default().fg(t.run_color(&run.name)),
         ));
-        spans.push(Span::raw(format!("{name}  ")));
+        let mut st = if off { t.dim() } else { t.base() };
+        if i == c.run_cursor {
+            st = st.add_modifier(ratatui::style::Modifier::UNDERLINED);
+        }
+        spans.push(Span::styled(name, st));
+        spans.push(Span::styled(
+            if off { " (hidden)  " } else { "  " },
+            t.dim(),
+        ));
         width += w;
     }
     if !spans.is_empty() {
@@ -116,7 +133,7 @@ fn legend_height(app: &App, area: Rect) -> u16 {
         .scalars
         .runs
         .values()
-        .map(|r| r.name.chars().count().min(30) + 5)
+        .map(|r| r.name.chars().count().min(30) + 14)
         .sum();
     let lines = total.div_ceil(area.width.max(1) as usize).max(1) as u16;
     lines.min(area.height / 4).max(1)
@@ -160,6 +177,7 @@ fn small_chart(app: &App, f: &mut Frame, cell: Rect, tag: &str, selected: bool, 
             log_y: c.log_y,
             ignore_outliers: c.ignore_outliers,
             cols,
+            hidden: crate::tui::state::curves::hidden_runs(app),
         },
     );
     let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {

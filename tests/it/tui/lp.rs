@@ -81,6 +81,37 @@ fn lp_views_snapshots() {
         snap(&app, tmp.path(), "lp_curves", w, h);
         act(&mut app, &mut hl, w, h, &[Action::Back]);
         assert!(app.curves.grid, "Esc goes back to the dashboard");
+        // Space hides the legend's run (r moves to the next), again shows it; M shows only
+        // the run marked in Models above (tiny_cpu_model).
+        posedeck::tui::input::set_filter(&mut app, "");
+        act(
+            &mut app,
+            &mut hl,
+            w,
+            h,
+            &[Action::RunNext, Action::ToggleRun],
+        );
+        assert_eq!(
+            posedeck::tui::state::curves::hidden_runs(&app),
+            ["app_style_model_midtraining"]
+        );
+        let s = screen(&app, w, h);
+        assert!(s.contains("app_style_model_midtraining (hidden)"), "{s}");
+        act(
+            &mut app,
+            &mut hl,
+            w,
+            h,
+            &[Action::ToggleRun, Action::RunPrev],
+        );
+        assert!(posedeck::tui::state::curves::hidden_runs(&app).is_empty());
+        act(&mut app, &mut hl, w, h, &[Action::OnlyMarked]);
+        assert_eq!(
+            posedeck::tui::state::curves::hidden_runs(&app),
+            ["app_style_model", "app_style_model_midtraining"]
+        );
+        act(&mut app, &mut hl, w, h, &[Action::OnlyMarked]);
+        assert!(posedeck::tui::state::curves::hidden_runs(&app).is_empty());
 
         // Jobs: the mid-training run (written TRAINING, its process gone) and its log.
         act(&mut app, &mut hl, w, h, &[Action::ViewJobs]);
