@@ -71,22 +71,14 @@ pub fn one_line(s: &str) -> String {
 /// controls, the line separators and the bidirectional overrides escaped as `\uXXXX` too.
 /// Such characters can only occur inside JSON strings, where the escape means the same.
 pub fn json_controls(json: String) -> String {
-    if !json.chars().any(json_bad) {
+    if memchr::memchr3(0x7f, 0xc2, 0xe2, json.as_bytes()).is_none() {
         return json;
     }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        if json_bad(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn json_bad(c: char) -> bool {
-    (c.is_control() && c as u32 >= 0x7f) || (is_bad(c) && !c.is_control())
+    let mut w = JsonControls::new(Vec::with_capacity(json.len() + 16));
+    // Writing to a Vec cannot fail, and escapes keep the text UTF-8.
+    let _ = std::io::Write::write_all(&mut w, json.as_bytes());
+    let _ = std::io::Write::flush(&mut w);
+    String::from_utf8(w.inner).unwrap_or(json)
 }
 
 /// A writer that escapes, in a UTF-8 JSON byte stream, what [`json_controls`] escapes: DEL,

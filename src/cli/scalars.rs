@@ -295,15 +295,10 @@ fn write_json(
             })
             .collect(),
     };
-    let json = serde_json::to_vec(&doc).map_err(std::io::Error::other)?;
-    // DEL, C1 controls and bidirectional overrides (rare: one byte scan decides) are
-    // escaped too; serde_json escapes only C0.
-    if memchr::memchr3(0x7f, 0xc2, 0xe2, &json).is_some() {
-        let text = String::from_utf8(json).map_err(std::io::Error::other)?;
-        out.write_all(crate::sanitize::json_controls(text).as_bytes())?;
-    } else {
-        out.write_all(&json)?;
-    }
+    // DEL, C1 controls and bidirectional overrides escaped too (serde_json escapes only C0).
+    let mut w = crate::sanitize::JsonControls::new(&mut *out);
+    serde_json::to_writer(&mut w, &doc).map_err(std::io::Error::other)?;
+    w.flush()?;
     writeln!(out)
 }
 

@@ -209,22 +209,10 @@ impl Attr {
     }
 }
 
-/// The bytes of an open file, read into memory. Never memory-mapped: a file that another
-/// process truncates while it is mapped turns the next read of it into SIGBUS.
-enum Backing {
-    Bytes(Vec<u8>),
-}
-
-impl Backing {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Backing::Bytes(b) => b,
-        }
-    }
-}
-
 /// hdf5-pure reads through this, so metadata and chunks come straight from the backing.
-struct SharedSource(std::sync::Arc<Backing>);
+/// The file's bytes are read into memory, never memory-mapped: a file that another process
+/// truncates while it is mapped turns the next read of it into SIGBUS.
+struct SharedSource(std::sync::Arc<Vec<u8>>);
 
 impl h5::Source for SharedSource {
     fn len(&self) -> u64 {
@@ -253,7 +241,7 @@ impl h5::Source for SharedSource {
 pub struct H5File {
     path: PathBuf,
     file: h5::File,
-    backing: std::sync::Arc<Backing>,
+    backing: std::sync::Arc<Vec<u8>>,
 }
 
 /// One dataset of an open file.
@@ -264,25 +252,25 @@ pub struct H5Dataset<'f> {
 }
 
 impl H5File {
-    /// Opens `path`: a regular file, read whole into memory (see [`Backing`]).
+    /// Opens `path`: a regular file, read whole into memory (see [`SharedSource`]).
     pub fn open(path: &Path) -> Result<H5File> {
-        H5File::from_backing(path, Backing::Bytes(crate::util::read(path)?))
+        H5File::from_backing(path, crate::util::read(path)?)
     }
 
     /// Parses an HDF5 image already in memory; `path` names it in errors.
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<H5File> {
-        H5File::from_backing(path, Backing::Bytes(bytes))
+        H5File::from_backing(path, bytes)
     }
 
-    fn from_backing(path: &Path, backing: Backing) -> Result<H5File> {
-        if !h5::is_hdf5_bytes(backing.as_slice()) {
+    fn from_backing(path: &Path, backing: Vec<u8>) -> Result<H5File> {
+        if !h5::is_hdf5_bytes(&backing) {
             return Err(Error::at_offset(
                 path,
                 0,
                 "not an HDF5 file (no HDF5 signature)",
             ));
         }
-        let len = backing.as_slice().len() as u64;
+        let len = backing.len() as u64;
         let backing = std::sync::Arc::new(backing);
         let source = SharedSource(backing.clone());
         let file = guard(path, "opening the file", || h5::File::from_source(source)).map_err(
@@ -318,7 +306,7 @@ impl H5File {
 
     /// The whole file image.
     pub fn bytes(&self) -> &[u8] {
-        self.backing.as_slice()
+        &self.backing
     }
 
     fn err(&self, what: &str, e: impl std::fmt::Display) -> Error {
@@ -996,7 +984,7 @@ impl WGroup {
                 let H5File { backing, file, .. } = f;
                 drop(file);
                 *bytes = match std::sync::Arc::try_unwrap(backing) {
-                    Ok(Backing::Bytes(b)) => b,
+                    Ok(b) => b,
                     _ => return Err(Error::invalid(path, "internal: file image still shared")),
                 };
                 ranges

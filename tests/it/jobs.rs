@@ -363,18 +363,7 @@ mod real {
         (app, hl, rx, size)
     }
 
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            let (p, t) = (e.path(), to.join(e.file_name()));
-            if p.is_dir() {
-                copy_dir(&p, &t);
-            } else {
-                std::fs::copy(&p, &t).unwrap();
-            }
-        }
-    }
+    use crate::common::copy_dir;
 
     /// A real tiny run (mirror-mouse, resnet18, 128x128, 2 epochs) started from the Models
     /// view's form through the runner's job bridge; progress arrives as messages; cancel from

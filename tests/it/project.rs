@@ -25,19 +25,7 @@ fn run_posedeck(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// Recursive copy (files keep their bytes; folders are created writable).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::write(&dst, std::fs::read(e.path()).unwrap()).unwrap();
-        }
-    }
-}
+use crate::common::copy_dir;
 
 /// Sets the modification time of everything under `dir` (as `cp -p` would keep it).
 fn set_mtimes(dir: &Path, t: SystemTime) {
@@ -367,10 +355,7 @@ fn one_run_loads_on_its_own() {
     );
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use crate::common::write_file as write;
 
 #[test]
 fn new_app_project_through_the_registry() {

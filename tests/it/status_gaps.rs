@@ -51,23 +51,9 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use crate::common::write_file as write;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
-}
+use crate::common::copy_dir;
 
 /// A project with a copy of the real completed run `app_style_model`; returns its events file.
 fn real_run_project(data: &Path) -> (tempfile::TempDir, PathBuf) {

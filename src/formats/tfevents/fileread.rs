@@ -40,17 +40,23 @@ pub(crate) fn read_range(path: &Path, file: &File, start: u64, len: u64) -> Resu
     buf.try_reserve_exact(n)
         .map_err(|_| Error::invalid(path, format!("cannot allocate {n} bytes")))?;
     buf.resize(n, 0u8);
+    let got = read_at_most(file, &mut buf, start).map_err(io)?;
+    buf.truncate(got);
+    Ok(buf)
+}
+
+/// Fills `buf` from `start` until it is full or the file ends; the bytes read.
+fn read_at_most(file: &File, buf: &mut [u8], start: u64) -> std::io::Result<usize> {
     let mut got = 0usize;
-    while got < n {
+    while got < buf.len() {
         match file.read_at(&mut buf[got..], start + got as u64) {
             Ok(0) => break,
             Ok(k) => got += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io(e)),
+            Err(e) => return Err(e),
         }
     }
-    buf.truncate(got);
-    Ok(buf)
+    Ok(got)
 }
 
 /// Calls `f` with `len` bytes of `file` from `start` (fewer when the file shrank). Small
@@ -75,18 +81,7 @@ pub(crate) fn with_range<R>(
     SMALL.with_borrow_mut(|buf| {
         // Shrinking never zeroes; growing zeroes only the new part.
         buf.resize(n, 0);
-        let mut got = 0usize;
-        while got < n {
-            match file.read_at(&mut buf[got..], start + got as u64) {
-                Ok(0) => break,
-                Ok(k) => got += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    buf.truncate(got);
-                    return Err(Error::io(path, e));
-                }
-            }
-        }
+        let got = read_at_most(file, buf, start).map_err(|e| Error::io(path, e))?;
         buf.truncate(got);
         Ok(f(buf))
     })

@@ -170,6 +170,27 @@ pub fn hidden_runs(app: &crate::tui::app::App) -> Vec<String> {
         .collect()
 }
 
+/// The key of `tag`'s plot at `cols` columns with the view's settings; `hidden` is
+/// [`hidden_runs`], computed once per draw.
+pub fn plot_key(
+    app: &crate::tui::app::App,
+    tag: &str,
+    cols: usize,
+    hidden: &[String],
+) -> crate::tui::chart::plot::PlotKey {
+    let c = &app.curves;
+    crate::tui::chart::plot::PlotKey {
+        tag: tag.to_owned(),
+        generation: app.scalars.tag_generation(tag),
+        x_axis: c.x_axis,
+        smoothing: c.smoothing,
+        log_y: c.log_y,
+        ignore_outliers: c.ignore_outliers,
+        cols,
+        hidden: hidden.to_vec(),
+    }
+}
+
 /// Keys of the Curves view.
 pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) {
     use crate::tui::action::Action as A;

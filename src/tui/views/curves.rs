@@ -4,7 +4,6 @@
 //! cursor and a legend with the values under it; Esc goes back to the grid.
 
 use crate::tui::app::App;
-use crate::tui::chart::plot::PlotKey;
 use crate::tui::chart::{XAxis, series};
 use crate::tui::state::curves::visible_tags;
 use crate::tui::views::widgets::{num, truncate};
@@ -118,18 +117,10 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
 
     // One value per column the canvas has (braille: two per cell).
     let cols = chart_area.width.saturating_sub(10) as usize * if c.ascii { 1 } else { 2 };
+    let hidden = crate::tui::state::curves::hidden_runs(app);
     let plot = app.plot_cache.get(
         &app.scalars,
-        PlotKey {
-            tag: tag.to_owned(),
-            generation: app.scalars.tag_generation(tag),
-            x_axis: c.x_axis,
-            smoothing: c.smoothing,
-            log_y: c.log_y,
-            ignore_outliers: c.ignore_outliers,
-            cols,
-            hidden: crate::tui::state::curves::hidden_runs(app),
-        },
+        crate::tui::state::curves::plot_key(app, tag, cols, &hidden),
     );
     let drawn = &plot.drawn;
     let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {

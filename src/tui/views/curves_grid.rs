@@ -4,7 +4,6 @@
 //! selected chart to the full view (cursor, smoothing, axes), Esc comes back.
 
 use crate::tui::app::App;
-use crate::tui::chart::plot::PlotKey;
 use crate::tui::state::curves::group_of;
 use crate::tui::views::curves::axis_num;
 use crate::tui::views::widgets::truncate;
@@ -41,6 +40,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
     let cols = columns(area.width);
     c.grid_cols.set(cols);
     let sel = c.selected.min(tags.len().saturating_sub(1));
+    let hidden = crate::tui::state::curves::hidden_runs(app);
     let mut spans = vec![Span::styled(format!("tags {}", tags.len()), t.title())];
     if !c.filter.text.is_empty() {
         spans.push(Span::styled(format!(" /{}", c.filter.text), t.accent()));
@@ -89,12 +89,21 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
             height: cell_h.min(body.height - r as u16 * cell_h),
         };
         let first_of_group = i == 0 || group_of(&tags[i - 1]) != group_of(tag);
-        small_chart(app, f, cell, tag, i == sel, first_of_group);
+        small_chart(
+            app,
+            f,
+            cell,
+            Cell {
+                tag,
+                selected: i == sel,
+                first_of_group,
+                hidden: &hidden,
+            },
+        );
     }
 
     // One legend for all charts: each run's colour; the run `r`/`R` points at is
     // underlined (space hides or shows it), hidden runs are dim.
-    let hidden = crate::tui::state::curves::hidden_runs(app);
     let mut lines = Vec::new();
     let mut spans = Vec::new();
     let mut width = 0usize;
@@ -139,7 +148,22 @@ fn legend_height(app: &App, area: Rect) -> u16 {
     lines.min(area.height / 4).max(1)
 }
 
-fn small_chart(app: &App, f: &mut Frame, cell: Rect, tag: &str, selected: bool, group: bool) {
+/// One chart of the grid; `hidden` is the runs not drawn (computed once per draw).
+struct Cell<'a> {
+    tag: &'a str,
+    selected: bool,
+    first_of_group: bool,
+    hidden: &'a [String],
+}
+
+fn small_chart(app: &App, f: &mut Frame, area: Rect, cell: Cell) {
+    let Cell {
+        tag,
+        selected,
+        first_of_group: group,
+        hidden,
+    } = cell;
+    let cell = area;
     let t = &app.theme;
     let c = &app.curves;
     let border = if selected { t.accent() } else { t.dim() };
@@ -169,16 +193,7 @@ fn small_chart(app: &App, f: &mut Frame, cell: Rect, tag: &str, selected: bool, 
     let cols = graph.width as usize * if c.ascii { 1 } else { 2 };
     let plot = app.plot_cache.get(
         &app.scalars,
-        PlotKey {
-            tag: tag.to_owned(),
-            generation: app.scalars.tag_generation(tag),
-            x_axis: c.x_axis,
-            smoothing: c.smoothing,
-            log_y: c.log_y,
-            ignore_outliers: c.ignore_outliers,
-            cols,
-            hidden: crate::tui::state::curves::hidden_runs(app),
-        },
+        crate::tui::state::curves::plot_key(app, tag, cols, hidden),
     );
     let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {
         f.render_widget(

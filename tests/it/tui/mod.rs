@@ -125,23 +125,7 @@ fn a_bad_file_shows_its_error_in_place() {
     assert_eq!(app.view, View::Videos);
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        let q: PathBuf = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &q);
-        } else {
-            std::fs::copy(&p, &q).unwrap();
-            let mut perm = std::fs::metadata(&q).unwrap().permissions();
-            #[allow(clippy::permissions_set_readonly_false)]
-            perm.set_readonly(false);
-            std::fs::set_permissions(&q, perm).unwrap();
-        }
-    }
-}
+pub use crate::common::copy_dir;
 
 /// The three real runs of ../shared/data/lp-real-model.
 pub const REAL_RUNS: [&str; 3] = [
