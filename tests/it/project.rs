@@ -45,7 +45,7 @@ fn status_json(args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
 }
 
-fn model<'a>(j: &'a Value, name: &str) -> &'a Value {
+pub fn model<'a>(j: &'a Value, name: &str) -> &'a Value {
     j["models"]
         .as_array()
         .unwrap()

@@ -34,14 +34,7 @@ fn status_json(dir: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn model<'a>(j: &'a Value, name: &str) -> &'a Value {
-    j["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .unwrap_or_else(|| panic!("no model {name} in {}", j["models"]))
-}
+use crate::project::model;
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()

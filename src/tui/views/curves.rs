@@ -184,15 +184,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
             for (pts, st) in &data {
                 let color = st.fg.unwrap_or(Color::Reset);
                 ctx.draw(&Points { coords: pts, color });
-                for w in pts.windows(2) {
-                    ctx.draw(&CanvasLine {
-                        x1: w[0].0,
-                        y1: w[0].1,
-                        x2: w[1].0,
-                        y2: w[1].1,
-                        color,
-                    });
-                }
+                polyline(ctx, pts, color);
             }
         });
     f.render_widget(lines, graph);
@@ -250,6 +242,19 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(lines), legend);
+}
+
+/// Joins consecutive points with lines on a canvas.
+pub fn polyline(ctx: &mut ratatui::widgets::canvas::Context, pts: &[(f64, f64)], color: Color) {
+    for w in pts.windows(2) {
+        ctx.draw(&CanvasLine {
+            x1: w[0].0,
+            y1: w[0].1,
+            x2: w[1].0,
+            y2: w[1].1,
+            color,
+        });
+    }
 }
 
 /// Axis label for an x value.

@@ -12,7 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::canvas::{Canvas, Line as CanvasLine};
+use ratatui::widgets::canvas::Canvas;
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 /// Rows of text one small chart takes (border and title included).
@@ -229,15 +229,7 @@ fn small_chart(app: &App, f: &mut Frame, area: Rect, cell: Cell) {
                 } else {
                     color
                 };
-                for w in d.smooth_cols.windows(2) {
-                    ctx.draw(&CanvasLine {
-                        x1: w[0].0,
-                        y1: w[0].1,
-                        x2: w[1].0,
-                        y2: w[1].1,
-                        color,
-                    });
-                }
+                crate::tui::views::curves::polyline(ctx, &d.smooth_cols, color);
             }
         });
     f.render_widget(canvas, graph);
