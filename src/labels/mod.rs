@@ -3,24 +3,33 @@
 //! - [`model`]: the plain data types (videos, skeletons, tracks, frames, instances, points).
 //! - [`Labels`]: the data plus lookup tables; read through `Deref`, change through methods.
 
+pub mod backup;
 mod dict;
 mod edits;
 mod index;
 mod io;
 mod lp;
+pub mod lp_doc;
+pub mod lp_write;
 pub mod matching;
 pub mod media;
 mod merge;
 pub mod model;
 mod queries;
 mod resolve;
+pub mod slp_doc;
 mod store;
 mod suggestions;
 mod tracks;
 mod training;
+pub mod undo;
 
 pub use edits::InstanceRef;
 pub use io::{LabelsFormat, LoadedLabels};
+pub use lp_doc::LpDocument;
+pub use lp_write::labeled_images;
+pub use slp_doc::SlpDocument;
+pub use undo::UndoStack;
 pub use lp::{LP_PROVENANCE, LpExportOptions, LpImage, LpPlan, LpReport};
 pub use merge::{MergeConflict, MergeOutcome, MergedFrame, Prefer, Unification};
 pub use model::{

@@ -78,6 +78,10 @@ pub enum Overlay {
 pub enum Confirmable {
     TrashRun(PathBuf),
     CancelJob(u64),
+    /// Leave label edit mode dropping unwritten edits.
+    DiscardEdits,
+    /// Quit dropping unwritten label edits.
+    QuitDiscard,
 }
 
 /// Work the runner carries out for the app (workers, file actions).
@@ -111,6 +115,8 @@ pub enum Effect {
     },
     /// Tell a running job to stop after its current step.
     CancelJob(u64),
+    /// Turn the terminal's mouse reporting on (label edit mode) or off.
+    MouseCapture(bool),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +154,10 @@ pub struct App {
     pub image: Option<crate::tui::image::ImageReady>,
     pub image_gen: u64,
     pub quit: Option<i32>,
+    /// Label edit mode of the Labels view.
+    pub edit: Option<crate::tui::state::label_edit::EditSession>,
+    /// The screen's size (as of the last draw), to map mouse clicks.
+    pub screen: ratatui::layout::Rect,
     effects: Vec<Effect>,
 }
 
@@ -177,6 +187,8 @@ impl App {
             image: None,
             image_gen: 0,
             quit: None,
+            edit: None,
+            screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             effects: Vec::new(),
         }
     }
@@ -200,6 +212,11 @@ impl App {
 
     /// The keymap section in effect (a confirm popup is modal).
     pub fn context(&self) -> (&'static str, bool) {
+        if !matches!(self.overlay, Overlay::Confirm { .. })
+            && let Some(c) = crate::tui::state::label_edit::context(self)
+        {
+            return (c, true);
+        }
         match self.overlay {
             Overlay::Confirm { .. } => ("confirm", true),
             _ if self.view == View::Models && self.models.compare.is_some() => ("compare", false),
@@ -251,7 +268,17 @@ impl App {
     }
 
     fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> bool {
-        use crossterm::event::MouseEventKind;
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if self.overlay == Overlay::None
+            && crate::tui::state::label_edit::context(self) == Some("label-edit")
+        {
+            return match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => {
+                    crate::tui::state::label_edit::click(self, m.column, m.row)
+                }
+                _ => false,
+            };
+        }
         match m.kind {
             MouseEventKind::ScrollDown => self.run(Action::Down),
             MouseEventKind::ScrollUp => self.run(Action::Up),
@@ -298,6 +325,9 @@ impl App {
             Lookup::None => {
                 let retry = self.pending.len() > 1;
                 self.pending.clear();
+                if ctx == "label-edit" && crate::tui::state::label_edit::hotkey(self, &key) {
+                    return;
+                }
                 if retry && let Lookup::Action(a) = self.keymap.lookup(ctx, modal, &[key]) {
                     self.run(a);
                 }
@@ -309,10 +339,16 @@ impl App {
     pub fn run(&mut self, a: Action) {
         self.note = None;
         match a {
-            Action::Quit => self.quit = Some(0),
+            Action::Quit => {
+                if !crate::tui::state::label_edit::guard_quit(self) {
+                    self.quit = Some(0)
+                }
+            }
             Action::Back => {
                 if self.overlay != Overlay::None {
                     self.overlay = Overlay::None;
+                } else if crate::tui::state::label_edit::context(self).is_some() {
+                    crate::tui::state::label_edit::on_action(self, a);
                 } else {
                     crate::tui::input::back(self);
                 }
@@ -351,10 +387,19 @@ impl App {
                     match action {
                         Confirmable::TrashRun(p) => self.push(Effect::TrashRun(p)),
                         Confirmable::CancelJob(id) => crate::tui::state::job_list::cancel(self, id),
+                        Confirmable::DiscardEdits => {
+                            crate::tui::state::label_edit::discard(self, false)
+                        }
+                        Confirmable::QuitDiscard => crate::tui::state::label_edit::discard(self, true),
                     }
                 }
             }
-            Action::Cancel => self.overlay = Overlay::None,
+            Action::Cancel => {
+                if self.overlay == Overlay::None {
+                    crate::tui::state::label_edit::on_action(self, a);
+                }
+                self.overlay = Overlay::None
+            }
             Action::CycleProtocol => self.push(Effect::CycleProtocol),
             // From any view (the palette too): the form trains on the open project.
             Action::TrainNew => crate::tui::state::train_form::open(self),

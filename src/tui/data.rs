@@ -18,6 +18,9 @@ pub struct Data {
     pub keypoints: Vec<String>,
     /// Per keypoint colour from label_studio_config.xml, when given.
     pub keypoint_rgb: Vec<Option<[u8; 3]>>,
+    /// Per keypoint hotkey from label_studio_config.xml, when given (edit mode selects the
+    /// keypoint with it).
+    pub keypoint_hotkeys: Vec<Option<String>>,
     /// Skeleton edges (keypoint index pairs) when known (SLEAP).
     pub edges: Vec<(usize, usize)>,
     pub n_labeled: usize,
@@ -110,6 +113,25 @@ pub struct Frame {
     pub others: Vec<Vec<Option<(f64, f64)>>>,
     /// Predicted instances stored with the labels (SLEAP), drawn hollow.
     pub predicted: Vec<Vec<Option<(f64, f64)>>>,
+    /// Where the frame's labels are stored (what edit mode opens).
+    pub origin: FrameOrigin,
+}
+
+/// The label file a frame's labels live in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub enum FrameOrigin {
+    /// Not editable (no label file behind it).
+    #[default]
+    None,
+    /// A row of a Lightning Pose CollectedData CSV, by its index text (image path); a frame
+    /// without a row yet (from the labeling queue) gets one when its labels are written.
+    Csv { file: PathBuf, image: String },
+    /// A labeled frame of a SLEAP file.
+    Slp {
+        file: PathBuf,
+        video: usize,
+        frame_idx: u64,
+    },
 }
 
 impl Frame {

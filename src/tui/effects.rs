@@ -83,6 +83,18 @@ impl Workers {
             }
             Effect::StartJob { id, spec } => self.engine_jobs.start(id, &spec),
             Effect::CancelJob(id) => self.engine_jobs.cancel(id),
+            Effect::MouseCapture(on) => {
+                use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+                let mut out = std::io::stdout();
+                let r = if on {
+                    crossterm::execute!(out, EnableMouseCapture)
+                } else {
+                    crossterm::execute!(out, DisableMouseCapture)
+                };
+                if let Err(e) = r {
+                    app.error(format!("mouse: {e}"));
+                }
+            }
         }
         false
     }

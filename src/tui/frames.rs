@@ -78,6 +78,9 @@ pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageReq
 }
 
 fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageRequest> {
+    if app.edit.is_some() {
+        return crate::tui::state::label_edit::request(app, body, protocol);
+    }
     let (_, img, _) = labels_layout(body);
     let idx = crate::tui::state::labels::current(app)?;
     let fr = app.data.frames.get(idx)?;
@@ -152,6 +155,7 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
         center: app.labels.center,
         cells: (img.width, img.height),
         protocol,
+        look: Default::default(),
     })
 }
 
@@ -216,6 +220,7 @@ fn videos_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
         center: None,
         cells: (img.width, img.height),
         protocol,
+        look: Default::default(),
     })
 }
 

@@ -48,6 +48,7 @@ impl Headless {
 
     /// Carries out pending effects (and the ones they cause) until none is left.
     pub fn settle(&mut self, app: &mut App, size: Rect) {
+        app.screen = size;
         for _ in 0..16 {
             let effects = app.take_effects();
             if effects.is_empty() {
@@ -142,6 +143,8 @@ impl Headless {
                     j.cancel(id)
                 }
             }
+            // No terminal: mouse events come from the test directly.
+            Effect::MouseCapture(_) => {}
         }
     }
 }

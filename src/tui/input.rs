@@ -152,6 +152,7 @@ pub fn view_action(app: &mut App, a: Action) {
         View::Overview => crate::tui::state::overview::on_action(app, a),
         View::Curves => crate::tui::state::curves::on_action(app, a),
         View::Models => crate::tui::state::models::on_action(app, a),
+        View::Labels if app.edit.is_some() => crate::tui::state::label_edit::on_action(app, a),
         View::Labels => crate::tui::state::labels::on_action(app, a),
         View::Videos => crate::tui::state::videos::on_action(app, a),
         View::Jobs => crate::tui::state::job_list::on_action(app, a),

@@ -194,6 +194,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             .size()
             .map(|s| Rect::new(0, 0, s.width, s.height))
             .unwrap_or_default();
+        app.screen = size;
         // Effects may queue further effects (a trash reloads the project): until none is left.
         for _ in 0..8 {
             let effects = app.take_effects();

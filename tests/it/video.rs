@@ -678,6 +678,7 @@ fn prefetched_next_frame_is_the_decoded_frame() {
         center: Some((150.0, 220.0)),
         cells: (90, 30),
         protocol: ProtocolType::Halfblocks,
+        look: Default::default(),
     };
     for zoom in [1.0, 2.5] {
         let mut cache = Cache::default();

@@ -184,6 +184,7 @@ fn measure(v: &Path, runs: usize) -> anyhow::Result<Report> {
         center: None,
         cells: (120, 40),
         protocol: ratatui_image::picker::ProtocolType::Halfblocks,
+        look: Default::default(),
     };
     let mut warm = Vec::new();
     let mut cold = Vec::new();

@@ -20,6 +20,8 @@ mod number;
 mod pose;
 mod write;
 
+pub(crate) use number::push_float;
+pub(crate) use write::push_text;
 pub use metric::{MetricTable, MetricValues};
 pub use pose::{PoseTable, VideoRows, video_of};
 

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Appends a text field, quoted as Python's csv module does under QUOTE_MINIMAL.
-fn push_text(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn push_text(out: &mut Vec<u8>, s: &str) {
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push(b'"');
         for b in s.bytes() {

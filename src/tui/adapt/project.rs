@@ -61,12 +61,22 @@ pub fn from_project(p: &Project) -> Data {
                 .and_then(css_rgb)
         })
         .collect();
+    d.keypoint_hotkeys = d
+        .keypoints
+        .iter()
+        .map(|k| {
+            p.keypoint_styles
+                .iter()
+                .find(|s| &s.name == k)
+                .and_then(|s| s.hotkey.clone())
+        })
+        .collect();
     // Labeled frames with coordinates, from every label file (one per view).
     let many = p.layout.label_files.len() > 1;
     for lf in &p.layout.label_files {
         match PoseTable::read(&lf.path) {
             Ok(t) => {
-                let (mut frames, mut per) = super::tables::labeled_frames(&t, &p.root);
+                let (mut frames, mut per) = super::tables::labeled_frames(&t, &p.root, &lf.path);
                 if many && let Some(v) = &lf.view {
                     for f in &mut frames {
                         f.video = format!("{}/{}", c(v), f.video);

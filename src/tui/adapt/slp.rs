@@ -120,6 +120,11 @@ pub fn load(path: &Path) -> Result<Data, String> {
             points,
             others: it.collect(),
             predicted,
+            origin: crate::tui::data::FrameOrigin::Slp {
+                file: path.to_path_buf(),
+                video: lf.video,
+                frame_idx: lf.frame_idx,
+            },
         };
         let e = per_video
             .entry(vname.clone())

@@ -10,8 +10,8 @@ use crate::tui::state::videos::VideoPreds;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The labeled frames of a CollectedData CSV whose image paths are relative to `root`.
-pub fn labeled_frames(t: &PoseTable, root: &Path) -> (Vec<Frame>, Vec<VideoLabels>) {
+/// The labeled frames of a CollectedData CSV (`csv`) whose image paths are relative to `root`.
+pub fn labeled_frames(t: &PoseTable, root: &Path, csv: &Path) -> (Vec<Frame>, Vec<VideoLabels>) {
     let mut frames = Vec::with_capacity(t.n_rows());
     let mut per: BTreeMap<String, VideoLabels> = BTreeMap::new();
     for (row, image) in t.index.iter().enumerate() {
@@ -22,6 +22,10 @@ pub fn labeled_frames(t: &PoseTable, root: &Path) -> (Vec<Frame>, Vec<VideoLabel
             source: FrameSource::File(root.join(image.replace('\\', "/"))),
             video: clean(&video).into_owned(),
             points,
+            origin: crate::tui::data::FrameOrigin::Csv {
+                file: csv.to_path_buf(),
+                image: image.clone(),
+            },
             ..Default::default()
         };
         let e = per.entry(f.video.clone()).or_insert_with(|| VideoLabels {

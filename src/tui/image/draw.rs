@@ -88,6 +88,53 @@ pub fn line(img: &mut RgbImage, a: (f64, f64), b: (f64, f64), w: f64, c: Rgb<u8>
     }
 }
 
+/// Brightness (added, as a fraction of full scale) and contrast (a factor of `1 + contrast`
+/// around mid-grey), for display only.
+pub fn adjust(img: &mut RgbImage, brightness: f32, contrast: f32) {
+    let k = (1.0 + contrast).max(0.0);
+    let add = brightness * 255.0;
+    let mut lut = [0u8; 256];
+    for (v, out) in lut.iter_mut().enumerate() {
+        *out = ((v as f32 - 128.0) * k + 128.0 + add).round().clamp(0.0, 255.0) as u8;
+    }
+    for p in img.pixels_mut() {
+        for c in &mut p.0 {
+            *c = lut[*c as usize];
+        }
+    }
+}
+
+/// A white ring around the selected keypoint, outlined.
+pub fn highlight(img: &mut RgbImage, cx: f64, cy: f64, r: f64, halfblocks: bool) {
+    let outer = r * 1.9 + 2.0;
+    let w = if halfblocks { r * 0.6 } else { (r / 3.0).max(1.5) };
+    ring(img, cx, cy, outer + 1.0, outer - w - 1.0, OUTLINE);
+    ring(img, cx, cy, outer, outer - w, Rgb([255, 255, 255]));
+}
+
+/// The edit cursor: a crosshair of arms `arm` pixels long with a gap over the point itself,
+/// its lines one `cell` thick (one pixel; one terminal half-cell with halfblocks), white
+/// outlined in black so it shows on any fur.
+pub fn crosshair(img: &mut RgbImage, cx: f64, cy: f64, arm: f64, cell: (f64, f64)) {
+    let gap = (arm / 3.0).max(cell.0.max(cell.1));
+    let (x0, y0) = (cx.round() as i64, cy.round() as i64);
+    let (tx, ty) = ((cell.0 / 2.0).floor() as i64, (cell.1 / 2.0).floor() as i64);
+    let a = arm.round() as i64;
+    let g = gap.round() as i64;
+    for (colour, pad) in [(OUTLINE, 1i64), (Rgb([255, 255, 255]), 0)] {
+        for d in g..=a {
+            for s in [-1, 1] {
+                for t in -(ty + pad)..=(ty + pad) {
+                    put(img, x0 + s * d, y0 + t, colour);
+                }
+                for t in -(tx + pad)..=(tx + pad) {
+                    put(img, x0 + t, y0 + s * d, colour);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

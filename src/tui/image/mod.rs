@@ -7,8 +7,10 @@
 
 mod cache;
 mod draw;
+pub mod place;
 
 pub use cache::{Cache, Scaled};
+pub use place::Placement;
 
 use crate::tui::data::FrameSource;
 use image::{DynamicImage, Rgb};
@@ -43,6 +45,22 @@ pub struct ImageRequest {
     /// The cell area to fill.
     pub cells: (u16, u16),
     pub protocol: ProtocolType,
+    /// Edit mode's additions (none outside it).
+    pub look: EditLook,
+}
+
+/// What edit mode adds to a frame: the crosshair cursor, a ring around the selected keypoint,
+/// and brightness/contrast (display only; the labels never change with them).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EditLook {
+    /// The cursor in source pixels.
+    pub cursor: Option<(f64, f64)>,
+    /// Index into the request's markers of the selected keypoint.
+    pub highlight: Option<usize>,
+    /// Added to every channel, as a fraction of full scale (-1..1).
+    pub brightness: f32,
+    /// Contrast around mid-grey: a factor of `1 + contrast`.
+    pub contrast: f32,
 }
 
 /// A finished image for the UI thread.
@@ -53,6 +71,8 @@ pub struct ImageReady {
     pub marker_cells: Vec<Option<(u16, u16)>>,
     pub source_size: (u32, u32),
     pub cells: (u16, u16),
+    /// Where the source pixels landed in the cell area (mouse clicks map back through it).
+    pub placement: Placement,
 }
 
 impl std::fmt::Debug for ImageReady {
@@ -101,6 +121,7 @@ pub fn encode(
         marker_cells: Vec::new(),
         source_size: (0, 0),
         cells: req.cells,
+        placement: Placement::default(),
     };
     let (cw, ch) = req.cells;
     if cw == 0 || ch == 0 {
@@ -116,6 +137,9 @@ pub fn encode(
         Err(e) => return fail(crate::sanitize::clean(&e).into_owned()),
     };
     let (tw, th) = out.dimensions();
+    if req.look.brightness != 0.0 || req.look.contrast != 0.0 {
+        draw::adjust(&mut out, req.look.brightness, req.look.contrast);
+    }
     // Marker size: about 1% of the drawn image's diagonal (at least 3 pixels), outlined;
     // one cell with halfblocks.
     let halfblocks = req.protocol == ProtocolType::Halfblocks;
@@ -144,6 +168,23 @@ pub fn encode(
             (py / font.height as f64) as u16,
         )));
     }
+    if let Some(i) = req.look.highlight
+        && let Some(m) = req.markers.get(i)
+        && m.x.is_finite()
+        && m.y.is_finite()
+    {
+        let (px, py) = to_px(m.x, m.y);
+        draw::highlight(&mut out, px, py, r, halfblocks);
+    }
+    if let Some((cx, cy)) = req.look.cursor {
+        let (px, py) = to_px(cx, cy);
+        let cell = if halfblocks {
+            (font.width as f64, font.height as f64 / 2.0)
+        } else {
+            (1.0, 1.0)
+        };
+        draw::crosshair(&mut out, px, py, r * 2.5, cell);
+    }
     let result = picker
         .new_protocol(
             DynamicImage::ImageRgb8(out),
@@ -157,6 +198,12 @@ pub fn encode(
         marker_cells,
         source_size: (sw, sh),
         cells: req.cells,
+        placement: Placement {
+            origin: (x0, y0),
+            scale,
+            font: (font.width, font.height),
+            drawn: (tw, th),
+        },
     }
 }
 
@@ -211,6 +258,7 @@ mod tests {
             center: None,
             cells: (20, 10),
             protocol: ProtocolType::Halfblocks,
+            look: EditLook::default(),
         };
         let r = encode(&picker, &mut cache, 7, &req);
         assert_eq!(r.generation, 7);
@@ -239,6 +287,7 @@ mod tests {
                 center: None,
                 cells: (10, 5),
                 protocol: ProtocolType::Halfblocks,
+                look: EditLook::default(),
             };
             let r = encode(&picker, &mut cache, 1, &req);
             let e = r.result.err().unwrap();

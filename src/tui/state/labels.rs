@@ -124,6 +124,10 @@ pub fn on_action(app: &mut App, a: Action) {
             st.center = None;
         }
         Action::PanLeft | Action::PanRight | Action::PanUp | Action::PanDown => pan(app, a),
+        Action::EditLabels => {
+            crate::tui::state::label_edit::enter(app);
+            image = false;
+        }
         _ => image = false,
     }
     if image {

@@ -3,6 +3,9 @@
 pub mod compare;
 pub mod curves;
 pub mod job_list;
+pub mod label_doc;
+pub mod label_edit;
+pub mod label_instances;
 pub mod labels;
 pub mod models;
 pub mod overview;

@@ -51,6 +51,9 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
             style,
         ));
     }
+    if let Some(e) = crate::tui::state::label_edit::status_text(app) {
+        spans.push(Span::styled(format!(" {} ", crate::sanitize::clean(&e)), t.warn()));
+    }
     let (active, runs) = crate::tui::load::activity(&app.data);
     spans.push(Span::raw(format!(" runs {runs}")));
     spans.push(Span::styled(

@@ -13,6 +13,7 @@ pub fn render(app: &App, scroll: u16, f: &mut Frame, area: Rect) {
     for (title, section) in [
         match app.context() {
             ("compare", _) => ("Compare", "compare"),
+            ("label-edit", _) => ("Labels: edit mode", "label-edit"),
             _ => (app.view.title(), app.view.section()),
         },
         ("Everywhere", "global"),

@@ -14,6 +14,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    if app.edit.is_some() {
+        return crate::tui::views::label_edit::render(app, f, area);
+    }
     let t = &app.theme;
     let (list, img, legend) = labels_layout(area);
     let st = &app.labels;

@@ -7,6 +7,7 @@ pub mod curves;
 pub mod curves_grid;
 pub mod help;
 pub mod job_list;
+pub mod label_edit;
 pub mod labels;
 pub mod models;
 pub mod overview;
