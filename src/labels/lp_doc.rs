@@ -421,16 +421,22 @@ impl LpDocument {
         out
     }
 
+    /// Whether row `r` has cells that differ from the file as read (or last written); a new
+    /// row always does.
+    pub(crate) fn row_edited(&self, r: usize) -> bool {
+        self.base.get(r).is_none_or(|b| b.fields != self.rows[r].fields)
+    }
+
     /// The images of rows that differ from the file as read (or last written).
     pub fn edited_images(&self) -> Vec<String> {
         (0..self.rows.len())
-            .filter(|&r| self.base.get(r) != Some(&self.rows[r]))
+            .filter(|&r| self.row_edited(r))
             .map(|r| self.index[r].clone())
             .collect()
     }
 
     /// Whether anything differs from the file as read (or last written).
     pub fn is_edited(&self) -> bool {
-        self.rows.len() != self.base.len() || self.rows.iter().zip(&self.base).any(|(a, b)| a != b)
+        (0..self.rows.len()).any(|r| self.row_edited(r))
     }
 }

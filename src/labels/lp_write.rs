@@ -68,10 +68,8 @@ impl LpDocument {
     /// Rows that differ from the base, with the base row (None: a new row).
     fn changed_rows(&self) -> Vec<(usize, Option<&RawRow>)> {
         (0..self.rows.len())
-            .filter_map(|r| {
-                let base = self.base.get(r);
-                (base != Some(&self.rows[r])).then_some((r, base))
-            })
+            .filter(|&r| self.row_edited(r))
+            .map(|r| (r, self.base.get(r)))
             .collect()
     }
 

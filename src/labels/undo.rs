@@ -66,6 +66,10 @@ impl<T: Clone> UndoStack<T> {
     pub fn can_redo(&self) -> bool {
         !self.undone.is_empty()
     }
+    /// How many undone edits redo can bring back.
+    pub fn redo_len(&self) -> usize {
+        self.undone.len()
+    }
     pub fn len(&self) -> usize {
         self.done.len()
     }

@@ -2,6 +2,7 @@
 
 mod edits;
 mod lp;
+mod lp_doc;
 mod merge;
 mod queries;
 mod tracks;

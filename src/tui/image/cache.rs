@@ -49,6 +49,9 @@ pub struct Cache {
     video: Option<(PathBuf, SystemTime, crate::video::Frames)>,
     /// The next video frame for the current view, and its decoded frame for `last`.
     next: Option<(ViewKey, Scaled, (String, RgbImage))>,
+    /// The last image or embedded frame scaled for its view: redrawing the same view (the
+    /// edit cursor moving, markers changing) only draws and encodes.
+    view: Option<(ViewKey, Scaled)>,
 }
 
 impl Cache {
@@ -80,8 +83,17 @@ impl Cache {
             self.last = Some(last);
             return Ok(s);
         }
+        let still = matches!(req.source, FrameSource::File(_) | FrameSource::Bytes { .. });
+        if still
+            && let Some((k, s)) = &self.view
+            && *k == key
+        {
+            return Ok(s.clone());
+        }
         let img = self.load(&req.source)?;
-        Ok(scale(&img, req, font))
+        let s = scale(&img, req, font);
+        self.view = still.then(|| (key, s.clone()));
+        Ok(s)
     }
 
     /// Prepares the frame after `req`'s (when it is a video frame) for the same view, so that

@@ -40,6 +40,10 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
             t.warn(),
         ));
     }
+    // Edit mode: the keypoint, the cursor pixel and whether edits are unwritten.
+    if let Some(e) = crate::tui::state::label_edit::status_text(app) {
+        spans.push(Span::styled(format!(" {} ", crate::sanitize::clean(&e)), t.warn()));
+    }
     // A message comes first: on a narrow screen it is what must be read.
     if let Some((sev, msg)) = &app.note {
         let style = match sev {
@@ -50,9 +54,6 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
             format!(" {} ", crate::sanitize::clean(msg)),
             style,
         ));
-    }
-    if let Some(e) = crate::tui::state::label_edit::status_text(app) {
-        spans.push(Span::styled(format!(" {} ", crate::sanitize::clean(&e)), t.warn()));
     }
     let (active, runs) = crate::tui::load::activity(&app.data);
     spans.push(Span::raw(format!(" runs {runs}")));

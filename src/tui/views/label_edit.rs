@@ -145,9 +145,9 @@ fn side_lines<'a>(app: &'a App, s: &'a EditSession) -> Vec<Line<'a>> {
             crate::tui::state::label_edit::step(app.labels.zoom.max(1.0))
         )),
         Line::from(format!(
-            "edits {} (undo {})",
+            "edits {}  redo {}",
             s.undo.len(),
-            if s.undo.can_redo() { "/redo" } else { "" }
+            s.undo.redo_len()
         )),
     ];
     if let Some(w) = &s.last_write {

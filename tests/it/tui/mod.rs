@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 mod compare;
 pub mod e2e;
+mod e2e_label_edit;
+mod label_edit;
 mod lp;
 mod terminal_colours;
 
