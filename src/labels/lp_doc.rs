@@ -177,7 +177,11 @@ impl LpDocument {
                 pieces.push(Piece::Row(rows.len()));
                 rows.push(RawRow { fields, term });
             }
-            line += bytes[pos..next].iter().filter(|&&c| c == b'\n').count().max(1) as u64;
+            line += bytes[pos..next]
+                .iter()
+                .filter(|&&c| c == b'\n')
+                .count()
+                .max(1) as u64;
             pos = next;
         }
         let index: Vec<String> = rows.iter().map(|r| unquote(&r.fields[0])).collect();
@@ -260,7 +264,9 @@ impl LpDocument {
         Some(CellTexts {
             x: r.fields[self.col(keypoint, self.x)].clone(),
             y: r.fields[self.col(keypoint, self.y)].clone(),
-            visible: self.visible.map(|v| r.fields[self.col(keypoint, v)].clone()),
+            visible: self
+                .visible
+                .map(|v| r.fields[self.col(keypoint, v)].clone()),
         })
     }
 
@@ -357,9 +363,9 @@ impl LpDocument {
 
     /// Applies an edit forwards (redo) or backwards (undo).
     pub fn apply(&mut self, e: &PointEdit, forward: bool) -> Result<()> {
-        let row = self.row_of(&e.image).ok_or_else(|| {
-            Error::usage(format!("{}: no row {}", self.path.display(), e.image))
-        })?;
+        let row = self
+            .row_of(&e.image)
+            .ok_or_else(|| Error::usage(format!("{}: no row {}", self.path.display(), e.image)))?;
         self.set_texts(row, e.keypoint, if forward { &e.after } else { &e.before })
     }
 
@@ -424,7 +430,9 @@ impl LpDocument {
     /// Whether row `r` has cells that differ from the file as read (or last written); a new
     /// row always does.
     pub(crate) fn row_edited(&self, r: usize) -> bool {
-        self.base.get(r).is_none_or(|b| b.fields != self.rows[r].fields)
+        self.base
+            .get(r)
+            .is_none_or(|b| b.fields != self.rows[r].fields)
     }
 
     /// The images of rows that differ from the file as read (or last written).

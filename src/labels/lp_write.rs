@@ -62,7 +62,10 @@ impl LpDocument {
     /// (keypoint, coord) of a field column.
     fn names_of(&self, col: usize) -> (&str, &str) {
         let nc = self.coords.len();
-        (&self.keypoints[(col - 1) / nc], &self.coords[(col - 1) % nc])
+        (
+            &self.keypoints[(col - 1) / nc],
+            &self.coords[(col - 1) % nc],
+        )
     }
 
     /// Rows that differ from the base, with the base row (None: a new row).

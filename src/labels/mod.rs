@@ -26,11 +26,9 @@ pub mod undo;
 
 pub use edits::InstanceRef;
 pub use io::{LabelsFormat, LoadedLabels};
+pub use lp::{LP_PROVENANCE, LpExportOptions, LpImage, LpPlan, LpReport};
 pub use lp_doc::LpDocument;
 pub use lp_write::labeled_images;
-pub use slp_doc::SlpDocument;
-pub use undo::UndoStack;
-pub use lp::{LP_PROVENANCE, LpExportOptions, LpImage, LpPlan, LpReport};
 pub use merge::{MergeConflict, MergeOutcome, MergedFrame, Prefer, Unification};
 pub use model::{
     EmbeddedFrames, Instance, InstanceKind, JsonMap, LabeledFrame, LabelsData, NegativeAnchor,
@@ -38,9 +36,11 @@ pub use model::{
 };
 pub use queries::FrameQuery;
 pub use resolve::{FoundBy, PathFix, ResolveReport};
+pub use slp_doc::SlpDocument;
 pub use store::Labels;
 pub use suggestions::Seek;
 pub use training::{ExportSummary, TrainingData, TrainingExample, TrainingOptions};
+pub use undo::UndoStack;
 
 #[cfg(test)]
 mod tests;

@@ -50,7 +50,10 @@ pub struct SlpWritten {
 pub enum SlpWriteResult {
     Written(SlpWritten),
     /// Changed on disk: the edited frames whose instances differ there from what was read.
-    Conflict { frames: Vec<FrameKey>, gone: bool },
+    Conflict {
+        frames: Vec<FrameKey>,
+        gone: bool,
+    },
 }
 
 pub struct SlpDocument {
@@ -182,7 +185,11 @@ impl SlpDocument {
     /// (linked to it), else with every node not visible. Returns the edit.
     pub fn add_instance(&mut self, key: FrameKey, skeleton: usize) -> Result<SlpEdit> {
         let f = self.frame(key)?;
-        let used: Vec<usize> = f.instances.iter().filter_map(|i| i.from_predicted).collect();
+        let used: Vec<usize> = f
+            .instances
+            .iter()
+            .filter_map(|i| i.from_predicted)
+            .collect();
         let pred = (0..f.instances.len())
             .find(|&i| f.instances[i].kind == InstanceKind::Predicted && !used.contains(&i));
         let instance = match pred {
@@ -192,10 +199,7 @@ impl SlpDocument {
                     src.skeleton,
                     src.points
                         .iter()
-                        .map(|q| Point {
-                            score: 0.0,
-                            ..*q
-                        })
+                        .map(|q| Point { score: 0.0, ..*q })
                         .collect(),
                 );
                 i.track = src.track;
@@ -352,8 +356,10 @@ impl SlpDocument {
         Ok(SlpWriteResult::Written(self.finish(labels, Some(&disk))?))
     }
 
-    /// After a conflict: the file as it is on disk with the edited frames' instances
-    /// replaced by this document's (every other frame keeps the other person's changes).
+    /// After a conflict: the file as it is on disk with this document's edits put in: the
+    /// points changed here replace theirs (their other points stay) where both sides kept the
+    /// same instances, else the frame's instances as edited here (said in a warning). Every
+    /// frame not edited here keeps the other person's changes.
     pub fn write_keep_mine(&mut self) -> Result<SlpWritten> {
         let Some(disk) = self.disk()? else {
             let labels = self.labels.clone();
@@ -370,26 +376,55 @@ impl SlpDocument {
                 "cannot keep your edits: the file on disk has other videos or skeletons",
             ));
         }
+        let mut notes = Vec::new();
         for key in self.edited_frames() {
+            let base = self.base.get(&key).cloned().unwrap_or_default();
             let mut mine: Vec<Instance> = self
                 .labels
                 .frame(key.0, key.1)
                 .map_or(Vec::new(), |f| f.instances.clone());
             for inst in &mut mine {
-                inst.track = match inst.track.and_then(|t| self.labels.tracks.get(t)) {
-                    Some(t) => Some(merged.find_or_add_track(t)),
-                    None => None,
-                };
+                inst.track = inst
+                    .track
+                    .and_then(|t| self.labels.tracks.get(t))
+                    .map(|t| merged.find_or_add_track(t));
             }
-            if merged.frame(key.0, key.1).is_some() {
-                merged.edit_frame(key.0, key.1, |f| f.instances = mine)?;
-            } else {
-                let mut f = LabeledFrame::new(key.0, key.1);
-                f.instances = mine;
-                merged.add_frame(f)?;
-            }
+            let theirs = merged.frame(key.0, key.1).map(|f| f.instances.clone());
+            let instances = match theirs {
+                None => {
+                    let mut f = LabeledFrame::new(key.0, key.1);
+                    f.instances = mine;
+                    merged.add_frame(f)?;
+                    continue;
+                }
+                Some(t) if t == base => mine,
+                // Both moved points of the same instances: my changed points go into theirs.
+                Some(mut t) if mine.len() == base.len() && t.len() == base.len() => {
+                    for (i, b) in base.iter().enumerate() {
+                        for (n, bp) in b.points.iter().enumerate() {
+                            let mp = mine[i].points.get(n);
+                            if mp != Some(bp)
+                                && let (Some(tp), Some(mp)) = (t[i].points.get_mut(n), mp)
+                            {
+                                *tp = *mp;
+                            }
+                        }
+                    }
+                    t
+                }
+                Some(_) => {
+                    notes.push(format!(
+                        "video {} frame {}: instances were added or deleted here and changed on disk; yours were kept",
+                        key.0, key.1
+                    ));
+                    mine
+                }
+            };
+            merged.edit_frame(key.0, key.1, |f| f.instances = instances)?;
         }
-        self.finish(merged, Some(&disk))
+        let mut w = self.finish(merged, Some(&disk))?;
+        w.warnings.extend(notes);
+        Ok(w)
     }
 
     /// Drops every edit and reads the file again.

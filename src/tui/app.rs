@@ -390,7 +390,9 @@ impl App {
                         Confirmable::DiscardEdits => {
                             crate::tui::state::label_edit::discard(self, false)
                         }
-                        Confirmable::QuitDiscard => crate::tui::state::label_edit::discard(self, true),
+                        Confirmable::QuitDiscard => {
+                            crate::tui::state::label_edit::discard(self, true)
+                        }
                     }
                 }
             }

@@ -20,10 +20,10 @@ mod number;
 mod pose;
 mod write;
 
-pub(crate) use number::push_float;
-pub(crate) use write::push_text;
 pub use metric::{MetricTable, MetricValues};
+pub(crate) use number::push_float;
 pub use pose::{PoseTable, VideoRows, video_of};
+pub(crate) use write::push_text;
 
 #[cfg(test)]
 mod tests;

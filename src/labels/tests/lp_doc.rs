@@ -55,7 +55,11 @@ labeled-data/img02.png,38.25,110.75,,\n"
     for e in [&e3, &e2, &e1] {
         d.apply(e, false).unwrap();
     }
-    assert_eq!(d.to_bytes(), CSV.as_bytes(), "undo gives the exact original text");
+    assert_eq!(
+        d.to_bytes(),
+        CSV.as_bytes(),
+        "undo gives the exact original text"
+    );
     assert!(!d.is_edited());
     for e in [&e1, &e2, &e3] {
         d.apply(e, true).unwrap();
@@ -77,7 +81,11 @@ fn the_visible_coord_follows_the_file_style() {
     );
     let mut d = doc(&text.replace(",2\n", ",2.0\n").replace(",0\n", ",0.0\n"));
     d.set_point(1, 0, Some((3.0, 4.5))).unwrap();
-    assert!(String::from_utf8(d.to_bytes()).unwrap().ends_with("3.0,4.5,2.0\n"));
+    assert!(
+        String::from_utf8(d.to_bytes())
+            .unwrap()
+            .ends_with("3.0,4.5,2.0\n")
+    );
 }
 
 #[test]

@@ -95,7 +95,9 @@ pub fn adjust(img: &mut RgbImage, brightness: f32, contrast: f32) {
     let add = brightness * 255.0;
     let mut lut = [0u8; 256];
     for (v, out) in lut.iter_mut().enumerate() {
-        *out = ((v as f32 - 128.0) * k + 128.0 + add).round().clamp(0.0, 255.0) as u8;
+        *out = ((v as f32 - 128.0) * k + 128.0 + add)
+            .round()
+            .clamp(0.0, 255.0) as u8;
     }
     for p in img.pixels_mut() {
         for c in &mut p.0 {
@@ -107,7 +109,11 @@ pub fn adjust(img: &mut RgbImage, brightness: f32, contrast: f32) {
 /// A white ring around the selected keypoint, outlined.
 pub fn highlight(img: &mut RgbImage, cx: f64, cy: f64, r: f64, halfblocks: bool) {
     let outer = r * 1.9 + 2.0;
-    let w = if halfblocks { r * 0.6 } else { (r / 3.0).max(1.5) };
+    let w = if halfblocks {
+        r * 0.6
+    } else {
+        (r / 3.0).max(1.5)
+    };
     ring(img, cx, cy, outer + 1.0, outer - w - 1.0, OUTLINE);
     ring(img, cx, cy, outer, outer - w, Rgb([255, 255, 255]));
 }

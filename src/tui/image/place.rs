@@ -33,7 +33,10 @@ impl Placement {
         if px >= self.drawn.0 as f64 || py >= self.drawn.1 as f64 {
             return None;
         }
-        Some((self.origin.0 + px / self.scale, self.origin.1 + py / self.scale))
+        Some((
+            self.origin.0 + px / self.scale,
+            self.origin.1 + py / self.scale,
+        ))
     }
 
     /// The screen cell a source pixel is drawn in; `None` outside the view.
@@ -48,7 +51,8 @@ impl Placement {
         }
         let col = area.x as f64 + (px / self.font.0.max(1) as f64).floor();
         let row = area.y as f64 + (py / self.font.1.max(1) as f64).floor();
-        (col < area.right() as f64 && row < area.bottom() as f64).then_some((col as u16, row as u16))
+        (col < area.right() as f64 && row < area.bottom() as f64)
+            .then_some((col as u16, row as u16))
     }
 
     /// Source pixels per screen cell (x, y): how far one cell of mouse precision reaches.

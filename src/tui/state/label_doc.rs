@@ -8,6 +8,9 @@ use crate::labels::{LpDocument, SlpDocument};
 use crate::tui::data::FrameOrigin;
 use std::path::{Path, PathBuf};
 
+/// One instance's points (`None`: missing / not visible).
+pub type Points = Vec<Option<(f64, f64)>>;
+
 /// The open label file and the frame being edited in it.
 pub enum Doc {
     Csv {
@@ -103,7 +106,7 @@ impl Doc {
     }
 
     /// The frame's other instances: (user instances, predicted instances). SLEAP only.
-    pub fn others(&self) -> (Vec<Vec<Option<(f64, f64)>>>, Vec<Vec<Option<(f64, f64)>>>) {
+    pub fn others(&self) -> (Vec<Points>, Vec<Points>) {
         let Doc::Slp { doc, key, instance } = self else {
             return (Vec::new(), Vec::new());
         };
@@ -244,4 +247,3 @@ impl Doc {
         }
     }
 }
-

@@ -272,11 +272,10 @@ pub fn hotkey(app: &mut App, key: &crate::tui::keymap::Key) -> bool {
     let crossterm::event::KeyCode::Char(c) = key.code else {
         return false;
     };
-    let hit = app
-        .data
-        .keypoint_hotkeys
-        .iter()
-        .position(|h| h.as_deref().is_some_and(|h| h.chars().eq(std::iter::once(c))));
+    let hit = app.data.keypoint_hotkeys.iter().position(|h| {
+        h.as_deref()
+            .is_some_and(|h| h.chars().eq(std::iter::once(c)))
+    });
     match hit {
         Some(k) => {
             select(app, k);
@@ -289,9 +288,17 @@ pub fn hotkey(app: &mut App, key: &crate::tui::keymap::Key) -> bool {
 
 fn undo_redo(app: &mut App, forward: bool) {
     let Some(s) = app.edit.as_mut() else { return };
-    let op = if forward { s.undo.redo() } else { s.undo.undo() };
+    let op = if forward {
+        s.undo.redo()
+    } else {
+        s.undo.undo()
+    };
     let Some(op) = op else {
-        app.info(if forward { "nothing to redo" } else { "nothing to undo" });
+        app.info(if forward {
+            "nothing to redo"
+        } else {
+            "nothing to undo"
+        });
         return;
     };
     match s.doc.apply(&op, forward) {
@@ -355,7 +362,11 @@ pub fn context_source(src: &FrameSource, k: i8) -> Option<FrameSource> {
     match src {
         FrameSource::File(p) => {
             let stem = p.file_stem()?.to_str()?;
-            let digits = stem.chars().rev().take_while(|c| c.is_ascii_digit()).count();
+            let digits = stem
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if digits == 0 {
                 return None;
             }

@@ -42,7 +42,10 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
     }
     // Edit mode: the keypoint, the cursor pixel and whether edits are unwritten.
     if let Some(e) = crate::tui::state::label_edit::status_text(app) {
-        spans.push(Span::styled(format!(" {} ", crate::sanitize::clean(&e)), t.warn()));
+        spans.push(Span::styled(
+            format!(" {} ", crate::sanitize::clean(&e)),
+            t.warn(),
+        ));
     }
     // A message comes first: on a narrow screen it is what must be read.
     if let Some((sev, msg)) = &app.note {

@@ -192,7 +192,10 @@ fn conflict(app: &App, s: &EditSession, c: &ConflictPrompt, f: &mut Frame, area:
         )));
         let room = (h as usize).saturating_sub(6).max(1);
         for fr in c.frames.iter().take(room) {
-            lines.push(Line::from(Span::styled(format!("  {}", clean(fr)), t.err())));
+            lines.push(Line::from(Span::styled(
+                format!("  {}", clean(fr)),
+                t.err(),
+            )));
         }
         if c.frames.len() > room {
             lines.push(Line::raw(format!("  … {} more", c.frames.len() - room)));

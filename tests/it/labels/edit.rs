@@ -3,8 +3,9 @@
 //! with exactly the edited cells changed).
 
 use crate::{peers_or_skip, shared_or_skip};
-use posedeck::labels::LpDocument;
 use posedeck::labels::lp_write::WriteResult;
+use posedeck::labels::slp_doc::SlpWriteResult;
+use posedeck::labels::{LpDocument, SlpDocument};
 use std::time::Instant;
 
 #[test]
@@ -36,7 +37,11 @@ fn writing_an_edited_5000_row_csv() {
     for i in 0..5000 {
         let r = rows[i % rows.len()];
         let rest = &r[r.find(',').unwrap()..];
-        big.push_str(&format!("labeled-data/v{}/img{:08}.png{rest}\n", i / 500, i));
+        big.push_str(&format!(
+            "labeled-data/v{}/img{:08}.png{rest}\n",
+            i / 500,
+            i
+        ));
     }
     let csv = dir.path().join("CollectedData.csv");
     std::fs::write(&csv, &big).unwrap();
@@ -93,4 +98,40 @@ print(json.dumps([[a.index[r], a.columns[c][1], a.columns[c][2],
         want.drain(0..2);
     }
     assert_eq!(got, serde_json::Value::Array(want), "{out}");
+}
+
+#[test]
+fn slp_conflict_is_detected_and_keep_mine_keeps_both_changes() {
+    let data = shared_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let slp = dir.path().join("labels.pkg.slp");
+    std::fs::copy(data.join("slp/minimal_instance.pkg.slp"), &slp).unwrap();
+    let mut mine = SlpDocument::read(&slp).unwrap();
+    let mut theirs = SlpDocument::read(&slp).unwrap();
+    let key = (0, 0);
+    let users = mine.user_instances(key);
+    assert_eq!(users.len(), 2);
+    // They move node B of the second instance and write first.
+    theirs
+        .set_point(key, users[1], 1, Some((10.0, 20.0)))
+        .unwrap();
+    assert!(matches!(
+        theirs.write().unwrap(),
+        SlpWriteResult::Written(_)
+    ));
+    // I move node A of the first instance: refused, frame 0 listed.
+    mine.set_point(key, users[0], 0, Some((30.0, 40.0)))
+        .unwrap();
+    match mine.write().unwrap() {
+        SlpWriteResult::Conflict { frames, gone } => {
+            assert_eq!(frames, vec![key]);
+            assert!(!gone);
+        }
+        other => panic!("{other:?}"),
+    }
+    let w = mine.write_keep_mine().unwrap();
+    assert!(w.backup.is_some());
+    let back = SlpDocument::read(&slp).unwrap();
+    assert_eq!(back.points(key, users[0])[0], Some((30.0, 40.0)), "mine");
+    assert_eq!(back.points(key, users[1])[1], Some((10.0, 20.0)), "theirs");
 }

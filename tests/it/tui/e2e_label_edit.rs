@@ -41,7 +41,10 @@ fn backups(root: &Path) -> Vec<std::path::PathBuf> {
 fn wait_until(what: &str, secs: f64, mut f: impl FnMut() -> bool) {
     let t0 = Instant::now();
     while !f() {
-        assert!(t0.elapsed().as_secs_f64() < secs, "timed out waiting for {what}");
+        assert!(
+            t0.elapsed().as_secs_f64() < secs,
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -124,7 +127,11 @@ fn e2e_label_edit_keys_mouse_missing_write_undo_conflict() {
     let first = std::fs::read(&csv).unwrap();
     let b = backups(&root);
     assert_eq!(b.len(), 1, "{b:?}");
-    assert_eq!(std::fs::read(&b[0]).unwrap(), original, "the backup is the original");
+    assert_eq!(
+        std::fs::read(&b[0]).unwrap(),
+        original,
+        "the backup is the original"
+    );
 
     // pandas: exactly those three keypoints of img01 changed, to exactly those values.
     let orig_copy = root.join("original.csv.bak");
@@ -147,7 +154,11 @@ fn e2e_label_edit_keys_mouse_missing_write_undo_conflict() {
     assert_eq!(diff.len(), want.len(), "{out}");
     for (d, (kp, coord, v)) in diff.iter().zip(want) {
         assert_eq!(d[0], "labeled-data/img01.png", "{out}");
-        assert_eq!((d[1].as_str(), d[2].as_str()), (Some(kp), Some(coord)), "{out}");
+        assert_eq!(
+            (d[1].as_str(), d[2].as_str()),
+            (Some(kp), Some(coord)),
+            "{out}"
+        );
         match v {
             Some(v) => assert!((d[4].as_f64().unwrap() - v).abs() < 1e-9, "{out}"),
             None => assert!(d[4].is_null(), "{out}"),
@@ -160,14 +171,22 @@ fn e2e_label_edit_keys_mouse_missing_write_undo_conflict() {
     expect(&t, "EDIT paw2LF_top x 253.50 y 101.90 ● unwritten");
     t.keys(&["w"]);
     wait_until("the second write", 5.0, || backups(&root).len() == 2);
-    assert_eq!(std::fs::read(&csv).unwrap(), original, "undo restores exact text");
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        original,
+        "undo restores exact text"
+    );
     t.keys(&["w"]);
     wait_until("the edit-free write", 5.0, || backups(&root).len() == 3);
     assert_eq!(std::fs::read(&csv).unwrap(), original, "edit-free write");
     // Redo: the edits back, exactly.
     t.keys(&["C-r", "C-r", "C-r", "w"]);
     wait_until("the redo write", 5.0, || backups(&root).len() == 4);
-    assert_eq!(std::fs::read(&csv).unwrap(), first, "redo restores exact values");
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        first,
+        "redo restores exact values"
+    );
 
     // Someone else labels meanwhile: img02's nose and img01's obs_top.
     let mut d = LpDocument::read(&csv).unwrap();
@@ -197,15 +216,19 @@ fn e2e_label_edit_keys_mouse_missing_write_undo_conflict() {
     t.keys(&["m"]);
     expect(&t, "wrote CollectedData.csv");
     let merged = LpDocument::read(&csv).unwrap();
-    assert_eq!(merged.point(1, nose), Some((11.5, 12.5)), "their change kept");
-    assert_eq!(merged.point(0, obs), Some((13.25, 14.75)), "their change kept");
+    assert_eq!(
+        merged.point(1, nose),
+        Some((11.5, 12.5)),
+        "their change kept"
+    );
+    assert_eq!(
+        merged.point(0, obs),
+        Some((13.25, 14.75)),
+        "their change kept"
+    );
     let p = merged.point(0, paw4).expect("my label written");
     assert!((p.0 - mine.0).abs() < 0.006 && (p.1 - mine.1).abs() < 0.006);
-    assert_eq!(
-        merged.point(0, paw2),
-        Some(moved),
-        "my earlier edit stays"
-    );
+    assert_eq!(merged.point(0, paw2), Some(moved), "my earlier edit stays");
 
     t.keys(&["Escape"]);
     expect(&t, "frames 90/90");

@@ -105,7 +105,13 @@ fn context_frames_brightness_and_contrast_are_display_only() {
     assert_eq!(source(&app), "img01.png");
     act(&mut app, &mut hl, w, h, &[Action::ContextNext]);
     assert_eq!(source(&app), "img02.png");
-    act(&mut app, &mut hl, w, h, &[Action::ContextPrev, Action::ContextPrev]);
+    act(
+        &mut app,
+        &mut hl,
+        w,
+        h,
+        &[Action::ContextPrev, Action::ContextPrev],
+    );
     assert_eq!(source(&app), "img00.png", "the context frame before img01");
     // img-1 does not exist: the view stays at -1 and says so.
     act(&mut app, &mut hl, w, h, &[Action::ContextPrev]);
@@ -118,12 +124,9 @@ fn context_frames_brightness_and_contrast_are_display_only() {
         h,
         &[Action::BrightnessUp, Action::ContrastUp, Action::ContrastUp],
     );
-    let req = posedeck::tui::frames::request(
-        &app,
-        body,
-        ratatui_image::picker::ProtocolType::Halfblocks,
-    )
-    .unwrap();
+    let req =
+        posedeck::tui::frames::request(&app, body, ratatui_image::picker::ProtocolType::Halfblocks)
+            .unwrap();
     assert!((req.look.brightness - 0.1).abs() < 1e-6 && (req.look.contrast - 0.4).abs() < 1e-6);
     assert!(app.image.as_ref().is_some_and(|i| i.result.is_ok()));
     assert!(!app.edit.as_ref().unwrap().doc.unwritten(), "display only");
