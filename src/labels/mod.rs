@@ -5,6 +5,7 @@
 
 mod dict;
 mod edits;
+pub mod extract;
 mod index;
 mod io;
 mod lp;
@@ -13,6 +14,7 @@ pub mod media;
 mod merge;
 pub mod model;
 mod queries;
+pub mod queue;
 mod resolve;
 mod store;
 mod suggestions;
