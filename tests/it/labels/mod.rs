@@ -3,6 +3,7 @@
 //! label sets, the merge property test, training-data export, and the path resolver.
 
 mod convert;
+mod extract;
 mod merge;
 mod model;
 mod outputs;
