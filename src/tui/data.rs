@@ -27,8 +27,15 @@ pub struct Data {
     pub labeling_progress: Option<(u64, u64)>,
     pub videos: Vec<VideoRow>,
     pub runs: Vec<RunRow>,
-    /// The labeled frames, in file order.
+    /// The frames queued for labeling (the labeler queue, in queue order), then the labeled
+    /// frames, in file order.
     pub frames: Vec<Frame>,
+    /// Frames in the labeler queue (`CollectedData*.unlabeled.jsonl`).
+    pub n_queued: usize,
+    /// The label CSV that extracted frames are queued beside; `None` with the reason when
+    /// frames cannot be extracted here (a multiview project, no project folder).
+    pub label_csv: Option<PathBuf>,
+    pub label_csv_error: Option<String>,
     /// Non-fatal problems (a bad CSV, a damaged config), each naming its file.
     pub warnings: Vec<String>,
 }
@@ -110,6 +117,8 @@ pub struct Frame {
     pub others: Vec<Vec<Option<(f64, f64)>>>,
     /// Predicted instances stored with the labels (SLEAP), drawn hollow.
     pub predicted: Vec<Vec<Option<(f64, f64)>>>,
+    /// In the labeler queue, not labeled yet.
+    pub queued: bool,
 }
 
 impl Frame {

@@ -142,6 +142,15 @@ impl Headless {
                     j.cancel(id)
                 }
             }
+            Effect::Extract(req) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                crate::tui::state::extract_form::run_blocking(&req, move |m| {
+                    let _ = tx.send(m);
+                });
+                for m in rx.try_iter() {
+                    app.handle(Msg::Extract(m));
+                }
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ impl Method {
 }
 
 /// One extraction.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The project (data dir): frames go to `labeled-data/` in it.
     pub root: PathBuf,

@@ -61,6 +61,10 @@ pub fn from_project(p: &Project) -> Data {
                 .and_then(css_rgb)
         })
         .collect();
+    match crate::labels::extract::target::label_csv(&p.layout) {
+        Ok(csv) => d.label_csv = Some(csv),
+        Err(e) => d.label_csv_error = Some(c(&e.to_string())),
+    }
     // Labeled frames with coordinates, from every label file (one per view).
     let many = p.layout.label_files.len() > 1;
     for lf in &p.layout.label_files {
@@ -85,6 +89,26 @@ pub fn from_project(p: &Project) -> Data {
                 }
             }
         }
+    }
+    // Queued frames first (not labeled yet: every keypoint missing), as the labeler lists them.
+    if let Some(q) = &p.labeling_queue {
+        d.n_queued = q.n_queued_frames;
+        let labeled: std::collections::HashSet<&str> =
+            d.frames.iter().map(|f| f.image.as_str()).collect();
+        let queued: Vec<crate::tui::data::Frame> = q
+            .frame_paths
+            .iter()
+            .filter(|fp| !labeled.contains(c(fp).as_str()))
+            .map(|fp| crate::tui::data::Frame {
+                image: c(fp),
+                source: crate::tui::data::FrameSource::File(p.root.join(fp.replace('\\', "/"))),
+                video: c(crate::formats::csv::video_of(fp).unwrap_or("labeled-data")),
+                points: vec![None; d.keypoints.len()],
+                queued: true,
+                ..Default::default()
+            })
+            .collect();
+        d.frames.splice(0..0, queued);
     }
     for v in &p.videos {
         let probe = v.probe.as_ref();

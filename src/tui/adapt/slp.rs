@@ -120,6 +120,7 @@ pub fn load(path: &Path) -> Result<Data, String> {
             points,
             others: it.collect(),
             predicted,
+            queued: false,
         };
         let e = per_video
             .entry(vname.clone())

@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod curves;
+pub mod extract_form;
 pub mod job_list;
 pub mod labels;
 pub mod models;

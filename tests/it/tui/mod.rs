@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 mod compare;
 pub mod e2e;
+mod extract;
 mod lp;
 mod terminal_colours;
 
