@@ -32,10 +32,8 @@ pub struct Data {
     pub frames: Vec<Frame>,
     /// Frames in the labeler queue (`CollectedData*.unlabeled.jsonl`).
     pub n_queued: usize,
-    /// The label CSV that extracted frames are queued beside; `None` with the reason when
-    /// frames cannot be extracted here (a multiview project, no project folder).
-    pub label_csv: Option<PathBuf>,
-    pub label_csv_error: Option<String>,
+    /// The label CSVs (and their views) that extracted frames are queued beside.
+    pub label_views: Vec<(Option<String>, PathBuf)>,
     /// Non-fatal problems (a bad CSV, a damaged config), each naming its file.
     pub warnings: Vec<String>,
 }

@@ -71,8 +71,11 @@ pub fn run(a: &ExtractArgs) -> anyhow::Result<()> {
     crate::tempfiles::install_signal_cleanup()?;
     let (root, entry) = crate::project::layout::resolve(&a.project)?;
     let layout = crate::project::layout::discover(&root, entry)?;
-    let csv = target::label_csv(&layout)?;
     let video = target::resolve_video(&layout.root, &a.video)?;
+    let mut views = target::plan(&target::label_views(&layout), &video)?.into_iter();
+    let (video, csv) = views
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no label CSV"))?;
     let run = a
         .model
         .as_deref()
@@ -106,6 +109,7 @@ pub fn run(a: &ExtractArgs) -> anyhow::Result<()> {
         root: layout.root.clone(),
         video,
         csv,
+        siblings: views.collect(),
         n: a.n,
         method,
         context: a.context,

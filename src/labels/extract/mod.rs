@@ -77,6 +77,9 @@ pub struct Request {
     pub video: PathBuf,
     /// The label CSV whose queue gets the frames (it need not exist).
     pub csv: PathBuf,
+    /// Multiview: the same session's other views (video, label CSV), written and queued with
+    /// the same frames (see [`target::plan`]).
+    pub siblings: Vec<(PathBuf, PathBuf)>,
     pub n: usize,
     pub method: Method,
     /// Neighbours written on each side of a chosen frame.
@@ -145,7 +148,21 @@ pub fn taken_frames(csv: &Path, stem: &str) -> Result<BTreeSet<usize>> {
 pub fn choose(req: &Request, src: &mut Source, ctl: &Control) -> Result<Vec<Picked>> {
     let total = src.frame_count();
     let stem = src.stem();
-    let taken = taken_frames(&req.csv, &stem)?;
+    let mut taken = taken_frames(&req.csv, &stem)?;
+    for (video, csv) in &req.siblings {
+        let s = Source::open(video)?;
+        if s.frame_count() < total {
+            return Err(Error::invalid(
+                video,
+                format!(
+                    "has {} frames, fewer than the {total} of {}",
+                    s.frame_count(),
+                    crate::util::escape_path(src.path())
+                ),
+            ));
+        }
+        taken.extend(taken_frames(csv, &s.stem())?);
+    }
     let end = total.saturating_sub(req.context);
     let candidates: Vec<usize> = (0..end).filter(|f| !taken.contains(f)).collect();
     if let Method::Manual(frames) = &req.method {
@@ -256,31 +273,62 @@ pub fn run(req: &Request, ctl: &Control) -> Result<Report> {
         }
         None => std::collections::HashMap::new(),
     };
-    let w = write::write_frames(&req.root, &stem, &mut src, &frames, ctl)?;
-    let qpath = queue::path_for_csv(&req.csv);
-    let entries: Vec<QueueEntry> = picked
-        .iter()
-        .map(|p| QueueEntry {
-            frame_path: frame_path(&stem, p.frame),
-            predictions: preds.remove(&p.frame),
-        })
-        .collect();
-    let queued = match queue::append(&qpath, &entries) {
-        Ok(n) => n,
-        Err(e) => {
-            // Frames without their queue entries are of no use: take them back.
-            for p in &w.written {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(e);
+    let mut views: Vec<(Source, PathBuf)> = vec![(src, req.csv.clone())];
+    for (video, csv) in &req.siblings {
+        views.push((Source::open(video)?, csv.clone()));
+    }
+    // Every view's frames first, then every view's queue; any failure takes back the images
+    // this run wrote.
+    let mut written: Vec<PathBuf> = Vec::new();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    let undo = |written: &[PathBuf]| {
+        for p in written {
+            let _ = std::fs::remove_file(p);
         }
     };
+    for (s, _) in &mut views {
+        let st = s.stem();
+        match write::write_frames(&req.root, &st, s, &frames, ctl) {
+            Ok(w) => {
+                written.extend(w.written);
+                kept.extend(w.kept);
+            }
+            Err(e) => {
+                undo(&written);
+                return Err(e);
+            }
+        }
+    }
+    let mut queued = 0;
+    let mut qpath = PathBuf::new();
+    for (i, (s, csv)) in views.iter().enumerate() {
+        let st = s.stem();
+        let entries: Vec<QueueEntry> = picked
+            .iter()
+            .map(|p| QueueEntry {
+                frame_path: frame_path(&st, p.frame),
+                predictions: if i == 0 { preds.remove(&p.frame) } else { None },
+            })
+            .collect();
+        let q = queue::path_for_csv(csv);
+        match queue::append(&q, &entries) {
+            Ok(n) if i == 0 => {
+                queued = n;
+                qpath = q;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                undo(&written);
+                return Err(e);
+            }
+        }
+    }
     Ok(Report {
         stem,
         n_video_frames: total,
         picked,
-        written: w.written,
-        kept: w.kept,
+        written,
+        kept,
         queue: qpath,
         queued,
     })

@@ -6,29 +6,70 @@ use crate::project::layout::Layout;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
-/// The single-view label CSV of a project: the one found (`CollectedData.csv` or the one
-/// `project.yaml` names), else `CollectedData.csv` in the data dir. A multiview project is
-/// an error: its views' frames must be chosen together.
-pub fn label_csv(layout: &Layout) -> Result<PathBuf> {
-    let views: Vec<&str> = layout
+/// The label CSVs of a project and their views (`None` for a single-view project): the ones
+/// found, else `CollectedData.csv` in the data dir.
+pub fn label_views(layout: &Layout) -> Vec<(Option<String>, PathBuf)> {
+    let v: Vec<(Option<String>, PathBuf)> = layout
         .label_files
         .iter()
-        .filter_map(|f| f.view.as_deref())
+        .map(|f| (f.view.clone(), f.path.clone()))
         .collect();
-    if !views.is_empty() {
+    if v.is_empty() {
+        vec![(None, layout.root.join("CollectedData.csv"))]
+    } else {
+        v
+    }
+}
+
+/// The views of one extraction: (video, label CSV) for the given video first, then, in a
+/// multiview project, the same session's video of every other view (the file name with the
+/// view's name in place of this one's, as the app pairs them) and that view's CSV.
+pub fn plan(views: &[(Option<String>, PathBuf)], video: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let named: Vec<(&str, &PathBuf)> = views
+        .iter()
+        .filter_map(|(v, csv)| Some((v.as_deref()?, csv)))
+        .collect();
+    if named.is_empty() {
+        let csv = views
+            .first()
+            .map(|v| v.1.clone())
+            .ok_or_else(|| Error::usage("no label CSV"))?;
+        return Ok(vec![(video.to_path_buf(), csv)]);
+    }
+    let name = video
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(&(this, this_csv)) = named
+        .iter()
+        .filter(|(v, _)| name.contains(v))
+        .max_by_key(|(v, _)| v.len())
+    else {
         return Err(Error::invalid(
-            &layout.root,
+            video,
             format!(
-                "multiview project (views {}): posedeck extracts frames for single-view projects; extract each session's views together with the Lightning Pose app",
-                views.join(", ")
+                "multiview project: the file name names none of its views ({})",
+                named.iter().map(|v| v.0).collect::<Vec<_>>().join(", ")
             ),
         ));
+    };
+    let mut out = vec![(video.to_path_buf(), this_csv.clone())];
+    for &(v, csv) in &named {
+        if v == this {
+            continue;
+        }
+        let sib = video.with_file_name(name.replacen(this, v, 1));
+        if !sib.exists() {
+            return Err(Error::invalid(
+                &sib,
+                format!(
+                    "not found: view '{v}' of this session (multiview frames are extracted from every view)"
+                ),
+            ));
+        }
+        out.push((sib, csv.clone()));
     }
-    Ok(layout
-        .label_files
-        .first()
-        .map(|f| f.path.clone())
-        .unwrap_or_else(|| layout.root.join("CollectedData.csv")))
+    Ok(out)
 }
 
 /// A video argument: an existing path (as given, or inside the project), else the file or

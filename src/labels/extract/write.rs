@@ -59,14 +59,13 @@ fn stage_and_place(
         let (png, img) = src.frame(f)?;
         if std::fs::symlink_metadata(&dest).is_ok() {
             let same = read_image(&dest).is_ok_and(|old| {
-                old.width == img.width && old.height == img.height && {
-                    let a = if old.channels == img.channels {
+                old.width == img.width
+                    && old.height == img.height
+                    && if old.channels == img.channels {
                         old.pixels == img.pixels
                     } else {
                         rgb(&old) == rgb(&img)
-                    };
-                    a
-                }
+                    }
             });
             if !same {
                 return Err(Error::invalid(

@@ -61,10 +61,7 @@ pub fn from_project(p: &Project) -> Data {
                 .and_then(css_rgb)
         })
         .collect();
-    match crate::labels::extract::target::label_csv(&p.layout) {
-        Ok(csv) => d.label_csv = Some(csv),
-        Err(e) => d.label_csv_error = Some(c(&e.to_string())),
-    }
+    d.label_views = crate::labels::extract::target::label_views(&p.layout);
     // Labeled frames with coordinates, from every label file (one per view).
     let many = p.layout.label_files.len() > 1;
     for lf in &p.layout.label_files {

@@ -114,13 +114,18 @@ fn start(
     predictions_from: Option<(String, PathBuf)>,
 ) {
     let root = app.data.root.clone();
-    let Some(csv) = app.data.label_csv.clone() else {
-        let why = app
-            .data
-            .label_csv_error
-            .clone()
-            .unwrap_or_else(|| "no project folder to extract frames into".into());
-        app.error(why);
+    if root.as_os_str().is_empty() || !root.is_dir() || app.data.label_views.is_empty() {
+        app.error("extracting frames needs a Lightning Pose project folder");
+        return;
+    }
+    let mut views = match crate::labels::extract::target::plan(&app.data.label_views, &video) {
+        Ok(v) => v.into_iter(),
+        Err(e) => {
+            app.error(crate::sanitize::clean(&e.to_string()).into_owned());
+            return;
+        }
+    };
+    let Some((video, csv)) = views.next() else {
         return;
     };
     app.extraction = Some(ExtractProgress {
@@ -132,6 +137,7 @@ fn start(
         root,
         video,
         csv,
+        siblings: views.collect(),
         n,
         method,
         context: 2,

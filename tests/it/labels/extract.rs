@@ -531,3 +531,68 @@ fn hostile_inputs_are_one_line_and_write_nothing() {
         "img00000011.png",
     );
 }
+
+/// A multiview project (views top and bot, one session `s1`): the same frames are chosen for
+/// both views, written to each view's folder and queued in each view's queue in the same
+/// order (the app pairs the i-th lines).
+#[test]
+fn multiview_sessions_extract_every_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = demo(tmp.path());
+    std::fs::write(
+        p.join("project.yaml"),
+        "schema_version: 1\nview_names: [top, bot]\nkeypoint_names: [nose, left_ear, right_ear, tail_base, front_left_paw, front_right_paw, hind_left_paw, hind_right_paw, spine_mid, tail_tip]\n",
+    )
+    .unwrap();
+    std::fs::rename(p.join("CollectedData.csv"), p.join("CollectedData_top.csv")).unwrap();
+    std::fs::copy(
+        p.join("CollectedData_top.csv"),
+        p.join("CollectedData_bot.csv"),
+    )
+    .unwrap();
+    std::fs::rename(p.join("videos/walk_01"), p.join("videos/s1_top")).unwrap();
+    std::fs::rename(p.join("videos/walk_02"), p.join("videos/s1_bot")).unwrap();
+    let v1 = frames_of(&extract(
+        &p,
+        &["--video", "s1_top", "--method", "kmeans", "--n", "4"],
+    ));
+    let v2 = frames_of(&extract(
+        &p,
+        &["--video", "s1_bot", "--method", "uniform", "--n", "3"],
+    ));
+    assert!(v2.iter().all(|f| !v1.contains(f)), "{v1:?} {v2:?}");
+    let lines = |view: &str| -> Vec<String> {
+        std::fs::read_to_string(p.join(format!("CollectedData_{view}.unlabeled.jsonl")))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                v["frame_path"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let (top, bot) = (lines("top"), lines("bot"));
+    assert_eq!(top.len(), 7);
+    assert_eq!(
+        top.iter()
+            .map(|l| l.replace("s1_top", "s1_bot"))
+            .collect::<Vec<_>>(),
+        bot
+    );
+    for f in v1.iter().chain(&v2) {
+        for view in ["top", "bot"] {
+            for g in f.saturating_sub(2)..=(f + 2).min(59) {
+                let name = format!("img{g:08}.png");
+                let got = p.join(format!("labeled-data/s1_{view}")).join(&name);
+                let src = p.join(format!("videos/s1_{view}")).join(&name);
+                assert!(png_rgb(&got) == png_rgb(&src), "{view} {name}");
+            }
+        }
+    }
+    assert_eq!(n_queued(&p), 7);
+    refused(
+        &p,
+        &["--video", "walk_03", "--method", "uniform", "--n", "2"],
+        "names none of its views",
+    );
+}
