@@ -164,3 +164,53 @@ fn extract_form_refuses_outliers_without_a_model() {
     );
     assert!(queue_lines(&proj).is_empty());
 }
+
+/// The live workstation in tmux: the extraction runs on a background thread, so while it
+/// decodes test_vid.mp4 the keys still switch views at once; when it ends the Overview shows
+/// the queue (the project reloads; the watcher sees the queue file).
+#[test]
+fn e2e_extraction_never_blocks_the_ui() {
+    let data = crate::shared_or_skip!();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("mouse");
+    std::fs::create_dir_all(p.join("videos")).unwrap();
+    std::fs::copy(
+        data.join("lp-mirror-mouse/CollectedData.csv"),
+        p.join("CollectedData.csv"),
+    )
+    .unwrap();
+    std::fs::copy(
+        data.join("lp-mirror-mouse/videos/test_vid.mp4"),
+        p.join("videos/test_vid.mp4"),
+    )
+    .unwrap();
+    let cmd = format!("{} {}", env!("CARGO_BIN_EXE_posedeck"), p.display());
+    let Some(t) = super::e2e::Tmux::start(&cmd, 120, 40) else {
+        return;
+    };
+    t.wait_for("Labeled frames per video", 10.0)
+        .expect("overview");
+    t.keys(&["5"]);
+    t.wait_for("video test_vid", 5.0).expect("videos view");
+    t.keys(&["E"]);
+    t.wait_for("extract frames to label", 3.0)
+        .expect("the form");
+    t.keys(&["Enter"]);
+    t.wait_for("extracting:", 5.0)
+        .expect("progress on the frame line");
+    let queue = p.join("CollectedData.unlabeled.jsonl");
+    let t0 = std::time::Instant::now();
+    t.keys(&["1"]);
+    let seen = t.wait_for("Labeled frames per video", 2.0);
+    let running = !queue.exists();
+    assert!(seen.is_ok(), "the UI did not switch views while extracting");
+    eprintln!(
+        "view switch during the extraction: {:?} (extraction still running: {running})",
+        t0.elapsed()
+    );
+    t.wait_for("labeling queue 10 frames to label", 120.0)
+        .expect("the Overview counts the queue");
+    assert_eq!(std::fs::read_to_string(&queue).unwrap().lines().count(), 10);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", 5.0).expect("q quits");
+}
