@@ -248,7 +248,8 @@ pub fn choose(req: &Request, src: &mut Source, ctl: &Control) -> Result<Vec<Pick
                 })
                 .collect()
         }
-        Method::Manual(_) => unreachable!("handled above"),
+        // Returned above.
+        Method::Manual(_) => Vec::new(),
     };
     Ok(picked)
 }
@@ -269,7 +270,7 @@ pub fn run(req: &Request, ctl: &Control) -> Result<Report> {
     let mut preds = match &req.predictions_from {
         Some((name, run)) => {
             let chosen: Vec<usize> = picked.iter().map(|p| p.frame).collect();
-            predictions_for(name, run, &stem, &chosen)?
+            outliers::predictions_for(name, run, &stem, &chosen)?
         }
         None => std::collections::HashMap::new(),
     };
@@ -332,55 +333,6 @@ pub fn run(req: &Request, ctl: &Control) -> Result<Report> {
         queue: qpath,
         queued,
     })
-}
-
-/// A model's predictions on `frames` of `stem`, as queue entries carry them (keypoints with
-/// a finite x and y; frames the CSV lacks get none).
-pub fn predictions_for(
-    name: &str,
-    run: &Path,
-    stem: &str,
-    frames: &[usize],
-) -> Result<std::collections::HashMap<usize, queue::QueuePredictions>> {
-    let file = outliers::metric_file(run, stem, Metric::Likelihood)?;
-    let t = crate::formats::csv::PoseTable::read(&file)?;
-    let (Some(xc), Some(yc)) = (t.coord_index("x"), t.coord_index("y")) else {
-        return Err(Error::invalid(
-            &file,
-            "no x and y coordinates: not a predictions CSV",
-        ));
-    };
-    let date_time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let mut out = std::collections::HashMap::new();
-    for r in 0..t.n_rows() {
-        let Ok(f) = t.index[r].trim().parse::<usize>() else {
-            continue;
-        };
-        if !frames.contains(&f) {
-            continue;
-        }
-        let predictions = (0..t.n_keypoints())
-            .filter_map(|k| {
-                let (x, y) = (t.value(r, k, xc)?, t.value(r, k, yc)?);
-                (x.is_finite() && y.is_finite()).then(|| queue::QueueKeypoint {
-                    keypoint_name: t.keypoints[k].clone(),
-                    x,
-                    y,
-                })
-            })
-            .collect();
-        out.insert(
-            f,
-            queue::QueuePredictions {
-                model_name: name.to_string(),
-                date_time,
-                predictions,
-            },
-        );
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! (`<run>/video_preds/<stem>.csv` and the metric CSVs Lightning Pose writes beside it):
 //! the lowest keypoint likelihood, the largest temporal norm (the jump of a keypoint from the
 //! previous frame, in pixels), or the largest PCA reprojection error (singleview, else
-//! multiview), each frame scored by its worst keypoint.
+//! multiview), each frame scored by its worst keypoint; and the predictions themselves, which
+//! queued frames can carry as a starting point for labeling.
 
 use crate::formats::csv::MetricTable;
 use crate::formats::csv::PoseTable;
@@ -154,6 +155,55 @@ pub fn pick(
         }
     }
     out
+}
+
+/// A model's predictions on `frames` of `stem`, as queue entries carry them (keypoints with
+/// a finite x and y; frames the CSV lacks get none).
+pub fn predictions_for(
+    name: &str,
+    run: &Path,
+    stem: &str,
+    frames: &[usize],
+) -> Result<std::collections::HashMap<usize, crate::labels::queue::QueuePredictions>> {
+    let file = metric_file(run, stem, Metric::Likelihood)?;
+    let t = PoseTable::read(&file)?;
+    let (Some(xc), Some(yc)) = (t.coord_index("x"), t.coord_index("y")) else {
+        return Err(Error::invalid(
+            &file,
+            "no x and y coordinates: not a predictions CSV",
+        ));
+    };
+    let date_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut out = std::collections::HashMap::new();
+    for r in 0..t.n_rows() {
+        let Ok(f) = t.index[r].trim().parse::<usize>() else {
+            continue;
+        };
+        if !frames.contains(&f) {
+            continue;
+        }
+        let predictions = (0..t.n_keypoints())
+            .filter_map(|k| {
+                let (x, y) = (t.value(r, k, xc)?, t.value(r, k, yc)?);
+                (x.is_finite() && y.is_finite()).then(|| crate::labels::queue::QueueKeypoint {
+                    keypoint_name: t.keypoints[k].clone(),
+                    x,
+                    y,
+                })
+            })
+            .collect();
+        out.insert(
+            f,
+            crate::labels::queue::QueuePredictions {
+                model_name: name.to_string(),
+                date_time,
+                predictions,
+            },
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -596,3 +596,52 @@ fn multiview_sessions_extract_every_view() {
         "names none of its views",
     );
 }
+
+/// `--with-predictions`: the queued frame carries the model's keypoints as the app stores
+/// them (model_name, date_time, predictions [{keypoint_name, x, y}]), equal to the CSV's.
+#[test]
+fn queued_frames_carry_the_model_predictions() {
+    let data = crate::shared_or_skip!();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = mouse(&data, tmp.path());
+    extract(
+        &p,
+        &[
+            "--video",
+            "test_vid",
+            "--method",
+            "manual",
+            "--frames",
+            "5",
+            "--model",
+            "tiny",
+            "--with-predictions",
+        ],
+    );
+    let q = queue(&p);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].0, "labeled-data/test_vid/img00000005.png");
+    let pr = &q[0].1;
+    assert_eq!(pr["model_name"], "tiny");
+    assert!(pr["date_time"].as_i64().unwrap() > 1_600_000_000_000);
+    let text =
+        std::fs::read_to_string(data.join("lp-real-model/tiny_cpu_model/video_preds/test_vid.csv"))
+            .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let kps: Vec<&str> = lines[1].split(',').collect();
+    let row: Vec<&str> = lines[3 + 5].split(',').collect();
+    assert_eq!(row[0], "5");
+    let got = pr["predictions"].as_array().unwrap();
+    assert_eq!(got.len(), 17);
+    for (k, g) in got.iter().enumerate() {
+        assert_eq!(g["keypoint_name"], kps[1 + 3 * k]);
+        assert_eq!(
+            g["x"].as_f64().unwrap(),
+            row[1 + 3 * k].parse::<f64>().unwrap()
+        );
+        assert_eq!(
+            g["y"].as_f64().unwrap(),
+            row[2 + 3 * k].parse::<f64>().unwrap()
+        );
+    }
+}
