@@ -300,6 +300,21 @@ pub fn render(p: &Project) -> String {
             let _ = writeln!(o, "labeling progress: unknown");
         }
     }
+    if let Some(q) = &p.labeling_queue {
+        let _ = writeln!(
+            o,
+            "labeling queue: {} frames to label ({})",
+            q.n_queued_frames,
+            q.files
+                .iter()
+                .map(|f| f
+                    .file_name()
+                    .map(|n| c(&n.to_string_lossy()))
+                    .unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let _ = writeln!(o, "videos ({}):", p.videos.len());
     for v in &p.videos {
         let _ = writeln!(o, "{}", video_line(v));

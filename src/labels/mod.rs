@@ -6,6 +6,7 @@
 pub mod backup;
 mod dict;
 mod edits;
+pub mod extract;
 mod index;
 mod io;
 mod lp;
@@ -16,6 +17,7 @@ pub mod media;
 mod merge;
 pub mod model;
 mod queries;
+pub mod queue;
 mod resolve;
 pub mod slp_doc;
 mod store;

@@ -42,6 +42,19 @@ pub struct LabelingProgress {
     pub source: PathBuf,
 }
 
+/// The new app's labeler queue (`CollectedData*.unlabeled.jsonl`): frames extracted for
+/// labeling and not labeled yet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelingQueue {
+    /// Queued frames (multiview: the i-th line of each view's queue is one frame).
+    pub n_queued_frames: usize,
+    /// The queue files read.
+    #[serde(serialize_with = "crate::util::ser_path")]
+    pub files: Vec<PathBuf>,
+    /// Queued frame paths (the first view's), in queue order.
+    pub frame_paths: Vec<String>,
+}
+
 /// A whole project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Project {
@@ -62,6 +75,9 @@ pub struct Project {
     pub labels: LabelsSummary,
     /// `null` when unknown.
     pub labeling_progress: Option<LabelingProgress>,
+    /// `null` when the project has no queue file.
+    #[serde(default)]
+    pub labeling_queue: Option<LabelingQueue>,
     pub videos: Vec<VideoInfo>,
     pub models: Vec<ModelRun>,
     /// Problems with project-level files; each names the file (and line).
@@ -132,6 +148,7 @@ impl Project {
             keypoint_styles: Vec::new(),
             labels: LabelsSummary::default(),
             labeling_progress: None,
+            labeling_queue: None,
             videos: Vec::new(),
             models: Vec::new(),
             problems: Vec::new(),
@@ -220,7 +237,62 @@ impl Project {
         {
             self.labels.keypoints = c.keypoint_names.clone();
         }
+        self.labeling_queue = self.read_queue();
         self.labeling_progress = self.compute_progress();
+    }
+
+    /// The queue files: beside each label CSV (`.csv` -> `.unlabeled.jsonl`, as the app
+    /// names them), and any other `CollectedData*.unlabeled.jsonl` in the data dir.
+    pub fn queue_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self
+            .layout
+            .label_files
+            .iter()
+            .map(|f| crate::labels::queue::path_for_csv(&f.path))
+            .collect();
+        if files.is_empty() {
+            files.push(self.layout.root.join("CollectedData.unlabeled.jsonl"));
+        }
+        for q in &self.layout.unlabeled_queues {
+            if !files.contains(q) {
+                files.push(q.clone());
+            }
+        }
+        files
+    }
+
+    fn read_queue(&mut self) -> Option<LabelingQueue> {
+        let mut queues = Vec::new();
+        let mut files = Vec::new();
+        for f in self.queue_files() {
+            if !f.exists() {
+                continue;
+            }
+            match crate::labels::queue::Queue::read(&f) {
+                Ok(q) => {
+                    if let Some(l) = q.torn_line {
+                        self.labels.label_errors.push(format!(
+                            "{}:{l}: torn last line (an interrupted write) left out",
+                            crate::util::escape_path(&f)
+                        ));
+                    }
+                    queues.push(q);
+                }
+                Err(e) => self.labels.label_errors.push(e.to_string()),
+            }
+            files.push(f);
+        }
+        if files.is_empty() {
+            return None;
+        }
+        Some(LabelingQueue {
+            n_queued_frames: crate::labels::queue::count_frames(&queues),
+            frame_paths: queues
+                .first()
+                .map(|q| q.entries.iter().map(|e| e.frame_path.clone()).collect())
+                .unwrap_or_default(),
+            files,
+        })
     }
 
     fn compute_progress(&self) -> Option<LabelingProgress> {
@@ -234,10 +306,10 @@ impl Project {
                 source: src.clone(),
             });
         }
-        // New app: labeled frames vs labeled + queued in CollectedData_<view>.unlabeled.jsonl.
-        let queue = self.layout.unlabeled_queues.first()?;
-        let text = crate::util::read_text(queue).ok()?;
-        let queued = text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+        // New app: labeled frames vs labeled + queued in CollectedData*.unlabeled.jsonl.
+        let q = self.labeling_queue.as_ref()?;
+        let queue = q.files.first()?;
+        let queued = q.n_queued_frames as u64;
         let labeled = self.labels.n_labeled_frames as u64;
         let total = labeled + queued;
         (total > 0).then(|| LabelingProgress {

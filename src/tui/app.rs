@@ -71,6 +71,7 @@ pub enum Overlay {
     Confirm { action: Confirmable, text: String },
     Goto { input: String },
     TrainForm(crate::tui::state::train_form::TrainForm),
+    ExtractForm(crate::tui::state::extract_form::ExtractForm),
 }
 
 /// Destructive actions go through one confirm popup.
@@ -117,6 +118,8 @@ pub enum Effect {
     CancelJob(u64),
     /// Turn the terminal's mouse reporting on (label edit mode) or off.
     MouseCapture(bool),
+    /// Choose, write and queue frames to label on a background thread.
+    Extract(Box<crate::labels::extract::Request>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +148,8 @@ pub struct App {
     pub videos: crate::tui::state::videos::VideosState,
     /// The train/predict jobs started from the workstation.
     pub jobs: crate::tui::state::job_list::JobList,
+    /// The running frame extraction's progress.
+    pub extraction: Option<crate::tui::state::extract_form::ExtractProgress>,
     pub overview_scroll: usize,
     pub note: Option<(Severity, String)>,
     /// "inotify" or "polling (nfs)".
@@ -180,6 +185,7 @@ impl App {
             labels: Default::default(),
             videos: Default::default(),
             jobs: Default::default(),
+            extraction: None,
             overview_scroll: 0,
             note: None,
             watch_mode: String::new(),
@@ -256,6 +262,7 @@ impl App {
             }
             // The status bar shows the running job's progress in every view.
             Msg::Job(j) => crate::tui::state::job_list::on_msg(self, j),
+            Msg::Extract(m) => crate::tui::state::extract_form::on_msg(self, m),
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
                     self.image = Some(*img);

@@ -30,8 +30,13 @@ pub struct Data {
     pub labeling_progress: Option<(u64, u64)>,
     pub videos: Vec<VideoRow>,
     pub runs: Vec<RunRow>,
-    /// The labeled frames, in file order.
+    /// The frames queued for labeling (the labeler queue, in queue order), then the labeled
+    /// frames, in file order.
     pub frames: Vec<Frame>,
+    /// Frames in the labeler queue (`CollectedData*.unlabeled.jsonl`).
+    pub n_queued: usize,
+    /// The label CSVs (and their views) that extracted frames are queued beside.
+    pub label_views: Vec<(Option<String>, PathBuf)>,
     /// Non-fatal problems (a bad CSV, a damaged config), each naming its file.
     pub warnings: Vec<String>,
 }
@@ -113,6 +118,8 @@ pub struct Frame {
     pub others: Vec<Vec<Option<(f64, f64)>>>,
     /// Predicted instances stored with the labels (SLEAP), drawn hollow.
     pub predicted: Vec<Vec<Option<(f64, f64)>>>,
+    /// In the labeler queue, not labeled yet.
+    pub queued: bool,
     /// Where the frame's labels are stored (what edit mode opens).
     pub origin: FrameOrigin,
 }

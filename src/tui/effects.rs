@@ -95,6 +95,21 @@ impl Workers {
                     app.error(format!("mouse: {e}"));
                 }
             }
+            Effect::Extract(req) => {
+                let tx = self.tx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("extract-frames".into())
+                    .spawn(move || {
+                        crate::tui::state::extract_form::run_blocking(&req, move |m| {
+                            let _ = tx.send(Msg::Extract(m));
+                        })
+                    });
+                if let Err(e) = spawned {
+                    app.extraction = None;
+                    app.error(format!("cannot start the extraction: {e}"));
+                    return true;
+                }
+            }
         }
         false
     }

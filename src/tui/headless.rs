@@ -145,6 +145,15 @@ impl Headless {
             }
             // No terminal: mouse events come from the test directly.
             Effect::MouseCapture(_) => {}
+            Effect::Extract(req) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                crate::tui::state::extract_form::run_blocking(&req, move |m| {
+                    let _ = tx.send(m);
+                });
+                for m in rx.try_iter() {
+                    app.handle(Msg::Extract(m));
+                }
+            }
         }
     }
 }

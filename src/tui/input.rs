@@ -96,6 +96,7 @@ pub fn text_input(app: &mut App, k: &KeyEvent) -> bool {
             true
         }
         Overlay::TrainForm(_) => crate::tui::state::train_form::key(app, k),
+        Overlay::ExtractForm(_) => crate::tui::state::extract_form::key(app, k),
         _ => false,
     }
 }

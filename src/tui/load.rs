@@ -160,5 +160,6 @@ pub fn is_project_file(d: &Data, p: &Path) -> bool {
             && (name.ends_with(".yaml")
                 || name.ends_with(".yml")
                 || name.ends_with(".xml")
-                || name.ends_with(".csv"))
+                || name.ends_with(".csv")
+                || name.ends_with(".unlabeled.jsonl"))
 }

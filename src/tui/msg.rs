@@ -16,6 +16,8 @@ pub enum Msg {
     Image(Box<crate::tui::image::ImageReady>),
     /// Progress, log lines and the end of a train/predict job (`tui::job_bridge`).
     Job(crate::tui::state::job_list::JobMsg),
+    /// Progress and the end of a frame extraction.
+    Extract(crate::tui::state::extract_form::ExtractMsg),
     /// The input thread ended (stdin closed).
     InputClosed,
 }

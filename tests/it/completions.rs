@@ -25,7 +25,10 @@ fn complete(words: &str) -> Vec<String> {
 #[test]
 fn bash_completes_subcommands_flags_values_and_files() {
     assert_eq!(complete("posedeck la"), ["labels"]);
-    assert_eq!(complete("posedeck labels "), ["info", "convert", "merge"]);
+    assert_eq!(
+        complete("posedeck labels "),
+        ["info", "convert", "extract", "merge"]
+    );
     assert_eq!(complete("posedeck labels info --"), ["--json", "--help"]);
     assert_eq!(complete("posedeck status --j"), ["--json"]);
     assert_eq!(complete("posedeck completions "), ["bash", "zsh", "fish"]);
@@ -72,6 +75,6 @@ fn zsh_and_fish_scripts_parse() {
         );
     }
     assert!(s.contains(
-        "__fish_seen_subcommand_from labels; and not __fish_seen_subcommand_from info convert merge"
+        "__fish_seen_subcommand_from labels; and not __fish_seen_subcommand_from info convert extract merge"
     ));
 }

@@ -383,7 +383,13 @@ fn new_app_project_through_the_registry() {
     .unwrap();
     write(
         &proj.join("CollectedData.unlabeled.jsonl"),
-        &"{\"frame\": 1}\n".repeat(10),
+        &(0..10)
+            .map(|i| {
+                format!(
+                    "{{\"frame_path\":\"labeled-data/v/img{i:08}.png\",\"predictions\":null}}\n"
+                )
+            })
+            .collect::<String>(),
     );
     copy_dir(
         &data.join("lp-real-model/tiny_cpu_model"),
@@ -410,6 +416,7 @@ fn new_app_project_through_the_registry() {
     assert_eq!(j["n_missing_images"], 90);
     assert_eq!(j["labeling_progress"]["n_labeled_tasks"], 90);
     assert_eq!(j["labeling_progress"]["n_total_tasks"], 100);
+    assert_eq!(j["labeling_queue"]["n_queued_frames"], 10);
     assert_eq!(j["models"].as_array().unwrap().len(), 1);
     assert_eq!(model(&j, "tiny")["status"], "COMPLETED");
 

@@ -1,6 +1,7 @@
 //! `posedeck labels ...`: label files (SLEAP .slp, Lightning Pose CSV).
 
 pub mod convert;
+pub mod extract;
 pub mod info;
 pub mod merge;
 
@@ -36,6 +37,11 @@ pub enum LabelsCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Choose frames to label in a project's video (uniform, k-means for pose diversity, a
+    /// model's outliers, or given frames), write them and their context frames to
+    /// labeled-data/<video>/img%08d.png, and queue them for labeling in
+    /// CollectedData.unlabeled.jsonl (the Lightning Pose app's labeler queue).
+    Extract(Box<extract::ExtractArgs>),
     /// Merge NEW into BASE as SLEAP does (complex merge) and write the result to OUT.
     /// Prints what merged cleanly and each conflict; without --prefer, conflicts stop the
     /// merge before anything is written. The inputs are never modified.
@@ -76,6 +82,7 @@ impl From<PreferArg> for crate::labels::Prefer {
 pub fn run(cmd: LabelsCommand) -> anyhow::Result<()> {
     match cmd {
         LabelsCommand::Info { file, json } => run_info(&file, json),
+        LabelsCommand::Extract(a) => extract::run(&a),
         LabelsCommand::Convert {
             input,
             output,

@@ -71,6 +71,7 @@ pub fn from_project(p: &Project) -> Data {
                 .and_then(|s| s.hotkey.clone())
         })
         .collect();
+    d.label_views = crate::labels::extract::target::label_views(&p.layout);
     // Labeled frames with coordinates, from every label file (one per view).
     let many = p.layout.label_files.len() > 1;
     for lf in &p.layout.label_files {
@@ -95,6 +96,40 @@ pub fn from_project(p: &Project) -> Data {
                 }
             }
         }
+    }
+    // Queued frames first (not labeled yet: every keypoint missing), as the labeler lists them.
+    if let Some(q) = &p.labeling_queue {
+        d.n_queued = q.n_queued_frames;
+        let labeled: std::collections::HashSet<&str> =
+            d.frames.iter().map(|f| f.image.as_str()).collect();
+        // The first view's queue belongs beside its CollectedData CSV.
+        let queue_csv = q.files.first().and_then(|f| {
+            let name = f.file_name()?.to_str()?.strip_suffix(".unlabeled.jsonl")?;
+            Some(f.with_file_name(format!("{name}.csv")))
+        });
+        let queued: Vec<crate::tui::data::Frame> = q
+            .frame_paths
+            .iter()
+            .filter(|fp| !labeled.contains(c(fp).as_str()))
+            .map(|fp| crate::tui::data::Frame {
+                image: c(fp),
+                source: crate::tui::data::FrameSource::File(p.root.join(fp.replace('\\', "/"))),
+                video: c(crate::formats::csv::video_of(fp).unwrap_or("labeled-data")),
+                points: vec![None; d.keypoints.len()],
+                queued: true,
+                // Edit mode adds the frame's row to the view's CollectedData CSV.
+                origin: queue_csv
+                    .clone()
+                    .map_or(crate::tui::data::FrameOrigin::None, |file| {
+                        crate::tui::data::FrameOrigin::Csv {
+                            file,
+                            image: fp.clone(),
+                        }
+                    }),
+                ..Default::default()
+            })
+            .collect();
+        d.frames.splice(0..0, queued);
     }
     for v in &p.videos {
         let probe = v.probe.as_ref();

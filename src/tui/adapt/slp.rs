@@ -125,6 +125,7 @@ pub fn load(path: &Path) -> Result<Data, String> {
                 video: lf.video,
                 frame_idx: lf.frame_idx,
             },
+            queued: false,
         };
         let e = per_video
             .entry(vname.clone())

@@ -184,8 +184,8 @@ impl Doc {
         match self {
             Doc::Csv { doc, .. } => Ok(match doc.write().map_err(msg)? {
                 WriteResult::Written(w) => Outcome::Written {
+                    warnings: dequeue(&w),
                     backup: w.backup,
-                    warnings: Vec::new(),
                 },
                 WriteResult::Conflict(c) => Outcome::Conflict {
                     frames: c.frames,
@@ -214,7 +214,8 @@ impl Doc {
             Doc::Csv { doc, image, row } => {
                 let w = doc.write_keep_mine().map_err(msg)?;
                 *row = doc.ensure_row(image);
-                (w.backup, Vec::new())
+                let warnings = dequeue(&w);
+                (w.backup, warnings)
             }
             Doc::Slp { doc, .. } => {
                 let w = doc.write_keep_mine().map_err(msg)?;
@@ -245,5 +246,17 @@ impl Doc {
                 *instance = users.first().copied();
             }
         }
+    }
+}
+
+/// Frames whose rows a write put into a CollectedData CSV leave its labeling queue
+/// (`CollectedData*.unlabeled.jsonl`, as the Lightning Pose app moves them); a queue that
+/// cannot be rewritten is a warning beside the written file, not a failed write.
+fn dequeue(w: &crate::labels::lp_write::Written) -> Vec<String> {
+    let q = crate::labels::queue::path_for_csv(&w.path);
+    let rows: Vec<&str> = w.rows.iter().map(String::as_str).collect();
+    match crate::labels::queue::remove(&q, &rows) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![format!("queue not updated: {e}")],
     }
 }

@@ -76,6 +76,28 @@ pub fn on_action(app: &mut App, a: Action) {
         Action::PageUp => st.selected = st.selected.saturating_sub(10),
         Action::Top => st.selected = 0,
         Action::Bottom => st.selected = n.saturating_sub(1),
+        Action::NextQueued | Action::PrevQueued => {
+            let vis = visible(app);
+            let queued: Vec<usize> = vis
+                .iter()
+                .enumerate()
+                .filter(|(_, fi)| app.data.frames.get(**fi).is_some_and(|f| f.queued))
+                .map(|(i, _)| i)
+                .collect();
+            let cur = app.labels.selected.min(vis.len().saturating_sub(1));
+            let next = if a == Action::NextQueued {
+                queued.iter().find(|&&i| i > cur).or(queued.first())
+            } else {
+                queued.iter().rev().find(|&&i| i < cur).or(queued.last())
+            };
+            match next {
+                Some(&i) => app.labels.selected = i,
+                None => {
+                    app.info("no queued frames (extract some in the Videos view)");
+                    image = false;
+                }
+            }
+        }
         Action::ToggleNames => {
             st.names = !st.names;
             image = false;

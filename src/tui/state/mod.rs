@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod curves;
+pub mod extract_form;
 pub mod job_list;
 pub mod label_doc;
 pub mod label_edit;

@@ -114,6 +114,14 @@ pub fn on_action(app: &mut App, a: Action) {
         Action::JumpBack | Action::PageUp => st.frame = st.frame.saturating_sub(jump),
         Action::Top => st.frame = 0,
         Action::Bottom => st.frame = n.saturating_sub(1),
+        Action::ExtractFrames => {
+            crate::tui::state::extract_form::open(app);
+            return;
+        }
+        Action::AddFrame | Action::AddFrameWithPreds => {
+            crate::tui::state::extract_form::add_current(app, a == Action::AddFrameWithPreds);
+            return;
+        }
         Action::GotoFrame => {
             app.overlay = Overlay::Goto {
                 input: String::new(),

@@ -25,6 +25,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
 
     // Frame list.
     let mut title = format!(" frames {}/{} ", vis.len(), app.data.frames.len());
+    if app.data.n_queued > 0 {
+        title.push_str(&format!("({} queued) ", app.data.n_queued));
+    }
     if st.missing_only {
         title.push_str("missing ");
     }
@@ -44,7 +47,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             continue;
         };
         let miss = fr.n_missing();
-        let tag = if miss > 0 {
+        let tag = if fr.queued {
+            " queued".to_string()
+        } else if miss > 0 {
             format!(" -{miss}")
         } else {
             String::new()

@@ -5,6 +5,7 @@ pub mod chrome;
 pub mod compare;
 pub mod curves;
 pub mod curves_grid;
+pub mod extract_form;
 pub mod help;
 pub mod job_list;
 pub mod label_edit;
@@ -66,5 +67,6 @@ pub fn draw(app: &App, f: &mut Frame) {
         Overlay::Confirm { text, .. } => popup::confirm(app, text, f, body),
         Overlay::Goto { input } => popup::goto(app, input, f, body),
         Overlay::TrainForm(form) => train_form::render(app, form, f, body),
+        Overlay::ExtractForm(form) => extract_form::render(app, form, f, body),
     }
 }

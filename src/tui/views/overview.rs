@@ -74,6 +74,13 @@ fn lines(app: &App, w: usize) -> Vec<Line<'static>> {
             t.dim(),
         ))),
     }
+    if d.n_queued > 0 {
+        out.push(Line::from(vec![
+            Span::styled("labeling queue ", t.dim()),
+            Span::styled(d.n_queued.to_string(), t.accent()),
+            Span::styled(" frames to label (Labels view: N / P)", t.dim()),
+        ]));
+    }
     out.push(Line::raw(""));
 
     // Labels per video.

@@ -52,12 +52,24 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     } else {
         ""
     };
-    let l2 = Line::from(vec![
+    let mut l2 = vec![
         Span::styled("frame ", t.dim()),
         Span::styled(format!("{}", st.frame), t.accent()),
         Span::styled(format!(" / {}", n.saturating_sub(1)), t.dim()),
         Span::styled(note, t.warn()),
-    ]);
+    ];
+    if let Some(p) = &app.extraction {
+        l2.push(Span::styled("   extracting: ", t.dim()));
+        l2.push(Span::styled(
+            if p.total > 0 {
+                format!("{} {}/{}", p.stage, p.done, p.total)
+            } else {
+                p.stage.clone()
+            },
+            t.accent(),
+        ));
+    }
+    let l2 = Line::from(l2);
     f.render_widget(Paragraph::new(vec![Line::from(l1), l2]), info);
 
     let frame_box = img.outer(Margin::new(1, 1));

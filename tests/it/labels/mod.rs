@@ -4,6 +4,7 @@
 
 mod convert;
 mod edit;
+mod extract;
 mod merge;
 mod model;
 mod outputs;

@@ -290,3 +290,62 @@ fn edit_cursor_step_encode_time_sixel_kitty_160x48() {
         );
     }
 }
+
+/// A queued frame (from `labels extract`) is listed first, edit mode gives it a row in
+/// CollectedData.csv, and writing moves it out of the labeling queue.
+#[test]
+fn labeling_a_queued_frame_moves_it_from_the_queue_into_the_csv() {
+    let data = shared_or_skip!();
+    let (w, h) = SIZES[0];
+    let (_tmp, root) = lp_copy(&data);
+    let (code, _, err) = crate::common::run_posedeck(&[
+        "labels",
+        "extract",
+        root.to_str().unwrap(),
+        "--video",
+        "test_vid",
+        "--method",
+        "manual",
+        "--frames",
+        "10,20",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let queue = root.join("CollectedData.unlabeled.jsonl");
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&queue).len(), 2);
+    let (mut app, mut hl) = open(&root, w, h);
+    act(&mut app, &mut hl, w, h, &[Action::ViewLabels]);
+    let first = app.data.frames.first().expect("frames");
+    assert!(first.queued, "queued frames first: {}", first.image);
+    assert_eq!(first.image, "labeled-data/test_vid/img00000010.png");
+    act(
+        &mut app,
+        &mut hl,
+        w,
+        h,
+        &[
+            Action::EditLabels,
+            Action::PlaceKeypoint,
+            Action::WriteLabels,
+        ],
+    );
+    assert!(app.edit.is_some(), "{:?}", app.note);
+    let csv = std::fs::read_to_string(root.join("CollectedData.csv")).unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("labeled-data/test_vid/img00000010.png,"))
+        .unwrap_or_else(|| panic!("no row for the queued frame:\n{csv}"));
+    assert!(
+        row.split(',').skip(1).any(|c| !c.is_empty()),
+        "placed keypoint written: {row}"
+    );
+    let left = lines(&queue);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].contains("img00000020.png"), "{left:?}");
+}

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 mod compare;
 pub mod e2e;
 mod e2e_label_edit;
+mod extract;
 mod label_edit;
 mod lp;
 mod terminal_colours;
