@@ -48,6 +48,11 @@ pub struct TrainArgs {
     /// `posedeck_events.jsonl`; the config and the options come from its posedeck_job.json.
     #[arg(long, value_name = "RUN", conflicts_with_all = ["config", "name", "resume", "backbone_weights", "workers", "losses", "set"])]
     pub run_dir: Option<PathBuf>,
+    /// Queue the training as a detached job (its own process, in its own session: it keeps
+    /// running when this terminal or the SSH connection goes); prints the run folder and the
+    /// worker's pid and returns at once. `posedeck jobs` lists it, `posedeck cancel` stops it.
+    #[arg(long, conflicts_with = "run_dir")]
+    pub detach: bool,
 }
 
 /// `--losses` and `--set` as config overrides; a malformed one is a usage error.
@@ -94,6 +99,11 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         overrides: overrides(a)?,
         run_dir: None,
     };
+    if a.detach {
+        let dir = crate::jobs::pending::prepare_train(&req)?;
+        let project = crate::jobs::job_file::JobFile::load(&dir)?.project;
+        return crate::cli::jobs::detach(&project, &dir, a.json);
+    }
     let job = engine::start_train(req);
     let cancel = job.cancel_flag();
     signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone())?;

@@ -11,13 +11,13 @@
 //! - [`cancel`]: canceling a queued or running job.
 //! - [`lock`], [`slots`], [`queue`]: the scheduler (one per project) and its device slots.
 
-// CANCEL
+pub mod cancel;
 pub mod events;
 pub mod job_file;
 pub mod list;
-// LOCK
+pub mod lock;
 #[cfg(feature = "engine")]
 pub mod pending;
-// QUEUE
-// SLOTS
+pub mod queue;
+pub mod slots;
 pub mod worker;
