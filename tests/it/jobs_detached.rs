@@ -6,7 +6,7 @@
 use crate::common::posedeck;
 use posedeck::engine::TrainRequest;
 use posedeck::jobs::events::{self, Body, Outcome};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A small demo project: 12 labeled 64x64 frames, one short video.
@@ -141,4 +141,246 @@ fn prepared_run_folder_trains_in_place() {
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(err.contains("only a PENDING run folder"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = posedeck().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `posedeck jobs PROJECT --json`.
+fn jobs(project: &Path) -> Vec<serde_json::Value> {
+    json(&["jobs", project.to_str().unwrap(), "--json"])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn job_state(project: &Path, dir: &Path) -> String {
+    jobs(project)
+        .iter()
+        .find(|j| j["dir"].as_str() == dir.to_str())
+        .map(|j| j["state"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn pid_of(project: &Path, dir: &Path) -> Option<i32> {
+    jobs(project)
+        .iter()
+        .find(|j| j["dir"].as_str() == dir.to_str())
+        .and_then(|j| j["pid"].as_i64())
+        .map(|p| p as i32)
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// The session id of a process (field 6 of /proc/PID/stat).
+fn session_of(pid: i32) -> i32 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = s.rsplit(')').next().unwrap();
+    after.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
+/// Kills what a test left running: the workers of its jobs and the scheduler.
+struct Reaper(PathBuf);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for j in posedeck::jobs::list::list(&self.0) {
+            if let Some(p) = j.summary.pid.or(j
+                .where_
+                .as_deref()
+                .and_then(|w| w.split('@').next()?.parse().ok()))
+            {
+                unsafe { libc::kill(p as i32, libc::SIGKILL) };
+            }
+        }
+        if let Some(h) = posedeck::jobs::lock::holder(&self.0) {
+            unsafe { libc::kill(h.pid as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+fn wait_state(project: &Path, dir: &Path, want: &str, secs: u64) {
+    let mut last = String::new();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(secs) {
+        last = job_state(project, dir);
+        if last == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "{} is {last}, not {want}, after {secs} s; stderr: {}",
+        dir.display(),
+        std::fs::read_to_string(dir.join("train_stderr.log")).unwrap_or_default()
+    );
+}
+
+/// A detached training is a worker in its own session that outlives the process (and the
+/// process group, as in a killed tmux session) that started it; cancel gives CANCELED with a
+/// checkpoint, `--resume --detach` continues the same steps to COMPLETED; `jobs --json` shows
+/// it throughout; a garbage line in its progress stream is reported with the file and line
+/// while the job is still listed; a detached prediction over a frame folder writes its CSV.
+#[test]
+fn detached_training_outlives_its_starter_cancel_and_resume() {
+    let proj = demo_project();
+    let p = std::path::absolute(proj.path()).unwrap();
+    let _reaper = Reaper(p.clone());
+    let run = p.join("models/det");
+    // The starter: a shell in its own process group, killed with its group once it started
+    // the job.
+    let cmd = format!(
+        "{} train {} --detach --device cpu --name det --workers 1 --set training.max_epochs=20 --set training.train_batch_size=4 --set eval.predict_vids_after_training=false > {}/starter.out 2>&1; sleep 600",
+        env!("CARGO_BIN_EXE_posedeck"),
+        p.display(),
+        p.display()
+    );
+    let mut starter = std::process::Command::new("sh");
+    starter.args(["-c", &cmd]);
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        starter.pre_exec(|| {
+            libc::setpgid(0, 0);
+            Ok(())
+        });
+    }
+    let mut starter = starter.spawn().unwrap();
+    wait_for("the starter's output", Duration::from_secs(30), || {
+        std::fs::read_to_string(p.join("starter.out")).is_ok_and(|s| s.contains("pid"))
+    });
+    let out = std::fs::read_to_string(p.join("starter.out")).unwrap();
+    assert!(out.starts_with(&format!("{}\n", run.display())), "{out}");
+    let pid = pid_of(&p, &run).expect("a worker pid");
+    assert!(out.contains(&format!("pid {pid}@")), "{out}");
+    let starter_pid = starter.id() as i32;
+    assert_eq!(session_of(pid), pid, "the worker leads its own session");
+    assert_ne!(session_of(pid), session_of(starter_pid));
+    unsafe { libc::kill(-starter_pid, libc::SIGHUP) };
+    unsafe { libc::kill(-starter_pid, libc::SIGKILL) };
+    starter.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(pid), "the worker died with its starter");
+    wait_for("a few steps", Duration::from_secs(60), || {
+        steps_in(&run).len() >= 3
+    });
+    let j = jobs(&p);
+    assert_eq!(j.len(), 1);
+    assert_eq!(j[0]["state"], "RUNNING");
+    assert_eq!(j[0]["kind"], "train");
+    assert_eq!(j[0]["slot"], "cpu0");
+    assert!(j[0]["progress"]["done"].as_u64().unwrap() >= 3);
+    assert_eq!(j[0]["progress"]["total"].as_u64(), Some(20 * 3));
+
+    // Cancel: SIGINT, a checkpoint, CANCELED.
+    let id = j[0]["id"].as_str().unwrap().to_string();
+    let c = posedeck()
+        .args(["cancel", &id, "--project", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    wait_state(&p, &run, "CANCELED", 60);
+    assert_eq!(status_of(&run), "CANCELED");
+    let ckpt = run.join("tb_logs/det/version_0/checkpoints/last.ckpt");
+    assert!(ckpt.is_file(), "no {}", ckpt.display());
+    let before = steps_in(&run);
+    // A finished job cannot be canceled: one line, exit 2.
+    let again = posedeck()
+        .args(["cancel", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&again.stderr).lines().count(), 1);
+
+    // Resume, detached: the steps continue where they stopped, to COMPLETED.
+    let r = posedeck()
+        .args([
+            "train",
+            "--resume",
+            run.to_str().unwrap(),
+            "--detach",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    wait_state(&p, &run, "COMPLETED", 300);
+    let after = steps_in(&run);
+    assert_eq!(after[..before.len()], before[..]);
+    assert_eq!(after[before.len()], before.last().unwrap() + 1, "{after:?}");
+    assert_eq!(*after.last().unwrap(), 60);
+    assert_eq!(status_of(&run), "COMPLETED");
+    let j = &jobs(&p)[0];
+    assert_eq!(j["attempt"], 1);
+    assert!(j["end"]["message"].as_str().unwrap().contains("20 epochs"));
+    assert!(j["problems"].as_array().unwrap().is_empty());
+
+    // A garbage line: reported with the file and its line, the job still listed.
+    let ev = run.join(events::EVENTS_FILE);
+    let n = std::fs::read_to_string(&ev).unwrap().lines().count();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&ev).unwrap();
+    std::io::Write::write_all(&mut f, b"not json \x1b[2J\n").unwrap();
+    let j = &jobs(&p)[0];
+    assert_eq!(j["state"], "COMPLETED");
+    let problem = j["problems"][0].as_str().unwrap();
+    assert!(
+        problem.contains(&format!("posedeck_events.jsonl:{}:", n + 1)),
+        "{problem}"
+    );
+    let text = posedeck()
+        .args(["jobs", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("COMPLETED") && text.contains("problem:"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "{text}");
+
+    // A detached prediction over a frame folder.
+    let frames = p.join("labeled-data/walk_01");
+    let out = posedeck()
+        .args([
+            "predict",
+            run.to_str().unwrap(),
+            frames.to_str().unwrap(),
+            "--detach",
+            "--device",
+            "cpu",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().next().unwrap());
+    assert!(
+        pdir.starts_with(run.join("predict_jobs")),
+        "{}",
+        pdir.display()
+    );
+    wait_state(&p, &pdir, "COMPLETED", 120);
+    assert!(p.join("video_preds_infer/walk_01.csv").is_file());
+    let pj = jobs(&p);
+    assert_eq!(pj.len(), 2);
+    assert_eq!(pj[1]["kind"], "predict");
+    assert_eq!(pj[1]["progress"]["unit"], "frames");
 }
