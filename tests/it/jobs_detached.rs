@@ -384,3 +384,257 @@ fn detached_training_outlives_its_starter_cancel_and_resume() {
     assert_eq!(pj[1]["kind"], "predict");
     assert_eq!(pj[1]["progress"]["unit"], "frames");
 }
+
+/// Starts `posedeck jobs run PROJECT ARGS...` (its log captured in memory).
+fn scheduler(project: &Path, args: &[&str]) -> std::process::Child {
+    posedeck()
+        .args(["jobs", "run", project.to_str().unwrap()])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn states(project: &Path, dirs: &[PathBuf]) -> Vec<String> {
+    let all = jobs(project);
+    dirs.iter()
+        .map(|d| {
+            all.iter()
+                .find(|j| j["dir"].as_str() == d.to_str())
+                .map(|j| j["state"].as_str().unwrap().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The start records of a job folder's progress stream.
+fn starts(dir: &Path) -> usize {
+    events::read_all(&dir.join(events::EVENTS_FILE))
+        .unwrap()
+        .0
+        .iter()
+        .filter(|r| matches!(r.body, Body::Start { .. }))
+        .count()
+}
+
+/// With two CPU slots two jobs run at once and the third waits PENDING; SIGKILL of a worker
+/// shows FAILED with the reason and the waiting job takes its slot; the scheduler ends when
+/// the queue is empty and no job runs, releasing its lock.
+#[test]
+fn two_cpu_slots_run_two_jobs_a_third_waits_a_killed_one_fails() {
+    let proj = demo_project();
+    let p = std::path::absolute(proj.path()).unwrap();
+    let _reaper = Reaper(p.clone());
+    let dirs: Vec<PathBuf> = ["q1", "q2", "q3"]
+        .iter()
+        .map(|n| posedeck::jobs::pending::prepare_train(&request(&p, n, 30)).unwrap())
+        .collect();
+    assert_eq!(states(&p, &dirs), ["PENDING"; 3]);
+    let mut s = scheduler(&p, &["--cpu-slots", "2"]);
+    wait_for("two running", Duration::from_secs(60), || {
+        states(&p, &dirs)[..2] == ["RUNNING", "RUNNING"]
+    });
+    assert_eq!(states(&p, &dirs)[2], "PENDING");
+    let slots: Vec<String> = jobs(&p)
+        .iter()
+        .take(2)
+        .map(|j| j["slot"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(slots, ["cpu0", "cpu1"]);
+    // The second scheduler is refused: the lock is held.
+    let second = posedeck()
+        .args(["jobs", "run", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("a scheduler runs already"));
+    // SIGKILL the first worker: FAILED with the reason; the third starts in its slot.
+    let pid = pid_of(&p, &dirs[0]).unwrap();
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    wait_state(&p, &dirs[0], "FAILED", 30);
+    // Judged from the dead pid at once, then with the exit status the scheduler reaped.
+    let msg = jobs(&p)[0]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("without writing its end"), "{msg}");
+    wait_for("the reaped exit status", Duration::from_secs(10), || {
+        jobs(&p)[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("signal 9 (SIGKILL)"))
+    });
+    assert_eq!(status_of(&dirs[0]), "FAILED");
+    wait_state(&p, &dirs[2], "RUNNING", 30);
+    // Cancel the other two so the test ends soon; the scheduler then ends on its own.
+    for d in &dirs[1..] {
+        let c = posedeck()
+            .args(["cancel", d.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(st) = s.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the scheduler did not end"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success());
+    assert_eq!(states(&p, &dirs), ["FAILED", "CANCELED", "CANCELED"]);
+    assert!(posedeck::jobs::lock::holder(&p).is_none(), "lock released");
+    for d in &dirs {
+        assert_eq!(starts(d), 1, "{} started more than once", d.display());
+    }
+}
+
+/// Two `jobs run` processes started together on one project: one holds the lock and runs
+/// every job, each exactly once; and of many claimants of one job, exactly one wins.
+#[test]
+fn two_schedulers_never_start_a_job_twice() {
+    let proj = demo_project();
+    let p = std::path::absolute(proj.path()).unwrap();
+    let _reaper = Reaper(p.clone());
+    let dirs: Vec<PathBuf> = ["s1", "s2", "s3"]
+        .iter()
+        .map(|n| posedeck::jobs::pending::prepare_train(&request(&p, n, 1)).unwrap())
+        .collect();
+    let mut a = scheduler(&p, &["--cpu-slots", "3"]);
+    let mut b = scheduler(&p, &["--cpu-slots", "3"]);
+    let (ra, rb) = (a.wait().unwrap(), b.wait().unwrap());
+    let codes = [ra.code(), rb.code()];
+    assert!(
+        codes.contains(&Some(0)),
+        "{codes:?}: {}",
+        String::from_utf8_lossy(&a.wait_with_output().unwrap().stderr)
+    );
+    assert_eq!(states(&p, &dirs), ["COMPLETED"; 3]);
+    for d in &dirs {
+        assert_eq!(starts(d), 1, "{} started more than once", d.display());
+    }
+    // Claims: 8 threads race for one attempt.
+    let d = posedeck::jobs::pending::prepare_train(&request(&p, "race", 1)).unwrap();
+    let won: usize = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let d = d.clone();
+                sc.spawn(move || {
+                    posedeck::jobs::job_file::claim(&d, 0, &format!("t{i}")).unwrap() as usize
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(won, 1);
+}
+
+/// A stale lock (a dead pid on this host, or an old heartbeat from another host) is taken
+/// over by the next scheduler, which runs the queue and releases the lock.
+#[test]
+fn a_stale_scheduler_lock_is_taken_over() {
+    let proj = demo_project();
+    let p = std::path::absolute(proj.path()).unwrap();
+    let _reaper = Reaper(p.clone());
+    let host = posedeck::jobs::job_file::this_host();
+    let now = events::now();
+    let lock = posedeck::jobs::lock::lock_path(&p);
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    for (i, (h, pid, age)) in [
+        (host.as_str(), 999_999_999u32, 1.0),
+        ("elsewhere", 1, 3600.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir =
+            posedeck::jobs::pending::prepare_train(&request(&p, &format!("st{i}"), 1)).unwrap();
+        let stale = serde_json::json!({
+            "host": h, "pid": pid, "token": "old", "since": now - age, "heartbeat": now - age
+        });
+        std::fs::write(&lock, stale.to_string()).unwrap();
+        let out = scheduler(&p, &[]).wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(job_state(&p, &dir), "COMPLETED");
+        assert!(!lock.exists());
+    }
+    // A live lock of another host is respected.
+    let live = serde_json::json!({
+        "host": "elsewhere", "pid": 1, "token": "live", "since": now, "heartbeat": events::now()
+    });
+    std::fs::write(&lock, live.to_string()).unwrap();
+    let out = scheduler(&p, &[]).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(lock.exists());
+}
+
+/// A job whose worker is on another host is listed as running there and not canceled from
+/// here; one whose worker died without an end is FAILED with the reason, and a queued job
+/// canceled before it started is CANCELED and never starts.
+#[test]
+fn cancel_refuses_remote_and_dead_workers_and_dequeues_pending_ones() {
+    let proj = demo_project();
+    let p = std::path::absolute(proj.path()).unwrap();
+    let started = |dir: &Path, host: &str, pid: u32| {
+        let mut j = posedeck::jobs::job_file::JobFile::load(dir).unwrap();
+        j.started = Some(posedeck::jobs::job_file::Started {
+            pid,
+            host: host.into(),
+            device: "cpu".into(),
+            slot: "cpu0".into(),
+            time: events::now(),
+            attempt: 0,
+            by: "test".into(),
+        });
+        j.save(dir).unwrap();
+    };
+    let remote = posedeck::jobs::pending::prepare_train(&request(&p, "remote", 1)).unwrap();
+    started(&remote, "elsewhere", 4242);
+    let dead = posedeck::jobs::pending::prepare_train(&request(&p, "dead", 1)).unwrap();
+    started(&dead, &posedeck::jobs::job_file::this_host(), 999_999_999);
+    let queued = posedeck::jobs::pending::prepare_train(&request(&p, "queued", 1)).unwrap();
+    let j = jobs(&p);
+    assert_eq!(j[0]["state"], "STARTING");
+    assert_eq!(j[0]["where"], "4242@elsewhere");
+    assert_eq!(j[1]["state"], "FAILED");
+    assert!(
+        j[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exited without writing its end")
+    );
+    for (d, want) in [(&remote, "runs on elsewhere"), (&dead, "already")] {
+        let out = posedeck()
+            .args(["cancel", d.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want) && err.lines().count() == 1, "{err}");
+    }
+    let id = j[2]["id"].as_str().unwrap();
+    let out = posedeck()
+        .current_dir(&p)
+        .args(["cancel", id])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CANCELED (it had not started)"));
+    assert_eq!(job_state(&p, &queued), "CANCELED");
+    assert_eq!(status_of(&queued), "CANCELED");
+    let bad = posedeck()
+        .current_dir(&p)
+        .args(["cancel", "nosuchid"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
