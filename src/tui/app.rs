@@ -65,12 +65,30 @@ impl View {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
-    Palette { input: String, selected: usize },
-    Filter { input: String, before: String },
-    Confirm { action: Confirmable, text: String },
-    Goto { input: String },
+    Help {
+        scroll: u16,
+    },
+    Palette {
+        input: String,
+        selected: usize,
+    },
+    Filter {
+        input: String,
+        before: String,
+    },
+    Confirm {
+        action: Confirmable,
+        text: String,
+    },
+    Goto {
+        input: String,
+    },
     TrainForm(crate::tui::state::train_form::TrainForm),
+    /// Quitting with jobs not ended: keep them running or cancel them.
+    QuitJobs {
+        running: usize,
+        cancel_default: bool,
+    },
 }
 
 /// Destructive actions go through one confirm popup.
@@ -94,6 +112,8 @@ pub enum Effect {
     ReadAllEvents,
     /// Move a run folder to the project's trash folder.
     TrashRun(PathBuf),
+    /// Follow every job found in the project's folders (on the first load).
+    AttachJobs(PathBuf),
     /// Ask the image worker for the current frame.
     RequestImage,
     /// Change the image protocol (cycled with a key).
@@ -148,6 +168,9 @@ pub struct App {
     pub image: Option<crate::tui::image::ImageReady>,
     pub image_gen: u64,
     pub quit: Option<i32>,
+    /// The quit question's default is to cancel the jobs (`posedeck demo`).
+    pub quit_cancels_jobs: bool,
+
     effects: Vec<Effect>,
 }
 
@@ -177,6 +200,8 @@ impl App {
             image: None,
             image_gen: 0,
             quit: None,
+            quit_cancels_jobs: false,
+
             effects: Vec::new(),
         }
     }
@@ -283,6 +308,9 @@ impl App {
     }
 
     fn on_key(&mut self, k: crossterm::event::KeyEvent) {
+        if crate::tui::state::quit_jobs::on_key(self, &k) {
+            return;
+        }
         if crate::tui::input::text_input(self, &k) {
             return;
         }
@@ -309,7 +337,7 @@ impl App {
     pub fn run(&mut self, a: Action) {
         self.note = None;
         match a {
-            Action::Quit => self.quit = Some(0),
+            Action::Quit => crate::tui::state::quit_jobs::quit(self),
             Action::Back => {
                 if self.overlay != Overlay::None {
                     self.overlay = Overlay::None;

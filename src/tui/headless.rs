@@ -138,8 +138,13 @@ impl Headless {
                 }
             }
             Effect::CancelJob(id) => {
-                if let Some(j) = &self.jobs {
+                if let Some(j) = &mut self.jobs {
                     j.cancel(id)
+                }
+            }
+            Effect::AttachJobs(root) => {
+                if let Some(j) = &mut self.jobs {
+                    crate::tui::job_bridge::attach_all(app, j, &root)
                 }
             }
         }

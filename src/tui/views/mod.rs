@@ -65,5 +65,9 @@ pub fn draw(app: &App, f: &mut Frame) {
         Overlay::Confirm { text, .. } => popup::confirm(app, text, f, body),
         Overlay::Goto { input } => popup::goto(app, input, f, body),
         Overlay::TrainForm(form) => train_form::render(app, form, f, body),
+        Overlay::QuitJobs {
+            running,
+            cancel_default,
+        } => popup::quit_jobs(app, *running, *cancel_default, f, body),
     }
 }
