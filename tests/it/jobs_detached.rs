@@ -638,3 +638,122 @@ fn cancel_refuses_remote_and_dead_workers_and_dequeues_pending_ones() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A headless workstation on `project` with its job runner; its messages arrive on the
+/// receiver.
+fn workstation(
+    project: &Path,
+) -> (
+    posedeck::tui::app::App,
+    posedeck::tui::headless::Headless,
+    std::sync::mpsc::Receiver<posedeck::tui::msg::Msg>,
+) {
+    // SAFETY: every test sets the same value (the workers are posedeck processes).
+    unsafe { std::env::set_var("POSEDECK_WORKER_EXE", env!("CARGO_BIN_EXE_posedeck")) };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut app = posedeck::tui::app::App::new(
+        "test".into(),
+        posedeck::tui::keymap::Keymap::defaults(),
+        posedeck::tui::theme::Theme::dark(),
+    );
+    let mut hl = posedeck::tui::headless::Headless::new(project.to_str().unwrap());
+    hl.jobs = Some(posedeck::tui::job_bridge::JobRunner::new(tx));
+    hl.open(&mut app, ratatui::layout::Rect::new(0, 0, 100, 30));
+    (app, hl, rx)
+}
+
+fn pump_until(
+    app: &mut posedeck::tui::app::App,
+    hl: &mut posedeck::tui::headless::Headless,
+    rx: &std::sync::mpsc::Receiver<posedeck::tui::msg::Msg>,
+    what: &str,
+    mut done: impl FnMut(&posedeck::tui::app::App) -> bool,
+) {
+    let t0 = Instant::now();
+    while !done(app) {
+        assert!(t0.elapsed() < Duration::from_secs(120), "timed out: {what}");
+        if let Ok(m) = rx.recv_timeout(Duration::from_millis(200)) {
+            app.handle(m);
+        }
+        hl.settle(app, ratatui::layout::Rect::new(0, 0, 100, 30));
+    }
+}
+
+/// The workstation queues a detached job; `q` with it running asks keep (the default) or
+/// cancel, and keep leaves the worker running; a reopened workstation attaches to the job and
+/// shows its step progress from the progress stream; cancel there gives CANCELED.
+#[test]
+fn workstation_quit_keeps_the_job_and_a_reopened_one_attaches() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use posedeck::tui::app::Overlay;
+    use posedeck::tui::state::job_list::{self, JobSpec, JobState, TrainSpec};
+    let proj = demo_project();
+    let p = std::path::absolute(proj.path()).unwrap();
+    let _reaper = Reaper(p.clone());
+    let (mut app, mut hl, rx) = workstation(&p);
+    let mut overrides = quick(30);
+    overrides.push(("training.num_workers".into(), "1".into()));
+    job_list::submit(
+        &mut app,
+        JobSpec::Train(TrainSpec {
+            project: p.clone(),
+            name: Some("tui".into()),
+            device: "cpu".into(),
+            overrides,
+            ..Default::default()
+        }),
+    );
+    pump_until(&mut app, &mut hl, &rx, "steps", |a| {
+        a.jobs.jobs[0].progress.is_some_and(|p| p.done >= 2)
+    });
+    assert_eq!(app.jobs.jobs[0].state, JobState::Running);
+    assert!(app.jobs.jobs[0].at.is_some());
+    let run = p.join("models/tui");
+    let pid = pid_of(&p, &run).unwrap();
+    app.run(posedeck::tui::action::Action::Quit);
+    assert_eq!(
+        app.overlay,
+        Overlay::QuitJobs {
+            running: 1,
+            cancel_default: false
+        }
+    );
+    let shown = posedeck::tui::headless::screen(&app, 100, 30);
+    assert!(shown.contains("1 job is queued or running"), "{shown}");
+    assert!(shown.contains("k/enter keep running"), "{shown}");
+    app.handle(posedeck::tui::msg::Msg::Input(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    ))));
+    assert_eq!(app.quit, Some(0));
+    assert!(app.take_effects().is_empty(), "keep sends no cancel");
+    hl.jobs.take().unwrap().shutdown(Duration::from_secs(2));
+    drop((app, hl, rx));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(alive(pid), "the worker went with the workstation");
+    let seen = steps_in(&run).len();
+
+    // Reopened: the job is there, with its progress from the stream, and it moves.
+    let (mut app, mut hl, rx) = workstation(&p);
+    pump_until(&mut app, &mut hl, &rx, "attach", |a| {
+        a.jobs.jobs.first().is_some_and(|j| {
+            j.state == JobState::Running && j.progress.is_some_and(|p| p.done as usize > seen)
+        })
+    });
+    assert_eq!(app.jobs.jobs.len(), 1);
+    assert_eq!(app.jobs.jobs[0].run_dir.as_deref(), Some(run.as_path()));
+    assert_eq!(app.jobs.jobs[0].progress.unwrap().total, 90);
+    app.run(posedeck::tui::action::Action::ViewJobs);
+    let shown = posedeck::tui::headless::screen(&app, 100, 30);
+    assert!(
+        shown.contains("RUNNING") && shown.contains("train tui"),
+        "{shown}"
+    );
+    let id = app.jobs.jobs[0].id;
+    job_list::cancel(&mut app, id);
+    pump_until(&mut app, &mut hl, &rx, "canceled", |a| {
+        a.jobs.jobs[0].state.is_done()
+    });
+    assert_eq!(app.jobs.jobs[0].state, JobState::Canceled);
+    wait_state(&p, &run, "CANCELED", 30);
+}
