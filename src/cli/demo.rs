@@ -98,7 +98,8 @@ fn generated_note(dir: &std::path::Path, t: &GroundTruth) -> String {
 }
 
 /// Trains the demo model on the CPU (its config: demo/config.yaml, 64x64 resnet18) while the workstation
-/// shows the job; `q` cancels it (the run stays resumable).
+/// shows the job (a detached worker); `q` asks whether to keep it running or cancel it, and
+/// here cancel is the default (the run stays resumable).
 #[cfg(feature = "engine")]
 fn open_workstation(dir: &Path) -> anyhow::Result<i32> {
     use crate::tui::state::job_list::{JobSpec, TrainSpec};

@@ -28,7 +28,8 @@ pub fn is_terminal() -> bool {
     std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }
 
-/// Opens the workstation on `view` with `jobs` submitted at start.
+/// Opens the workstation on `view` with `jobs` submitted at start (`posedeck demo` does:
+/// quitting while they run then defaults to canceling them).
 pub fn open(
     a: TuiArgs,
     view: crate::tui::app::View,
@@ -73,6 +74,7 @@ pub fn open(
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         timings: std::env::var_os("POSEDECK_TIMINGS").map(Into::into),
         view,
+        quit_cancels_jobs: !jobs.is_empty(),
         jobs,
     })
 }

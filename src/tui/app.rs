@@ -65,13 +65,31 @@ impl View {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
-    Palette { input: String, selected: usize },
-    Filter { input: String, before: String },
-    Confirm { action: Confirmable, text: String },
-    Goto { input: String },
+    Help {
+        scroll: u16,
+    },
+    Palette {
+        input: String,
+        selected: usize,
+    },
+    Filter {
+        input: String,
+        before: String,
+    },
+    Confirm {
+        action: Confirmable,
+        text: String,
+    },
+    Goto {
+        input: String,
+    },
     TrainForm(crate::tui::state::train_form::TrainForm),
     ExtractForm(crate::tui::state::extract_form::ExtractForm),
+    /// Quitting with jobs not ended: keep them running or cancel them.
+    QuitJobs {
+        running: usize,
+        cancel_default: bool,
+    },
 }
 
 /// Destructive actions go through one confirm popup.
@@ -99,6 +117,8 @@ pub enum Effect {
     ReadAllEvents,
     /// Move a run folder to the project's trash folder.
     TrashRun(PathBuf),
+    /// Follow every job found in the project's folders (on the first load).
+    AttachJobs(PathBuf),
     /// Ask the image worker for the current frame.
     RequestImage,
     /// Change the image protocol (cycled with a key).
@@ -163,6 +183,9 @@ pub struct App {
     pub edit: Option<crate::tui::state::label_edit::EditSession>,
     /// The screen's size (as of the last draw), to map mouse clicks.
     pub screen: ratatui::layout::Rect,
+    /// The quit question's default is to cancel the jobs (`posedeck demo`).
+    pub quit_cancels_jobs: bool,
+
     effects: Vec<Effect>,
 }
 
@@ -195,6 +218,8 @@ impl App {
             quit: None,
             edit: None,
             screen: ratatui::layout::Rect::new(0, 0, 80, 24),
+            quit_cancels_jobs: false,
+
             effects: Vec::new(),
         }
     }
@@ -317,6 +342,9 @@ impl App {
     }
 
     fn on_key(&mut self, k: crossterm::event::KeyEvent) {
+        if crate::tui::state::quit_jobs::on_key(self, &k) {
+            return;
+        }
         if crate::tui::input::text_input(self, &k) {
             return;
         }
@@ -348,7 +376,7 @@ impl App {
         match a {
             Action::Quit => {
                 if !crate::tui::state::label_edit::guard_quit(self) {
-                    self.quit = Some(0)
+                    crate::tui::state::quit_jobs::quit(self)
                 }
             }
             Action::Back => {

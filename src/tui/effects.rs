@@ -82,6 +82,9 @@ impl Workers {
                 let _ = self.tables.send(jobs::Job::Compare(runs));
             }
             Effect::StartJob { id, spec } => self.engine_jobs.start(id, &spec),
+            Effect::AttachJobs(root) => {
+                crate::tui::job_bridge::attach_all(app, &mut self.engine_jobs, &root)
+            }
             Effect::CancelJob(id) => self.engine_jobs.cancel(id),
             Effect::MouseCapture(on) => {
                 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};

@@ -139,7 +139,7 @@ impl Headless {
                 }
             }
             Effect::CancelJob(id) => {
-                if let Some(j) = &self.jobs {
+                if let Some(j) = &mut self.jobs {
                     j.cancel(id)
                 }
             }
@@ -152,6 +152,11 @@ impl Headless {
                 });
                 for m in rx.try_iter() {
                     app.handle(Msg::Extract(m));
+                }
+            }
+            Effect::AttachJobs(root) => {
+                if let Some(j) = &mut self.jobs {
+                    crate::tui::job_bridge::attach_all(app, j, &root)
                 }
             }
         }

@@ -1,206 +1,431 @@
-//! Starts the app's train/predict jobs on background threads through the engine's job API
-//! (the same `engine::start_train` / `engine::start_predict` the CLI uses) and forwards their
-//! events, stamped with the seconds since the start, to the app's one channel as
-//! [`Msg::Job`]. The UI thread only flips a job's cancel flag.
+//! The workstation's jobs are detached worker processes (see [`crate::jobs`]): a job the app
+//! submits is written as a PENDING job folder (`jobs::pending`), the project's scheduler is
+//! started when none holds its lock, and a follower thread per job reads what the worker
+//! appends to the folder's progress stream and forwards it to the app's channel as
+//! [`Msg::Job`], stamped with the seconds since the worker started. Jobs found in the
+//! project's folders when it opens are followed the same way (attach on reopen), so any
+//! workstation shows the same progress. Cancel sends SIGINT to the worker; quitting leaves
+//! the workers running unless the user asks to cancel them.
 
+use crate::jobs::events::{Body, EventsReader, Outcome};
 use crate::tui::msg::Msg;
-use crate::tui::state::job_list::{JobBody, JobEnd, JobMsg, JobSpec};
+use crate::tui::state::job_list::{JobBody, JobEnd, JobMsg, JobSpec, TrainSpec};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The jobs started by this workstation.
+/// How often a follower looks for appended progress.
+const POLL: Duration = Duration::from_millis(250);
+/// How often a follower without news checks that the worker still lives.
+const ALIVE_CHECK: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+struct Followed {
+    /// The job folder, once written.
+    dir: Option<PathBuf>,
+    /// Cancel asked before the folder existed.
+    cancel_asked: bool,
+    done: bool,
+}
+
+/// The jobs this workstation follows.
 pub struct JobRunner {
     tx: Sender<Msg>,
-    cancels: HashMap<u64, Arc<AtomicBool>>,
-    /// The forwarding threads (one per started job).
+    jobs: Arc<Mutex<HashMap<u64, Followed>>>,
+    stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
+
+type Send = Arc<dyn Fn(u64, f64, JobBody) + std::marker::Send + Sync>;
 
 impl JobRunner {
     pub fn new(tx: Sender<Msg>) -> JobRunner {
         JobRunner {
             tx,
-            cancels: HashMap::new(),
+            jobs: Arc::default(),
+            stop: Arc::default(),
             threads: Vec::new(),
         }
     }
 
-    /// Starts job `id`; its events and its end arrive as `Msg::Job`.
-    pub fn start(&mut self, id: u64, spec: &JobSpec) {
-        let t0 = Instant::now();
+    fn sender(&self) -> Send {
         let tx = self.tx.clone();
-        let send = move |body: JobBody| {
-            let _ = tx.send(Msg::Job(JobMsg {
+        Arc::new(move |id, t, body| {
+            let _ = tx.send(Msg::Job(JobMsg { id, t, body }));
+        })
+    }
+
+    fn spawn(&mut self, f: impl FnOnce() + std::marker::Send + 'static) {
+        if let Ok(h) = std::thread::Builder::new()
+            .name("job-follower".into())
+            .spawn(f)
+        {
+            self.threads.push(h);
+        }
+    }
+
+    /// Queues job `id` (writes its folder, makes sure a scheduler runs) and follows it.
+    pub fn start(&mut self, id: u64, spec: &JobSpec) {
+        let send = self.sender();
+        let jobs = self.jobs.clone();
+        let stop = self.stop.clone();
+        jobs_lock(&jobs).insert(id, Followed::default());
+        let spec = spec.clone();
+        self.spawn(move || {
+            let dir = match prepare(&spec) {
+                Ok(d) => d,
+                Err(e) => {
+                    send(id, 0.0, JobBody::Ended(JobEnd::Failed(e)));
+                    return;
+                }
+            };
+            let cancel_asked = {
+                let mut m = jobs_lock(&jobs);
+                let f = m.entry(id).or_default();
+                f.dir = Some(dir.clone());
+                f.cancel_asked
+            };
+            send(
                 id,
-                t: t0.elapsed().as_secs_f64(),
-                body,
-            }));
-        };
-        match spawn(spec.clone(), send) {
-            Ok((cancel, handle)) => {
-                self.cancels.insert(id, cancel);
-                self.threads.extend(handle);
+                0.0,
+                JobBody::Placed {
+                    dir: dir.clone(),
+                    at: None,
+                },
+            );
+            if let Ok(job) = crate::jobs::job_file::JobFile::load(&dir)
+                && let Err(e) = crate::jobs::queue::ensure_scheduler(&job.project)
+            {
+                send(
+                    id,
+                    0.0,
+                    JobBody::Event(crate::engine::JobEvent::Warning(format!(
+                        "cannot start the scheduler: {e}"
+                    ))),
+                );
             }
-            Err((e, send)) => send(JobBody::Ended(JobEnd::Failed(e))),
+            if cancel_asked {
+                cancel_dir(id, &dir, &send);
+            }
+            follow(id, &dir, &send, &stop, &jobs);
+        });
+    }
+
+    /// Follows an existing job folder as job `id` (attach on reopen).
+    pub fn follow(&mut self, id: u64, dir: PathBuf) {
+        let send = self.sender();
+        let jobs = self.jobs.clone();
+        let stop = self.stop.clone();
+        jobs_lock(&jobs).insert(
+            id,
+            Followed {
+                dir: Some(dir.clone()),
+                ..Followed::default()
+            },
+        );
+        self.spawn(move || follow(id, &dir, &send, &stop, &jobs));
+    }
+
+    /// The job folders followed.
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        jobs_lock(&self.jobs)
+            .values()
+            .filter_map(|f| f.dir.clone())
+            .collect()
+    }
+
+    /// Cancels job `id`: SIGINT to its worker, or off the queue.
+    pub fn cancel(&mut self, id: u64) {
+        let dir = {
+            let mut m = jobs_lock(&self.jobs);
+            let f = m.entry(id).or_default();
+            if f.dir.is_none() {
+                f.cancel_asked = true;
+            }
+            f.dir.clone()
+        };
+        if let Some(dir) = dir {
+            let send = self.sender();
+            self.spawn(move || cancel_dir(id, &dir, &send));
         }
     }
 
-    /// Tells job `id` to stop after its current step.
-    pub fn cancel(&self, id: u64) {
-        if let Some(c) = self.cancels.get(&id) {
-            c.store(true, Ordering::Relaxed);
-        }
+    /// Jobs followed that have not ended.
+    pub fn any_running(&self) -> bool {
+        jobs_lock(&self.jobs).values().any(|f| !f.done)
     }
 
-    /// On quit: cancels every job and waits (at most `limit`) for them to save and mark their
-    /// runs CANCELED, so no run is left looking as if it were still training.
+    /// On quit: the followers stop (the workers go on). A scheduler is left running when
+    /// jobs are still queued.
     pub fn shutdown(&mut self, limit: Duration) {
-        for c in self.cancels.values() {
-            c.store(true, Ordering::Relaxed);
-        }
+        self.stop.store(true, Ordering::Relaxed);
         let until = Instant::now() + limit;
         while self.threads.iter().any(|h| !h.is_finished()) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
 
-    pub fn any_running(&self) -> bool {
-        self.threads.iter().any(|h| !h.is_finished())
+fn jobs_lock(
+    m: &Mutex<HashMap<u64, Followed>>,
+) -> std::sync::MutexGuard<'_, HashMap<u64, Followed>> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn cancel_dir(id: u64, dir: &Path, send: &Send) {
+    if let Err(e) = crate::jobs::cancel::cancel(dir) {
+        send(
+            id,
+            0.0,
+            JobBody::Event(crate::engine::JobEvent::Warning(format!("cancel: {e}"))),
+        );
     }
 }
 
-/// The job's cancel flag and its forwarding thread (`None`: the thread could not start and
-/// the job's failure was sent instead).
-type Spawned = (Arc<AtomicBool>, Option<JoinHandle<()>>);
+/// The engine event of a progress record (`None` for start and end).
+fn event_of(b: Body) -> Option<crate::engine::JobEvent> {
+    use crate::engine::JobEvent as E;
+    Some(match b {
+        Body::Start { .. } | Body::End { .. } => return None,
+        Body::Device { name, reason } => E::Device { name, reason },
+        Body::Phase { phase } => E::Phase(phase),
+        Body::Step {
+            epoch,
+            epochs,
+            step,
+            batch,
+            batches,
+            loss,
+        } => E::Step {
+            epoch,
+            epochs,
+            step,
+            batch,
+            batches,
+            loss,
+        },
+        Body::Validation {
+            epoch,
+            step,
+            loss,
+            rmse,
+        } => E::Validation {
+            epoch,
+            step,
+            loss,
+            rmse,
+        },
+        Body::Frames {
+            source,
+            done,
+            total,
+        } => E::Frames {
+            source,
+            done,
+            total,
+        },
+        Body::Warning { message } => E::Warning(message),
+        Body::Info { message } => E::Info(message),
+    })
+}
 
+fn ended(o: Outcome, message: String) -> JobEnd {
+    match o {
+        Outcome::Completed => JobEnd::Completed(message),
+        Outcome::Canceled => JobEnd::Canceled(message),
+        Outcome::Failed => JobEnd::Failed(message),
+    }
+}
+
+/// Forwards the job folder's progress until its end (or the workstation quits). An end
+/// followed by a later start (a canceled run that was resumed) is history, not the end.
+fn follow(
+    id: u64,
+    dir: &Path,
+    send: &Send,
+    stop: &AtomicBool,
+    jobs: &Mutex<HashMap<u64, Followed>>,
+) {
+    let mut reader = EventsReader::new(dir.join(crate::jobs::events::EVENTS_FILE));
+    let mut t0: Option<f64> = None;
+    let mut last_check = Instant::now();
+    let mut placed: Option<String> = None;
+    let mut reported_bad = 0usize;
+    // The attempt being followed: an end before its start is an earlier attempt's.
+    let attempt = crate::jobs::job_file::JobFile::load(dir).map_or(0, |j| j.attempt);
+    let mut current = false;
+    let finish = |end: JobEnd, t: f64| {
+        send(id, t, JobBody::Ended(end));
+        if let Some(f) = jobs_lock(jobs).get_mut(&id) {
+            f.done = true;
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let (recs, bad) = reader.read_new().unwrap_or_default();
+        for b in bad.iter().take(3usize.saturating_sub(reported_bad)) {
+            reported_bad += 1;
+            send(
+                id,
+                0.0,
+                JobBody::Event(crate::engine::JobEvent::Warning(b.to_string())),
+            );
+        }
+        let mut news = !recs.is_empty();
+        for r in recs {
+            let t = r.time - *t0.get_or_insert(r.time);
+            match r.body {
+                Body::Start {
+                    pid,
+                    host,
+                    attempt: a,
+                } => {
+                    current |= a >= attempt;
+                    t0 = Some(r.time);
+                    let at = format!("{pid}@{host}");
+                    placed = Some(at.clone());
+                    send(
+                        id,
+                        0.0,
+                        JobBody::Placed {
+                            dir: dir.to_path_buf(),
+                            at: Some(at),
+                        },
+                    );
+                }
+                Body::End { outcome, message } if current => {
+                    finish(ended(outcome, message), t);
+                    return;
+                }
+                Body::End { outcome, message } => send(
+                    id,
+                    t,
+                    JobBody::Event(crate::engine::JobEvent::Info(format!(
+                        "{}: {message}",
+                        outcome.label()
+                    ))),
+                ),
+                other => {
+                    if let Some(e) = event_of(other) {
+                        send(id, t, JobBody::Event(e));
+                    }
+                }
+            }
+        }
+        if !news && last_check.elapsed() >= ALIVE_CHECK {
+            last_check = Instant::now();
+            let info = crate::jobs::list::job_info(dir);
+            if info.summary.end.is_none() && info.state.is_done() {
+                let end = match info.state {
+                    crate::jobs::list::State::Canceled => {
+                        JobEnd::Canceled(info.message.unwrap_or_default())
+                    }
+                    _ => JobEnd::Failed(info.message.unwrap_or_else(|| "failed".into())),
+                };
+                finish(end, 0.0);
+                return;
+            }
+            if placed.is_none()
+                && let Some(at) = info.where_.clone()
+            {
+                placed = Some(at.clone());
+                send(
+                    id,
+                    0.0,
+                    JobBody::Placed {
+                        dir: dir.to_path_buf(),
+                        at: Some(at),
+                    },
+                );
+                news = true;
+            }
+        }
+        if !news {
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+/// The job folder for a spec.
 #[cfg(feature = "engine")]
-fn spawn<F>(spec: JobSpec, send: F) -> Result<Spawned, (String, F)>
-where
-    F: Fn(JobBody) + Send + Sync + 'static,
-{
-    use crate::engine::{self, DeviceRequest, PredictRequest, TrainRequest};
+fn prepare(spec: &JobSpec) -> Result<PathBuf, String> {
+    use crate::engine::{DeviceRequest, PredictRequest, TrainRequest};
     let device = |s: &str| s.parse::<DeviceRequest>().unwrap_or_default();
     match spec {
-        JobSpec::Train(t) => {
-            let req = TrainRequest {
-                project: t.project.clone(),
-                config: t.config.clone(),
-                name: t.name.clone(),
-                device: device(&t.device),
-                resume: t.resume.clone(),
-                backbone_weights: None,
-                workers: None,
-                // The form's values, written over the config by the engine (which writes the
-                // effective config into the run folder as usual).
-                overrides: t.overrides.clone(),
-            };
-            let job = engine::start_train(req);
-            let cancel = job.cancel_flag();
-            let h = forward(job, send, move |r| match r {
-                Ok(o) if o.status == "CANCELED" => JobEnd::Canceled(format!(
-                    "canceled after {} steps; resume with R in the Models view",
-                    o.global_step
-                )),
-                Ok(o) => {
-                    let px = ["test", "validation", "train"]
-                        .iter()
-                        .find_map(|s| o.pixel_error.get(*s).map(|e| (s, e.mean)));
-                    JobEnd::Completed(format!(
-                        "{} after {} epochs, {:.1} images/s{}",
-                        o.status,
-                        o.epochs_done,
-                        o.train_images_per_sec,
-                        px.map(|(s, m)| format!(", {s} pixel error {m:.2}"))
-                            .unwrap_or_default()
-                    ))
-                }
-                Err(e) => JobEnd::Failed(e.to_string()),
-            });
-            Ok((cancel, h))
-        }
+        JobSpec::Train(t) => crate::jobs::pending::prepare_train(&TrainRequest {
+            project: t.project.clone(),
+            config: t.config.clone(),
+            name: t.name.clone(),
+            device: device(&t.device),
+            resume: t.resume.clone(),
+            backbone_weights: None,
+            workers: None,
+            // The form's values, written over the config into the run folder's config.yaml.
+            overrides: t.overrides.clone(),
+            run_dir: None,
+        }),
         JobSpec::Predict {
             run,
             sources,
             device: d,
-        } => {
-            let job = engine::start_predict(PredictRequest {
-                run,
-                sources,
-                out: None,
-                device: device(&d),
-                batch: None,
-            });
-            let cancel = job.cancel_flag();
-            let h = forward(job, send, |r| match r {
-                Ok(o) if o.canceled => JobEnd::Canceled(format!(
-                    "canceled after {} complete source(s)",
-                    o.outputs.len()
-                )),
-                Ok(o) => JobEnd::Completed(format!(
-                    "wrote {} file(s), {:.1} frames/s{}",
-                    o.outputs.len(),
-                    o.frames_per_sec,
-                    o.outputs
-                        .first()
-                        .and_then(|(p, _)| p.parent())
-                        .map(|d| format!(" into {}", d.display()))
-                        .unwrap_or_default()
-                )),
-                Err(e) => JobEnd::Failed(e.to_string()),
-            });
-            Ok((cancel, h))
-        }
+        } => crate::jobs::pending::prepare_predict(&PredictRequest {
+            run: run.clone(),
+            sources: sources.clone(),
+            out: None,
+            device: device(d),
+            batch: None,
+        }),
     }
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(not(feature = "engine"))]
-fn spawn<F>(_: JobSpec, send: F) -> Result<Spawned, (String, F)>
-where
-    F: Fn(JobBody) + Send + Sync + 'static,
-{
-    Err((
-        "this build has no training engine (built without the `engine` feature)".into(),
-        send,
-    ))
+fn prepare(_: &JobSpec) -> Result<PathBuf, String> {
+    Err("this build has no training engine (built without the `engine` feature)".into())
 }
 
-/// Forwards a job's events until it ends, then its outcome. When no thread can be started
-/// the job is canceled and reported failed at once.
-#[cfg(feature = "engine")]
-fn forward<T: Send + 'static>(
-    job: crate::engine::Job<T>,
-    send: impl Fn(JobBody) + Send + Sync + 'static,
-    end: impl FnOnce(crate::Result<T>) -> JobEnd + Send + 'static,
-) -> Option<JoinHandle<()>> {
-    let send = Arc::new(send);
-    let fail = send.clone();
-    let cancel = job.cancel_flag();
-    let body = move || {
-        while !job.is_finished() {
-            if let Some(e) = job.next_event(Duration::from_millis(100)) {
-                send(JobBody::Event(e));
-            }
+/// Follows every job of the project's folders that this workstation does not follow yet.
+pub fn attach_all(app: &mut crate::tui::app::App, runner: &mut JobRunner, root: &Path) {
+    let followed = runner.dirs();
+    for dir in crate::jobs::job_file::job_dirs(root) {
+        if followed.contains(&dir) {
+            continue;
         }
-        for e in job.drain_events() {
-            send(JobBody::Event(e));
-        }
-        send(JobBody::Ended(end(job.wait())));
-    };
-    match std::thread::Builder::new()
-        .name("job-events".into())
-        .spawn(body)
-    {
-        Ok(h) => Some(h),
-        Err(e) => {
-            cancel.store(true, Ordering::Relaxed);
-            fail(JobBody::Ended(JobEnd::Failed(format!(
-                "cannot start a thread for the job's events: {e}"
-            ))));
-            None
-        }
+        let Ok(job) = crate::jobs::job_file::JobFile::load(&dir) else {
+            continue;
+        };
+        let id = crate::tui::state::job_list::attach(app, spec_of(&job), dir.clone());
+        runner.follow(id, dir);
+    }
+}
+
+/// The spec of a job found in its folder (for the job list's description).
+pub fn spec_of(job: &crate::jobs::job_file::JobFile) -> JobSpec {
+    let r = &job.request;
+    let path = |k: &str| r.get(k).and_then(|v| v.as_str()).map(PathBuf::from);
+    let device = r
+        .get("device")
+        .and_then(|v| v.as_str())
+        .unwrap_or("auto")
+        .to_string();
+    match job.kind {
+        crate::jobs::job_file::JobKind::Train => JobSpec::Train(TrainSpec {
+            project: job.project.clone(),
+            config: path("config"),
+            name: r.get("name").and_then(|v| v.as_str()).map(str::to_string),
+            device,
+            resume: path("resume"),
+            overrides: serde_json::from_value(r.get("overrides").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+        }),
+        crate::jobs::job_file::JobKind::Predict => JobSpec::Predict {
+            run: path("run").unwrap_or_default(),
+            sources: serde_json::from_value(r.get("sources").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+            device,
+        },
     }
 }

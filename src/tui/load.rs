@@ -39,6 +39,7 @@ pub fn apply(app: &mut App, l: Loaded) {
             app.data = d;
             if first {
                 crate::tui::state::videos::ensure_loaded(app);
+                app.push(Effect::AttachJobs(app.data.root.clone()));
             }
             app.push(Effect::ReadAllEvents);
             if matches!(app.view, View::Labels | View::Videos) {

@@ -34,6 +34,8 @@ pub struct Options {
     pub view: View,
     /// Jobs submitted at start (`posedeck demo` trains its model).
     pub jobs: Vec<crate::tui::state::job_list::JobSpec>,
+    /// The quit question (jobs still running) defaults to cancel them (`posedeck demo`).
+    pub quit_cancels_jobs: bool,
 }
 
 const FRAME_GAP: Duration = Duration::from_millis(16);
@@ -94,6 +96,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         app.error(e.clone());
     }
     app.view = opts.view;
+    app.quit_cancels_jobs = opts.quit_cancels_jobs;
     for spec in opts.jobs.clone() {
         crate::tui::state::job_list::submit(&mut app, spec);
     }
@@ -206,13 +209,14 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             }
         }
         if let Some(code) = app.quit {
-            if workers.engine_jobs.any_running() {
-                // Say why quitting takes a moment: jobs save a checkpoint and mark their runs
-                // CANCELED before the process ends.
-                app.info("canceling running jobs (their runs are saved for resume)…");
-                let _ = terminal.draw(|f| views::draw(&app, f));
-                workers.engine_jobs.shutdown(Duration::from_secs(20));
+            // The workers are detached: they go on (or, asked to cancel, save a checkpoint and
+            // write CANCELED themselves). The followers stop; the cancel requests are sent.
+            for e in app.take_effects() {
+                if let crate::tui::app::Effect::CancelJob(id) = e {
+                    workers.engine_jobs.cancel(id);
+                }
             }
+            workers.engine_jobs.shutdown(Duration::from_secs(2));
             drop(workers);
             if let Some(p) = &opts.timings {
                 let line = format!(

@@ -85,7 +85,8 @@ fn synthetic() -> App {
             device: "auto".into(),
         },
     );
-    assert_eq!(started(&mut app), vec![a], "one job at a time");
+    // Each is handed to the runner at once: the project's scheduler queues them for a slot.
+    assert_eq!(started(&mut app), vec![a, b, c]);
     for m in [
         ev(
             a,
@@ -127,7 +128,10 @@ fn synthetic() -> App {
         190.0,
         JobEnd::Completed("COMPLETED after 30 epochs, 26.7 images/s".into()),
     ));
-    assert_eq!(started(&mut app), vec![b], "the next queued job starts");
+    assert!(
+        started(&mut app).is_empty(),
+        "the scheduler, not the app, starts the next"
+    );
     app.handle(ev(
         b,
         0.5,
@@ -163,15 +167,26 @@ fn queue_rate_remaining_and_cancel() {
     assert!(ov.contains("Jobs 2 (6: details, cancel)"), "{ov}");
     assert!(ov.contains("01:30 left"), "{ov}");
 
-    // Canceling the queued prediction drops it without starting anything.
+    // Canceling the queued prediction takes it off the queue (through the runner); its end
+    // comes from its folder.
     app.take_effects();
     app.view = View::Jobs;
     app.run(Action::Bottom);
     app.run(Action::CancelJob);
     assert!(matches!(app.overlay, Overlay::Confirm { .. }));
     app.run(Action::Confirm);
+    assert_eq!(app.take_effects(), vec![Effect::CancelJob(3)]);
+    assert!(app.jobs.jobs[2].cancel_requested);
+    app.handle(end(
+        3,
+        0.0,
+        JobEnd::Canceled("canceled before it started".into()),
+    ));
     assert_eq!(app.jobs.jobs[2].state, JobState::Canceled);
-    assert!(app.take_effects().is_empty());
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::RefreshRun("/data/mouse/models/old-run".into())]
+    );
 
     // Canceling the running one asks the runner to stop it; its end frees the device.
     app.run(Action::Up);
@@ -353,6 +368,10 @@ mod real {
         let size = Rect::new(0, 0, 100, 30);
         let mut app = new_app();
         let mut hl = Headless::new(proj.to_str().unwrap());
+        // The workers are posedeck processes (this test binary is not one).
+        // SAFETY: every test sets the same value; nothing reads it concurrently in a way a
+        // torn write could affect (the value never changes).
+        unsafe { std::env::set_var("POSEDECK_WORKER_EXE", env!("CARGO_BIN_EXE_posedeck")) };
         hl.jobs = Some(posedeck::tui::job_bridge::JobRunner::new(tx));
         hl.open(&mut app, size);
         assert_eq!(
@@ -403,7 +422,7 @@ mod real {
         key(&mut app, KeyCode::Right); // device: auto -> cpu
         key(&mut app, KeyCode::Enter);
         assert_eq!(app.overlay, Overlay::None, "{:?}", app.note);
-        assert_eq!(app.jobs.counts(), (1, 0));
+        assert_eq!(app.jobs.counts(), (0, 1), "queued until its worker starts");
         hl.settle(&mut app, size);
 
         let t0 = Instant::now();
@@ -571,7 +590,7 @@ mod real {
         // R on the canceled run continues it to the end.
         app.data.runs = vec![run_row(&run)];
         app.run(Action::ResumeRun);
-        assert_eq!(app.jobs.counts(), (1, 0), "{:?}", app.note);
+        assert_eq!(job_list::active(&app.jobs), 1, "{:?}", app.note);
         hl.settle(&mut app, size);
         pump(&mut app, &mut hl, &rx, |app| {
             app.jobs.jobs[1].state.is_done()
@@ -596,7 +615,7 @@ mod real {
 
         // p predicts the run on the project's videos into video_preds_infer/.
         app.run(Action::PredictRun);
-        assert_eq!(app.jobs.counts(), (1, 0), "{:?}", app.note);
+        assert_eq!(job_list::active(&app.jobs), 1, "{:?}", app.note);
         hl.settle(&mut app, size);
         pump(&mut app, &mut hl, &rx, |app| {
             app.jobs.jobs[2].state.is_done()
@@ -689,7 +708,24 @@ mod real {
         let _ = Command::new("tmux")
             .args(["send-keys", "-t", &name, "q"])
             .status();
+        // The job is a detached worker: q asks, and in the demo cancel is the default.
         let t1 = Instant::now();
+        while !capture().contains("c/enter cancel them") {
+            assert!(
+                t1.elapsed() < Duration::from_secs(10),
+                "no quit question:\n{}",
+                capture()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            capture().contains("1 job is queued or running"),
+            "{}",
+            capture()
+        );
+        let _ = Command::new("tmux")
+            .args(["send-keys", "-t", &name, "Enter"])
+            .status();
         while !capture().contains("EXIT=0") {
             assert!(
                 t1.elapsed() < Duration::from_secs(30),
@@ -705,9 +741,20 @@ mod real {
             .map(|e| e.path())
             .collect();
         assert_eq!(runs.len(), 1, "{runs:?}");
-        let status: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(runs[0].join("train_status.json")).unwrap())
-                .unwrap();
-        assert_eq!(status["status"], "CANCELED", "quitting cancels the job");
+        // The worker saves its checkpoint and writes CANCELED itself, after the quit.
+        let t2 = Instant::now();
+        loop {
+            let status: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(runs[0].join("train_status.json")).unwrap())
+                    .unwrap_or_default();
+            if status["status"] == "CANCELED" {
+                break;
+            }
+            assert!(
+                t2.elapsed() < Duration::from_secs(30),
+                "quitting did not cancel the job: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 }

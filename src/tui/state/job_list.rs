@@ -1,7 +1,9 @@
-//! The workstation's own train/predict jobs: queued, running and finished, with the progress,
-//! the log tail and the timing each job's events carried. One job runs on the device at a
-//! time; the others wait in order. Pure state: jobs are started and canceled by the runner
-//! (through [`crate::tui::job_bridge`]) when `App::handle` asks for it with an effect.
+//! The project's train/predict jobs: queued, running and finished, with the progress, the
+//! log tail and the timing each job's events carried. Each job is a detached worker process
+//! queued in the project's scheduler (which gives it a device slot), so a submitted job is
+//! handed to the runner at once and shows QUEUED until its worker starts; jobs found in the
+//! project's folders are attached. Pure state: jobs are queued, followed and canceled by the
+//! runner (through [`crate::tui::job_bridge`]) when `App::handle` asks for it with an effect.
 //!
 //! Times come with the messages (seconds since the job started, measured by the thread that
 //! forwards its events), so elapsed and remaining time are a function of the messages alone:
@@ -104,6 +106,11 @@ pub enum JobEnd {
 /// What arrives on the app's channel for a job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobBody {
+    /// The job's folder, and where its worker runs (`pid@host`) once it started.
+    Placed {
+        dir: PathBuf,
+        at: Option<String>,
+    },
     Event(JobEvent),
     Ended(JobEnd),
 }
@@ -149,6 +156,8 @@ pub struct JobRecord {
     pub cancel_requested: bool,
     pub warnings: usize,
     pub log: VecDeque<String>,
+    /// `pid@host` of the worker.
+    pub at: Option<String>,
 }
 
 impl JobRecord {
@@ -176,6 +185,7 @@ impl JobRecord {
             cancel_requested: false,
             warnings: 0,
             log: VecDeque::new(),
+            at: None,
         }
     }
 
@@ -228,6 +238,16 @@ impl JobRecord {
     fn apply(&mut self, t: f64, body: JobBody) {
         self.elapsed = self.elapsed.max(t);
         match body {
+            JobBody::Placed { dir, at } => {
+                if self.run_dir.as_ref() != Some(&dir) {
+                    self.line(t, format!("folder: {}", dir.display()));
+                    self.run_dir = Some(dir);
+                }
+                if at.is_some() && at != self.at {
+                    self.line(t, format!("worker {}", at.as_deref().unwrap_or_default()));
+                    self.at = at;
+                }
+            }
             JobBody::Event(e) => self.event(t, e),
             JobBody::Ended(end) => {
                 let (state, text) = match end {
@@ -356,39 +376,36 @@ impl JobList {
     }
 }
 
-/// Adds a job; it starts at once when the device is free, else it waits its turn.
+/// Adds a job and hands it to the runner, which queues it as a detached job: it starts when
+/// the project's scheduler has a free device slot.
 pub fn submit(app: &mut App, spec: JobSpec) -> u64 {
     let l = &mut app.jobs;
     l.next_id += 1;
     let id = l.next_id;
     let what = spec.describe();
-    l.jobs.push(JobRecord::new(id, spec));
+    l.jobs.push(JobRecord::new(id, spec.clone()));
     l.selected = l.jobs.len() - 1;
-    if l.running().is_none() && first_queued(l) == Some(id) {
-        start(app, id);
-        app.info(format!("started: {what}"));
-    } else {
-        app.info(format!(
-            "queued: {what} (one job runs on the device at a time)"
-        ));
-    }
+    app.push(Effect::StartJob { id, spec });
+    app.info(format!(
+        "queued: {what} (a detached job: it keeps running when the workstation quits)"
+    ));
     id
 }
 
-fn first_queued(l: &JobList) -> Option<u64> {
-    l.jobs
-        .iter()
-        .find(|j| j.state == JobState::Queued)
-        .map(|j| j.id)
+/// Adds a job found in the project's folders (its progress follows from its folder).
+pub fn attach(app: &mut App, spec: JobSpec, dir: PathBuf) -> u64 {
+    let l = &mut app.jobs;
+    l.next_id += 1;
+    let id = l.next_id;
+    let mut j = JobRecord::new(id, spec);
+    j.run_dir = Some(dir);
+    l.jobs.push(j);
+    id
 }
 
-fn start(app: &mut App, id: u64) {
-    if let Some(j) = app.jobs.jobs.iter_mut().find(|j| j.id == id) {
-        j.state = JobState::Running;
-        j.phase = "starting".into();
-        let spec = j.spec.clone();
-        app.push(Effect::StartJob { id, spec });
-    }
+/// Jobs not ended (queued or running).
+pub fn active(l: &JobList) -> usize {
+    l.jobs.iter().filter(|j| !j.state.is_done()).count()
 }
 
 /// Applies one job message; a finished job lets the next queued one start.
@@ -397,7 +414,10 @@ pub fn on_msg(app: &mut App, m: JobMsg) -> bool {
     let Some(j) = app.jobs.jobs.iter_mut().find(|j| j.id == m.id) else {
         return false;
     };
-    let new_dir = matches!(&m.body, JobBody::Event(JobEvent::RunDir(_)));
+    let new_dir = matches!(
+        &m.body,
+        JobBody::Event(JobEvent::RunDir(_)) | JobBody::Placed { at: None, .. }
+    );
     j.apply(m.t, m.body);
     let dir = j.run_dir.clone();
     let ended_text = ended.then(|| format!("{}: {}", j.title(), j.phase));
@@ -406,26 +426,24 @@ pub fn on_msg(app: &mut App, m: JobMsg) -> bool {
     }
     if let Some(text) = ended_text {
         app.info(text);
-        if app.jobs.running().is_none()
-            && let Some(next) = first_queued(&app.jobs)
-        {
-            start(app, next);
-        }
     }
     true
 }
 
-/// Asks to cancel job `id` (after the confirm popup): a queued job is dropped from the queue,
-/// a running one is told to stop (it finishes its step and saves a checkpoint).
+/// Asks to cancel job `id` (after the confirm popup): a queued job is taken off the queue,
+/// a running one gets SIGINT (it finishes its step and saves a checkpoint); the job's end
+/// arrives from its folder.
 pub fn cancel(app: &mut App, id: u64) {
     let Some(j) = app.jobs.jobs.iter_mut().find(|j| j.id == id) else {
         return;
     };
     match j.state {
         JobState::Queued => {
-            j.state = JobState::Canceled;
-            j.phase = "canceled".into();
-            j.line(j.elapsed, "canceled before it started");
+            j.cancel_requested = true;
+            j.phase = "canceling".into();
+            let t = j.elapsed;
+            j.line(t, "cancel requested: taken off the queue");
+            app.push(Effect::CancelJob(id));
         }
         JobState::Running => {
             j.cancel_requested = true;

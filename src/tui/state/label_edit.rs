@@ -169,7 +169,8 @@ pub fn guard_quit(app: &mut App) -> bool {
 pub fn discard(app: &mut App, quit: bool) {
     leave_now(app);
     if quit {
-        app.quit = Some(0);
+        // Jobs still running get their own question.
+        crate::tui::state::quit_jobs::quit(app);
     } else {
         app.info("edits dropped");
     }

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod models;
 pub mod overview;
 pub mod palette;
+pub mod quit_jobs;
 pub mod run_actions;
 pub mod train_form;
 pub mod videos;

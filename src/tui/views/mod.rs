@@ -68,5 +68,9 @@ pub fn draw(app: &App, f: &mut Frame) {
         Overlay::Goto { input } => popup::goto(app, input, f, body),
         Overlay::TrainForm(form) => train_form::render(app, form, f, body),
         Overlay::ExtractForm(form) => extract_form::render(app, form, f, body),
+        Overlay::QuitJobs {
+            running,
+            cancel_default,
+        } => popup::quit_jobs(app, *running, *cancel_default, f, body),
     }
 }

@@ -124,6 +124,31 @@ pub fn confirm(app: &App, text: &str, f: &mut Frame, area: Rect) {
     );
 }
 
+/// The quit question when jobs are queued or running.
+pub fn quit_jobs(app: &App, running: usize, cancel_default: bool, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let (text, keys) = crate::tui::state::quit_jobs::text(running, cancel_default);
+    let r = centered(area, 64, 8);
+    let lines = vec![
+        Line::raw(text),
+        Line::raw(""),
+        Line::from(Span::styled(keys, t.accent())),
+    ];
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .style(t.base())
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" quit ")
+                    .border_style(t.warn()),
+            ),
+        r,
+    );
+}
+
 pub fn goto(app: &App, input: &str, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let r = centered(area, 30, 3);
