@@ -17,6 +17,7 @@ pub mod engine {
 }
 pub mod error;
 pub mod formats;
+pub mod jobs;
 pub mod labels;
 pub mod project;
 pub mod sanitize;

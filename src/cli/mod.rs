@@ -15,6 +15,7 @@ pub mod out;
 #[cfg(feature = "engine")]
 pub mod predict;
 pub mod scalars;
+pub mod slurm_args;
 pub mod status;
 #[cfg(feature = "engine")]
 pub mod train;

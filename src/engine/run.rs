@@ -29,7 +29,7 @@ pub struct RunDir {
     pub model_name: String,
 }
 
-fn local_stamp() -> (String, String) {
+pub fn local_stamp() -> (String, String) {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as libc::time_t)

@@ -1,0 +1,3 @@
+//! Jobs that outlive the workstation.
+
+pub mod slurm;
