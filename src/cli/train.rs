@@ -43,6 +43,11 @@ pub struct TrainArgs {
     /// Print the outcome as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// The worker of a queued job: train the PENDING run folder RUN in place (made by
+    /// `--detach`, the workstation or a SLURM submission), appending its progress stream
+    /// `posedeck_events.jsonl`; the config and the options come from its posedeck_job.json.
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["config", "name", "resume", "backbone_weights", "workers", "losses", "set"])]
+    pub run_dir: Option<PathBuf>,
 }
 
 /// `--losses` and `--set` as config overrides; a malformed one is a usage error.
@@ -75,6 +80,9 @@ fn overrides(a: &TrainArgs) -> crate::Result<Vec<(String, String)>> {
 }
 
 pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
+    if let Some(dir) = &a.run_dir {
+        return run_worker(a, dir);
+    }
     let req = TrainRequest {
         project: a.project.clone().unwrap_or_else(|| PathBuf::from(".")),
         config: a.config.clone(),
@@ -84,6 +92,7 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         backbone_weights: a.backbone_weights.clone(),
         workers: a.workers,
         overrides: overrides(a)?,
+        run_dir: None,
     };
     let job = engine::start_train(req);
     let cancel = job.cancel_flag();
@@ -106,8 +115,41 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     let out = job.wait()?;
+    report(a, &out)
+}
+
+/// `posedeck train --run-dir RUN`: the worker; progress lines go to stdout (the run's
+/// train_stdout.log when started detached), the stream to posedeck_events.jsonl.
+fn run_worker(a: &TrainArgs, dir: &std::path::Path) -> anyhow::Result<()> {
+    let cancel = crate::jobs::worker::cancel_on_signals()?;
+    let device = (a.device != DeviceRequest::Auto).then_some(a.device);
+    let pb = ProgressBar::hidden();
+    let mut show = |e: &JobEvent| match e {
+        JobEvent::Step {
+            epoch,
+            epochs,
+            step,
+            batch,
+            batches,
+            loss,
+        } if batch == batches => {
+            let l = format!("epoch {}/{epochs} step {step} loss {loss:.6}", epoch + 1);
+            if a.json {
+                eprintln!("{l}");
+            } else {
+                println!("{l}");
+            }
+        }
+        JobEvent::Step { .. } | JobEvent::Frames { .. } => {}
+        other => show(&pb, other.clone()),
+    };
+    let out = crate::jobs::worker::run_train(dir, device, cancel, &mut show)?;
+    report(a, &out)
+}
+
+fn report(a: &TrainArgs, out: &crate::engine::TrainOutcome) -> anyhow::Result<()> {
     if a.json {
-        crate::cli::out::print_json(&out)?;
+        crate::cli::out::print_json(out)?;
     } else {
         let mut s = format!(
             "{} {}\nepochs {} steps {} on {}, {:.1} train images/s\n",

@@ -11,13 +11,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-/// `--device auto|gpu|cpu`.
+/// `--device auto|gpu|gpu:N|cpu` (`gpu:N`: the N-th real GPU adapter, counted from 0 in the
+/// order wgpu lists them; the job scheduler pins each worker to its slot's GPU this way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String", into = "String")]
 pub enum DeviceRequest {
     #[default]
     Auto,
     Gpu,
+    GpuAt(usize),
     Cpu,
 }
 
@@ -28,8 +30,35 @@ impl std::str::FromStr for DeviceRequest {
             "auto" => Ok(DeviceRequest::Auto),
             "gpu" => Ok(DeviceRequest::Gpu),
             "cpu" => Ok(DeviceRequest::Cpu),
-            _ => Err(format!("{s}: expected auto, gpu or cpu")),
+            _ => match s.strip_prefix("gpu:").map(str::parse::<usize>) {
+                Some(Ok(i)) => Ok(DeviceRequest::GpuAt(i)),
+                _ => Err(format!("{s}: expected auto, gpu, gpu:N or cpu")),
+            },
         }
+    }
+}
+
+impl std::fmt::Display for DeviceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceRequest::Auto => f.write_str("auto"),
+            DeviceRequest::Gpu => f.write_str("gpu"),
+            DeviceRequest::GpuAt(i) => write!(f, "gpu:{i}"),
+            DeviceRequest::Cpu => f.write_str("cpu"),
+        }
+    }
+}
+
+impl TryFrom<String> for DeviceRequest {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<DeviceRequest> for String {
+    fn from(d: DeviceRequest) -> String {
+        d.to_string()
     }
 }
 
@@ -127,23 +156,43 @@ pub fn choose(req: DeviceRequest) -> Result<DeviceChoice> {
         return Ok(flex("--device cpu".into()));
     }
     let seen = probe_adapters();
-    let real = seen.iter().find(|a| !a.software);
-    match (req, real) {
+    let reals: Vec<&AdapterSeen> = seen.iter().filter(|a| !a.software).collect();
+    let at = match req {
+        DeviceRequest::GpuAt(i) => i,
+        _ => 0,
+    };
+    if let DeviceRequest::GpuAt(i) = req
+        && i >= reals.len()
+    {
+        return Err(Error::usage(format!(
+            "--device gpu:{i}: this machine has {} real GPU adapter(s) (gpu:0 ..)",
+            reals.len()
+        )));
+    }
+    match (req, reals.get(at)) {
         (_, Some(a)) => {
+            // burn counts devices per type: the index among the adapters of this one's type.
+            let nth = reals[..at]
+                .iter()
+                .filter(|b| b.device_type == a.device_type)
+                .count();
             let kind = match a.device_type.as_str() {
-                "DiscreteGpu" => DeviceKind::DiscreteGpu(0),
-                "IntegratedGpu" => DeviceKind::IntegratedGpu(0),
-                "VirtualGpu" => DeviceKind::VirtualGpu(0),
+                "DiscreteGpu" => DeviceKind::DiscreteGpu(nth),
+                "IntegratedGpu" => DeviceKind::IntegratedGpu(nth),
+                "VirtualGpu" => DeviceKind::VirtualGpu(nth),
                 _ => DeviceKind::DefaultDevice,
             };
             Ok(DeviceChoice {
                 device: Device::wgpu(kind),
                 backend: "wgpu",
                 name: format!("wgpu: {} ({})", a.name, a.backend),
-                reason: format!("a {} GPU adapter was found", a.device_type),
+                reason: match req {
+                    DeviceRequest::GpuAt(i) => format!("--device gpu:{i} (a job slot's GPU)"),
+                    _ => format!("a {} GPU adapter was found", a.device_type),
+                },
             })
         }
-        (DeviceRequest::Gpu, None) => Err(Error::usage(format!(
+        (DeviceRequest::Gpu | DeviceRequest::GpuAt(_), None) => Err(Error::usage(format!(
             "--device gpu: no GPU adapter found{}",
             if seen.is_empty() {
                 String::from(" (wgpu saw no adapter)")

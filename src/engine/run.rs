@@ -29,6 +29,7 @@ pub struct RunDir {
     pub model_name: String,
 }
 
+/// Today's date and the time of day (local time), as run folders are named.
 pub fn local_stamp() -> (String, String) {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -43,6 +43,10 @@ pub struct TrainRequest {
     /// `(dotted key, YAML value)` written over the config (`--set`, `--losses`); not on resume.
     #[serde(default)]
     pub overrides: Vec<(String, String)>,
+    /// A prepared (PENDING) run folder to train in place: its `config.yaml` is the config,
+    /// written with the overrides already applied (see `crate::jobs::pending`).
+    #[serde(default)]
+    pub run_dir: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -144,13 +148,17 @@ fn find_resume_state(run: &Path) -> Result<ResumeState> {
 /// Trains (or resumes) a run. Errors before the run folder exists leave nothing behind;
 /// after, the run is marked FAILED with the reason in `train_stderr.log`.
 pub fn train(req: &TrainRequest, ctx: &JobCtx) -> Result<TrainOutcome> {
-    let (root, mut loaded, resume) = match &req.resume {
-        Some(run) => {
+    let (root, mut loaded, resume) = match (&req.resume, &req.run_dir) {
+        (Some(run), _) => {
             let loaded = LoadedConfig::load_run(run, &req.project)?;
             let state = find_resume_state(run)?;
             (run.clone(), loaded, Some(state))
         }
-        None => {
+        (None, Some(dir)) => {
+            let loaded = LoadedConfig::load_run(dir, &req.project)?;
+            (dir.clone(), loaded, None)
+        }
+        (None, None) => {
             let cfg_path = match &req.config {
                 Some(c) => c.clone(),
                 None => find_project_config(&req.project)?,

@@ -97,6 +97,7 @@ where
                 // The form's values, written over the config by the engine (which writes the
                 // effective config into the run folder as usual).
                 overrides: t.overrides.clone(),
+                run_dir: None,
             };
             let job = engine::start_train(req);
             let cancel = job.cancel_flag();

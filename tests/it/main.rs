@@ -12,6 +12,8 @@ mod engine;
 #[cfg(feature = "engine")]
 mod gpu_check;
 mod jobs;
+#[cfg(feature = "engine")]
+mod jobs_detached;
 mod labels;
 mod project;
 mod slp;
