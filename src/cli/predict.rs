@@ -97,42 +97,28 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
 }
 
 /// `--slurm`: a job array, one task per source, each running `posedeck predict RUN SOURCE`;
-/// the job's files go into `RUN/predict_jobs/<stamp>`.
+/// the job's files go into its folder `RUN/predict_jobs/<stamp>` (made as a local job's is).
 fn run_slurm(a: &PredictArgs) -> anyhow::Result<()> {
     let res = a.slurm.resources()?;
     let run = std::path::absolute(&a.run).map_err(|e| crate::Error::io(&a.run, e))?;
-    if !run.join("config.yaml").is_file() {
-        return Err(crate::Error::io(
-            run.join("config.yaml"),
-            std::io::Error::new(std::io::ErrorKind::NotFound, "not a model folder"),
-        )
-        .into());
-    }
-    for s in &a.sources {
-        std::fs::metadata(s).map_err(|e| crate::Error::io(s, e))?;
-    }
     let out = match &a.out {
         Some(o) => o.clone(),
         None => engine::default_predict_out(&run),
     };
     let mut extra = Vec::new();
-    match a.device {
-        DeviceRequest::Auto => {}
-        DeviceRequest::Gpu => extra.push("--device=gpu".into()),
-        DeviceRequest::Cpu => extra.push("--device=cpu".into()),
+    if a.device != DeviceRequest::Auto {
+        extra.push(format!("--device={}", a.device));
     }
     if let Some(b) = a.batch {
         extra.push(format!("--batch={b}"));
     }
-    let (day, time) = crate::engine::run::local_stamp();
-    let base = run.join("predict_jobs");
-    let mut dir = base.join(format!("{day}_{time}"));
-    let mut n = 1;
-    while dir.exists() {
-        dir = base.join(format!("{day}_{time}-{n}"));
-        n += 1;
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+    let dir = crate::jobs::pending::prepare_predict(&PredictRequest {
+        run: run.clone(),
+        sources: a.sources.clone(),
+        out: Some(out.clone()),
+        device: a.device,
+        batch: a.batch,
+    })?;
     let exe = crate::jobs::slurm::submit::this_binary()?;
     let rec = match crate::jobs::slurm::submit_predict(&dir, &run, &a.sources, &out, &extra, &res, &exe) {
         Ok(r) => r,

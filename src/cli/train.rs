@@ -48,6 +48,8 @@ pub struct TrainArgs {
     /// `posedeck_events.jsonl`; the config and the options come from its posedeck_job.json.
     #[arg(long, value_name = "RUN", conflicts_with_all = ["config", "name", "resume", "backbone_weights", "workers", "losses", "set"])]
     pub run_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub slurm: crate::cli::slurm_args::SlurmArgs,
 }
 
 /// `--losses` and `--set` as config overrides; a malformed one is a usage error.
@@ -82,6 +84,9 @@ fn overrides(a: &TrainArgs) -> crate::Result<Vec<(String, String)>> {
 pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = &a.run_dir {
         return run_worker(a, dir);
+    }
+    if a.slurm.slurm {
+        return run_slurm(a);
     }
     let req = TrainRequest {
         project: a.project.clone().unwrap_or_else(|| PathBuf::from(".")),
@@ -227,4 +232,48 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
     } else {
         pb.println(msg.as_ref());
     }
+}
+
+/// `--slurm`: writes the PENDING run folder, submits `posedeck train --run-dir RUN` with
+/// sbatch and returns at once, printing the run folder and the job id.
+fn run_slurm(a: &TrainArgs) -> anyhow::Result<()> {
+    let res = a.slurm.resources()?;
+    let exe = crate::jobs::slurm::submit::this_binary()?;
+    let req = TrainRequest {
+        project: a.project.clone().unwrap_or_else(|| PathBuf::from(".")),
+        config: a.config.clone(),
+        name: a.name.clone(),
+        device: a.device,
+        resume: a.resume.clone(),
+        backbone_weights: a.backbone_weights.clone(),
+        workers: a.workers,
+        overrides: overrides(a)?,
+        run_dir: None,
+    };
+    let run = crate::jobs::pending::prepare_train(&req)?;
+    let mut extra = Vec::new();
+    if a.device != DeviceRequest::Auto {
+        extra.push(format!("--device={}", a.device));
+    }
+    let rec = match crate::jobs::slurm::submit_train(&run, &res, &exe, &extra) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::jobs::slurm::submit::abandon(&run, a.resume.is_some());
+            return Err(e.into());
+        }
+    };
+    if a.json {
+        crate::cli::out::print_json(&serde_json::json!({
+            "run_dir": run.to_string_lossy(),
+            "job_id": rec.job_id,
+            "cluster": rec.cluster,
+        }))?;
+    } else {
+        crate::cli::out::print(&format!(
+            "{}\nSLURM job {}\n",
+            clean(&run.display().to_string()),
+            rec.job_id
+        ))?;
+    }
+    Ok(())
 }

@@ -197,6 +197,9 @@ pub struct JobInfo {
     pub log_tail: Vec<String>,
     /// Files of the job that could not be read (the job is listed anyway).
     pub problems: Vec<String>,
+    /// SLURM's view of a job submitted with sbatch (`jobs::slurm::attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<crate::jobs::slurm::SlurmView>,
 }
 
 /// The last `n` non-empty lines of a log file (at most its last 16 KiB are read).
@@ -347,6 +350,7 @@ pub fn job_info_with(dir: &Path, host: &str, pid_state: &dyn Fn(i64) -> PidState
         summary,
         log_tail: log,
         problems,
+        slurm: None,
     }
 }
 
@@ -362,5 +366,6 @@ pub fn list(project: &Path) -> Vec<JobInfo> {
             .total_cmp(&b.created.unwrap_or(f64::MAX))
             .then_with(|| a.id.cmp(&b.id))
     });
+    crate::jobs::slurm::attach::attach(&mut jobs);
     jobs
 }

@@ -14,6 +14,17 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Most bytes kept of a client's output.
 const MAX_OUTPUT: u64 = 64 << 20;
 
+thread_local! {
+    static ENV: std::cell::RefCell<Vec<(String, std::ffi::OsString)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Environment variables the clients started from this thread get on top of the process's
+/// (`SLURM_CONF` of another cluster, a `PATH` with other clients); replaces earlier ones.
+pub fn set_thread_env(vars: Vec<(String, std::ffi::OsString)>) {
+    ENV.with(|e| *e.borrow_mut() = vars);
+}
+
 /// The limit in effect.
 pub fn timeout() -> Duration {
     std::env::var("POSEDECK_SLURM_TIMEOUT")
@@ -63,6 +74,11 @@ pub fn run(program: &str, args: &[&str], dir: Option<&Path>) -> Result<Output> {
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
+    ENV.with(|e| {
+        for (k, v) in e.borrow().iter() {
+            cmd.env(k, v);
+        }
+    });
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::usage(format!("{what}: {program} is not on PATH (is SLURM installed?)"))

@@ -5,6 +5,7 @@
 //! Every client call runs under a timeout ([`client::timeout`]); its failure is one line
 //! naming the command, shown rather than fatal.
 
+pub mod attach;
 pub mod cancel;
 pub mod client;
 pub mod config;

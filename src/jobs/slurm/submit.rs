@@ -121,6 +121,21 @@ pub fn utc(secs: u64) -> String {
     )
 }
 
+/// After a failed submission: a folder made for it goes (nothing of the user's is in it); a
+/// re-queued run (`--resume`) is marked canceled before it started, so no local scheduler
+/// takes it and it can be resumed again.
+pub fn abandon(dir: &Path, resumed: bool) {
+    if !resumed {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    if let Ok(mut j) = crate::jobs::job_file::JobFile::load(dir) {
+        j.canceled = Some(crate::jobs::events::now());
+        let _ = j.save(dir);
+    }
+    let _ = std::fs::remove_file(dir.join(script::FILE));
+}
+
 /// The absolute path of this posedeck binary (what the compute node runs).
 pub fn this_binary() -> Result<PathBuf> {
     std::env::current_exe()
@@ -135,7 +150,12 @@ fn lit(p: &Path) -> Result<Arg> {
 
 /// Submits the prepared (PENDING) run folder `run` as a training job:
 /// `exec posedeck train --run-dir RUN`.
-pub fn submit_train(run: &Path, res: &Resources, exe: &Path) -> Result<JobRecord> {
+pub fn submit_train(
+    run: &Path,
+    res: &Resources,
+    exe: &Path,
+    extra_args: &[String],
+) -> Result<JobRecord> {
     let run = std::path::absolute(run).map_err(|e| Error::io(run, e))?;
     let spec = Spec {
         job_name: script::job_name(&run),
@@ -144,7 +164,10 @@ pub fn submit_train(run: &Path, res: &Resources, exe: &Path) -> Result<JobRecord
         resources: res,
         dir: &run,
         array: None,
-        exec: vec![lit(exe)?, Arg::Lit("train".into()), Arg::Lit("--run-dir".into()), lit(&run)?],
+        exec: [lit(exe)?, Arg::Lit("train".into()), Arg::Lit("--run-dir".into()), lit(&run)?]
+            .into_iter()
+            .chain(extra_args.iter().map(|a| Arg::Lit(a.clone())))
+            .collect(),
     };
     submit(&run, &spec, "train")
 }

@@ -1,0 +1,82 @@
+//! SLURM's view added to the job list: one squeue call for every listed job that has a
+//! `slurm_job.json`. A worker that SLURM ended without its end record (scancel, the time
+//! limit, a lost node) is listed with SLURM's state and reason, never as running.
+
+use super::view::{poll, SlurmView};
+use crate::jobs::job_file::JobKind;
+use crate::jobs::list::{JobInfo, State};
+use std::path::PathBuf;
+
+/// Sets `slurm` (and corrects `state`, `message` and `where`) of the SLURM jobs in `jobs`.
+pub fn attach(jobs: &mut [JobInfo]) {
+    let mut idx = Vec::new();
+    let mut recs: Vec<(PathBuf, super::JobRecord)> = Vec::new();
+    for (i, j) in jobs.iter_mut().enumerate() {
+        match super::read_record(&j.dir) {
+            Ok(Some(r)) => {
+                idx.push(i);
+                recs.push((j.dir.clone(), r));
+            }
+            Ok(None) => {}
+            Err(e) => j.problems.push(e.to_string()),
+        }
+    }
+    if recs.is_empty() {
+        return;
+    }
+    for (i, v) in idx.into_iter().zip(poll(&recs)) {
+        merge(&mut jobs[i], v);
+    }
+}
+
+/// One job's own state beside SLURM's.
+pub fn merge(j: &mut JobInfo, v: SlurmView) {
+    let array = v.array_size.map(|n| format!("_[0-{}]", n.saturating_sub(1)));
+    let mut place = format!("slurm:{}{}", v.job_id, array.unwrap_or_default());
+    if let Some(node) = v.tasks.iter().find(|t| t.state == "RUNNING").and_then(|t| t.node.clone()) {
+        place.push_str(&format!(" on {node}"));
+    }
+    j.where_ = Some(place);
+    // A predict array's tasks write no end record of the job: SLURM's word is its end.
+    let by_tasks = j.kind == Some(JobKind::Predict) && v.array_size.is_some();
+    let ended = j.state.is_done() && j.summary.end.is_some();
+    if !ended || by_tasks {
+        match v.state.as_str() {
+            "PENDING" | "REQUEUED" | "SUSPENDED" => {
+                j.state = State::Pending;
+                j.message = Some(format!("SLURM {}", v.summary));
+            }
+            "RUNNING" | "COMPLETING" | "CONFIGURING" => {
+                if !j.state.is_active() || by_tasks {
+                    j.state = if by_tasks { State::Running } else { State::Starting };
+                }
+                if j.message.as_deref().is_none_or(|m| m.contains("pid is not checked")) {
+                    j.message = Some(format!("SLURM {}", v.summary));
+                }
+            }
+            "COMPLETED" if by_tasks => {
+                j.state = State::Completed;
+                j.message = Some(format!("SLURM {}", v.summary));
+            }
+            "UNKNOWN" => {
+                if let Some(e) = &v.error {
+                    j.problems.push(e.clone());
+                }
+            }
+            s => {
+                j.state = if s == "CANCELLED" {
+                    State::Canceled
+                } else {
+                    State::Failed
+                };
+                let tail = if by_tasks {
+                    String::new()
+                } else {
+                    ": the worker ended without writing its end".to_owned()
+                };
+                j.message = Some(format!("SLURM {}{tail}", v.summary));
+            }
+        }
+    }
+    j.slurm = Some(v);
+}
