@@ -47,9 +47,12 @@ pub fn merge(j: &mut JobInfo, v: SlurmView) {
                 j.message = Some(format!("SLURM {}", v.summary));
             }
             "RUNNING" | "COMPLETING" | "CONFIGURING" => {
-                if !j.state.is_active() || by_tasks {
-                    j.state = if by_tasks { State::Running } else { State::Starting };
-                }
+                // The worker's own stream says whether it began (its start record).
+                j.state = if by_tasks || j.summary.started.is_some() {
+                    State::Running
+                } else {
+                    State::Starting
+                };
                 if j.message.as_deref().is_none_or(|m| m.contains("pid is not checked")) {
                     j.message = Some(format!("SLURM {}", v.summary));
                 }
@@ -76,6 +79,13 @@ pub fn merge(j: &mut JobInfo, v: SlurmView) {
                 };
                 j.message = Some(format!("SLURM {}{tail}", v.summary));
             }
+        }
+    }
+    if ended && !by_tasks && !matches!(v.state.as_str(), "COMPLETED" | "CANCELLED" | "RUNNING") {
+        // The worker saved its end when SLURM stopped it (the time limit): say why.
+        if v.is_final() {
+            let m = j.message.take().unwrap_or_default();
+            j.message = Some(format!("{m} (SLURM {})", v.summary));
         }
     }
     j.slurm = Some(v);

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The default limit for one client call; `POSEDECK_SLURM_TIMEOUT` (seconds) overrides it.
+/// The default limit for one client call; `POSEDECK_SLURM_TIMEOUT` (seconds) overrides it
+/// (in the thread's client environment, else the process's).
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most bytes kept of a client's output.
@@ -27,8 +28,13 @@ pub fn set_thread_env(vars: Vec<(String, std::ffi::OsString)>) {
 
 /// The limit in effect.
 pub fn timeout() -> Duration {
-    std::env::var("POSEDECK_SLURM_TIMEOUT")
-        .ok()
+    let own = ENV.with(|e| {
+        e.borrow()
+            .iter()
+            .find(|(k, _)| k == "POSEDECK_SLURM_TIMEOUT")
+            .and_then(|(_, v)| v.to_str().map(str::to_owned))
+    });
+    own.or_else(|| std::env::var("POSEDECK_SLURM_TIMEOUT").ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0 && *s < 86400.0)
         .map(Duration::from_secs_f64)

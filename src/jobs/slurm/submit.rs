@@ -210,7 +210,7 @@ pub fn submit_predict(
     exec.push(lit(&abs(out)?)?);
     exec.extend(extra_args.iter().map(|a| Arg::Lit(a.clone())));
     let spec = Spec {
-        job_name: script::job_name(&job_dir),
+        job_name: script::job_name(model).replacen("posedeck-", "posedeck-predict-", 1),
         stdout: "predict_stdout_%a.log",
         stderr: "predict_stderr_%a.log",
         resources: res,

@@ -11,19 +11,11 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub struct Cluster {
-    pub dir: PathBuf,
     pub conf: PathBuf,
     pub node: String,
 }
 
 impl Cluster {
-    /// A SLURM client command pointed at this cluster.
-    pub fn client(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.env("SLURM_CONF", &self.conf);
-        c
-    }
-
     /// posedeck pointed at this cluster.
     pub fn posedeck(&self) -> Command {
         let mut c = crate::common::posedeck();
@@ -203,7 +195,6 @@ fn start() -> Result<Cluster, String> {
     }
     eprintln!("slurm: cluster up in {:.1} s at {}", t0.elapsed().as_secs_f64(), dir.display());
     Ok(Cluster {
-        dir,
         conf: conf_path,
         node: name,
     })
