@@ -52,7 +52,7 @@ pub enum Command {
     /// Run a trained model over videos or frame folders.
     #[cfg(feature = "engine")]
     Predict(predict::PredictArgs),
-    /// The config file (~/.config/posedeck/config.toml): where it is and what it sets.
+    /// The config files (~/.config/posedeck/config.toml, slurm.toml): where they are and what they set.
     Config(config::ConfigArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),

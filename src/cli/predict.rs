@@ -120,7 +120,9 @@ fn run_slurm(a: &PredictArgs) -> anyhow::Result<()> {
         batch: a.batch,
     })?;
     let exe = crate::jobs::slurm::submit::this_binary()?;
-    let rec = match crate::jobs::slurm::submit_predict(&dir, &run, &a.sources, &out, &extra, &res, &exe) {
+    let rec = match crate::jobs::slurm::submit_predict(
+        &dir, &run, &a.sources, &out, &extra, &res, &exe,
+    ) {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);

@@ -28,7 +28,12 @@ pub struct SlurmArgs {
     #[arg(long, requires = "slurm", value_name = "NAME")]
     pub account: Option<String>,
     /// One more #SBATCH option, e.g. --sbatch=--qos=high (repeatable; with --slurm).
-    #[arg(long = "sbatch", requires = "slurm", value_name = "OPTION", allow_hyphen_values = true)]
+    #[arg(
+        long = "sbatch",
+        requires = "slurm",
+        value_name = "OPTION",
+        allow_hyphen_values = true
+    )]
     pub sbatch: Vec<String>,
     /// Shell lines run before the worker, e.g. "module load cuda" (with --slurm).
     #[arg(long, requires = "slurm", value_name = "LINES")]

@@ -117,14 +117,26 @@ fn slurm_training_runs_to_completed() {
         seen.push(slurm_state(j).to_owned());
         j.state.is_done() && j.slurm.as_ref().is_some_and(|v| v.is_final())
     });
-    eprintln!("slurm: submit to COMPLETED {:.1} s", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "slurm: submit to COMPLETED {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
     assert_eq!(j.state, State::Completed, "{j:#?}");
     let v = j.slurm.as_ref().unwrap();
     assert_eq!((v.job_id, v.state.as_str()), (id, "COMPLETED"), "{v:#?}");
-    assert!(j.where_.as_deref().unwrap().starts_with(&format!("slurm:{id}")));
+    assert!(
+        j.where_
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("slurm:{id}"))
+    );
     assert_eq!(run_status(&run), "COMPLETED");
     assert!(run.join("predictions.csv").is_file());
-    assert!(std::fs::read_to_string(run.join("train_stdout.log")).unwrap().contains("epoch 1/1"));
+    assert!(
+        std::fs::read_to_string(run.join("train_stdout.log"))
+            .unwrap()
+            .contains("epoch 1/1")
+    );
     let (code, out, err) = crate::common::run_posedeck(&["status", proj.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("r1") && out.contains("COMPLETED"), "{out}");
@@ -165,7 +177,10 @@ fn slurm_cancel_of_a_running_training_saves_a_resumable_checkpoint() {
     assert_eq!(j.state, State::Running, "{j:#?}");
     assert_eq!(slurm_state(&j), "RUNNING");
     let v = j.slurm.as_ref().unwrap();
-    assert!(v.summary.starts_with(&format!("RUNNING on {}", c.node)), "{v:#?}");
+    assert!(
+        v.summary.starts_with(&format!("RUNNING on {}", c.node)),
+        "{v:#?}"
+    );
     posedeck::jobs::slurm::cancel::cancel_run(&run).unwrap();
     let j = wait_for(c, &proj, &run, 60, |j| {
         slurm_state(j) == "CANCELLED" && j.state.is_done()
@@ -184,13 +199,24 @@ fn slurm_time_limit_shows_timeout_not_training() {
     let proj = project(tmp.path());
     // A worker that never gets to write anything (the setup sleeps past the limit), and a
     // training that SLURM stops at its limit.
-    let (idle, _) = submit(c, &proj, "idle", 1, &["--time=1", "--gres=none", "--setup=sleep 300"]);
+    let (idle, _) = submit(
+        c,
+        &proj,
+        "idle",
+        1,
+        &["--time=1", "--gres=none", "--setup=sleep 300"],
+    );
     let (busy, _) = submit(c, &proj, "busy", 500, &["--time=1", "--gres=none"]);
     let j = wait_for(c, &proj, &idle, 150, |j| slurm_state(j) == "TIMEOUT");
     assert_eq!(j.state, State::Failed, "{j:#?}");
     let m = j.message.as_deref().unwrap();
-    assert!(m.contains("TIMEOUT") && m.contains("without writing its end"), "{m}");
-    let b = wait_for(c, &proj, &busy, 60, |j| slurm_state(j) == "TIMEOUT" && j.state.is_done());
+    assert!(
+        m.contains("TIMEOUT") && m.contains("without writing its end"),
+        "{m}"
+    );
+    let b = wait_for(c, &proj, &busy, 60, |j| {
+        slurm_state(j) == "TIMEOUT" && j.state.is_done()
+    });
     assert_ne!(run_status(&busy), "TRAINING");
     assert!(b.message.as_deref().unwrap().contains("TIMEOUT"), "{b:#?}");
 }
@@ -200,13 +226,23 @@ fn slurm_failing_setup_shows_failed_with_its_exit_code() {
     let c = cluster_or_skip!();
     let tmp = tempfile::tempdir().unwrap();
     let proj = project(tmp.path());
-    let (run, _) = submit(c, &proj, "bad", 1, &["--gres=none", "--setup=echo no such module >&2; exit 3"]);
+    let (run, _) = submit(
+        c,
+        &proj,
+        "bad",
+        1,
+        &["--gres=none", "--setup=echo no such module >&2; exit 3"],
+    );
     let j = wait_for(c, &proj, &run, 60, |j| slurm_state(j) == "FAILED");
     assert_eq!(j.state, State::Failed);
     let v = j.slurm.as_ref().unwrap();
     assert_eq!(v.tasks[0].exit_code, Some(3), "{v:#?}");
     assert!(j.message.as_deref().unwrap().contains("exit 3"), "{j:#?}");
-    assert!(std::fs::read_to_string(run.join("train_stderr.log")).unwrap().contains("no such module"));
+    assert!(
+        std::fs::read_to_string(run.join("train_stderr.log"))
+            .unwrap()
+            .contains("no such module")
+    );
     // The final state is kept beside the run, for when squeue has forgotten the job.
     assert!(run.join("slurm_state.json").is_file());
 }
@@ -230,7 +266,11 @@ fn slurm_predict_array_folds_into_one_job() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = PathBuf::from(stdout.lines().next().unwrap());
     assert!(stdout.contains("(3 tasks)"), "{stdout}");
     let j = wait_for(c, &proj, &dir, 120, |j| j.state.is_done());
@@ -240,10 +280,19 @@ fn slurm_predict_array_folds_into_one_job() {
     let tasks: Vec<_> = v.tasks.iter().map(|t| (t.task, t.state.as_str())).collect();
     assert_eq!(
         tasks,
-        [(Some(0), "COMPLETED"), (Some(1), "COMPLETED"), (Some(2), "COMPLETED")]
+        [
+            (Some(0), "COMPLETED"),
+            (Some(1), "COMPLETED"),
+            (Some(2), "COMPLETED")
+        ]
     );
     for v in ["walk_01", "walk_02", "walk_03"] {
-        assert!(proj.join("video_preds_infer").join(format!("{v}.csv")).is_file(), "{v}");
+        assert!(
+            proj.join("video_preds_infer")
+                .join(format!("{v}.csv"))
+                .is_file(),
+            "{v}"
+        );
     }
     // One row: the array is one job of the list.
     let n = jobs(c, &proj).iter().filter(|j| j.dir == dir).count();
@@ -263,7 +312,11 @@ fn slurm_hung_clients_time_out_in_one_line() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let proj = project(tmp.path());
     let t0 = Instant::now();
     let out = crate::common::posedeck()
@@ -276,8 +329,14 @@ fn slurm_hung_clients_time_out_in_one_line() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(t0.elapsed() < Duration::from_secs(10));
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("sbatch --parsable") && err.contains("no answer within 1 s"), "{err}");
-    assert!(!proj.join("models/h").exists(), "a failed submission left its folder");
+    assert!(
+        err.contains("sbatch --parsable") && err.contains("no answer within 1 s"),
+        "{err}"
+    );
+    assert!(
+        !proj.join("models/h").exists(),
+        "a failed submission left its folder"
+    );
     // The list: a job with a record whose squeue hangs is listed, with the error.
     let run = proj.join("models/x");
     std::fs::create_dir_all(&run).unwrap();
@@ -292,6 +351,74 @@ fn slurm_hung_clients_time_out_in_one_line() {
     assert!(t0.elapsed() < Duration::from_secs(5));
     assert_eq!(v.state, "UNKNOWN");
     let e = v.error.unwrap();
-    assert!(e.starts_with("squeue --json --me: no answer within 1 s"), "{e}");
+    assert!(
+        e.starts_with("squeue --json --me: no answer within 1 s"),
+        "{e}"
+    );
     client::set_thread_env(Vec::new());
+}
+
+/// slurm.toml (beside config.toml, under XDG_CONFIG_HOME) sets the defaults `posedeck config`
+/// shows; a bad key or value and a bad flag are one line naming the file and line or the flag,
+/// before anything is written or submitted.
+#[test]
+fn slurm_toml_defaults_and_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("cfg");
+    std::fs::create_dir_all(cfg.join("posedeck")).unwrap();
+    let toml = cfg.join("posedeck/slurm.toml");
+    std::fs::write(
+        &toml,
+        "partition = \"gpu\"\ntime = \"2:00:00\"\nmem = \"16G\"\nextra = [\"--qos=high\"]\n\
+         setup = \"module load cuda\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = crate::common::posedeck()
+            .args(args)
+            .env("XDG_CONFIG_HOME", &cfg)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["config"]);
+    assert_eq!(code, Some(0), "{err}");
+    for want in [
+        "slurm.partition gpu",
+        "slurm.gres      gpu:1",
+        "slurm.time      2:00:00",
+        "slurm.extra     --qos=high",
+        "slurm.setup     module load cuda",
+    ] {
+        assert!(out.contains(want), "{want:?} in {out}");
+    }
+    let proj = project(tmp.path());
+    let p = proj.to_str().unwrap();
+    std::fs::write(&toml, "partition = \"gpu\"\n\nqueue = \"fast\"\n").unwrap();
+    let (code, _, err) = run(&["train", p, "--slurm", "--name", "a"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains(&format!("{}:3: unknown key", toml.display())),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    std::fs::write(&toml, "cpus_per_task = 0\n").unwrap();
+    let (code, _, err) = run(&["train", p, "--slurm", "--name", "a"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains(":1: cpus_per_task 0: expected 1 to 4096"),
+        "{err}"
+    );
+    std::fs::remove_file(&toml).unwrap();
+    let (code, _, err) = run(&["train", p, "--slurm", "--name", "a", "--time", "soon"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--time \"soon\""), "{err}");
+    let (code, _, err) = run(&["train", p, "--name", "a", "--partition", "gpu"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--slurm"), "{err}");
+    assert!(!proj.join("models/a").exists());
 }

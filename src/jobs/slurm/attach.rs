@@ -2,7 +2,7 @@
 //! `slurm_job.json`. A worker that SLURM ended without its end record (scancel, the time
 //! limit, a lost node) is listed with SLURM's state and reason, never as running.
 
-use super::view::{poll, SlurmView};
+use super::view::{SlurmView, poll};
 use crate::jobs::job_file::JobKind;
 use crate::jobs::list::{JobInfo, State};
 use std::path::PathBuf;
@@ -31,9 +31,16 @@ pub fn attach(jobs: &mut [JobInfo]) {
 
 /// One job's own state beside SLURM's.
 pub fn merge(j: &mut JobInfo, v: SlurmView) {
-    let array = v.array_size.map(|n| format!("_[0-{}]", n.saturating_sub(1)));
+    let array = v
+        .array_size
+        .map(|n| format!("_[0-{}]", n.saturating_sub(1)));
     let mut place = format!("slurm:{}{}", v.job_id, array.unwrap_or_default());
-    if let Some(node) = v.tasks.iter().find(|t| t.state == "RUNNING").and_then(|t| t.node.clone()) {
+    if let Some(node) = v
+        .tasks
+        .iter()
+        .find(|t| t.state == "RUNNING")
+        .and_then(|t| t.node.clone())
+    {
         place.push_str(&format!(" on {node}"));
     }
     j.where_ = Some(place);
@@ -53,7 +60,10 @@ pub fn merge(j: &mut JobInfo, v: SlurmView) {
                 } else {
                     State::Starting
                 };
-                if j.message.as_deref().is_none_or(|m| m.contains("pid is not checked")) {
+                if j.message
+                    .as_deref()
+                    .is_none_or(|m| m.contains("pid is not checked"))
+                {
                     j.message = Some(format!("SLURM {}", v.summary));
                 }
             }

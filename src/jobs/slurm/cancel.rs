@@ -3,7 +3,7 @@
 
 use super::client;
 use super::submit::read_record;
-use super::view::{view_for_run, SlurmView};
+use super::view::{SlurmView, view_for_run};
 use crate::{Error, Result};
 use std::path::Path;
 

@@ -63,7 +63,12 @@ impl Output {
 
 /// `program args...` as the user would write it (for messages).
 pub fn describe(program: &str, args: &[&str]) -> String {
-    crate::sanitize::one_line(&std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" "))
+    crate::sanitize::one_line(
+        &std::iter::once(program)
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Runs `program args` (in `dir` when given) and waits at most [`timeout`]; on expiry the
@@ -87,7 +92,9 @@ pub fn run(program: &str, args: &[&str], dir: Option<&Path>) -> Result<Output> {
     });
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::usage(format!("{what}: {program} is not on PATH (is SLURM installed?)"))
+            Error::usage(format!(
+                "{what}: {program} is not on PATH (is SLURM installed?)"
+            ))
         } else {
             Error::usage(format!("{what}: {e}"))
         }
@@ -101,8 +108,18 @@ pub fn run(program: &str, args: &[&str], dir: Option<&Path>) -> Result<Output> {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let limit = timeout();
     let start = Instant::now();
     let status = loop {
@@ -122,7 +139,9 @@ pub fn run(program: &str, args: &[&str], dir: Option<&Path>) -> Result<Output> {
         }
     };
     // A grandchild holding the pipes open must not hang us either.
-    let rest = limit.saturating_sub(start.elapsed()).max(Duration::from_millis(200));
+    let rest = limit
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(200));
     let join = |h: std::thread::JoinHandle<String>| -> String {
         let t0 = Instant::now();
         while !h.is_finished() && t0.elapsed() < rest {

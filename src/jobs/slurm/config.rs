@@ -157,7 +157,8 @@ pub fn parse(text: &str, path: &Path, base: Resources) -> Result<Resources> {
     }
     if let Some(c) = &raw.cpus_per_task {
         let n = *c.get_ref();
-        r.cpus_per_task = Some(check_cpus(n).map_err(|m| at(c.span(), format!("cpus_per_task {m}")))?);
+        r.cpus_per_task =
+            Some(check_cpus(n).map_err(|m| at(c.span(), format!("cpus_per_task {m}")))?);
     }
     if let Some(e) = &raw.extra {
         r.extra = e
@@ -203,7 +204,8 @@ impl Resources {
             self.cpus_per_task = Some(check_cpus(c as i64).map_err(|m| flag("cpus-per-task", m))?);
         }
         for e in &o.extra {
-            self.extra.push(check_extra(e).map_err(|m| flag("sbatch", m))?);
+            self.extra
+                .push(check_extra(e).map_err(|m| flag("sbatch", m))?);
         }
         if let Some(s) = &o.setup {
             self.setup = check_setup(s).map_err(|m| flag("setup", m))?;
@@ -325,7 +327,9 @@ mod tests {
             ("cpus_per_task = \"8\"\n", 1, "integer"),
         ];
         for (text, line, want) in cases {
-            let e = parse(text, p(), Resources::default()).unwrap_err().to_string();
+            let e = parse(text, p(), Resources::default())
+                .unwrap_err()
+                .to_string();
             assert!(
                 e.starts_with(&format!("{}:{line}: ", p().display())) && e.contains(want),
                 "{text:?}: {e}"

@@ -16,5 +16,5 @@ pub mod submit;
 pub mod view;
 
 pub use config::{Overrides, Resources};
-pub use submit::{read_record, submit_predict, submit_train, JobRecord};
-pub use view::{shown_state, view_for_run, views_of, SlurmView};
+pub use submit::{JobRecord, read_record, submit_predict, submit_train};
+pub use view::{SlurmView, shown_state, view_for_run, views_of};

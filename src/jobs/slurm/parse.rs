@@ -2,7 +2,7 @@
 //! object-valued numbers of later versions), `squeue --format` with `|` between fields, and
 //! `sacct --parsable2 --noheader`.
 
-use super::state::{duration_s, reason, wait_status, Entry, Task};
+use super::state::{Entry, Task, duration_s, reason, wait_status};
 use serde_json::Value;
 
 /// The `--format` of the fallback when `squeue --json` is not available.
@@ -53,8 +53,12 @@ pub fn squeue_json(out: &str, now: i64) -> Result<Vec<Entry>, String> {
         let Some(job_id) = num(j.get("job_id")).filter(|n| *n > 0) else {
             continue;
         };
-        let array_job_id = num(j.get("array_job_id")).filter(|n| *n > 0).map(|n| n as u64);
-        let task_id = num(j.get("array_task_id")).filter(|n| *n >= 0).map(|n| n as u32);
+        let array_job_id = num(j.get("array_job_id"))
+            .filter(|n| *n > 0)
+            .map(|n| n as u64);
+        let task_id = num(j.get("array_task_id"))
+            .filter(|n| *n >= 0)
+            .map(|n| n as u32);
         let task_string = text(j.get("array_task_string"));
         let pending_tasks =
             (array_job_id.is_some() && task_id.is_none() && !task_string.is_empty())
@@ -106,10 +110,18 @@ pub fn squeue_json(out: &str, now: i64) -> Result<Vec<Entry>, String> {
 /// `squeue --noheader --format=SQUEUE_FORMAT` lines.
 pub fn squeue_format(out: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
-    for (n, line) in out.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in out
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.trim().split('|').collect();
         let [id, jobid, array, task, state, why, nodes, elapsed, limit] = f.as_slice() else {
-            return Err(format!("line {}: expected 9 fields, got {}", n + 1, f.len()));
+            return Err(format!(
+                "line {}: expected 9 fields, got {}",
+                n + 1,
+                f.len()
+            ));
         };
         let job_id: u64 = jobid
             .parse()
@@ -140,10 +152,18 @@ pub fn squeue_format(out: &str) -> Result<Vec<Entry>, String> {
 /// `sacct --parsable2 --noheader -X --format=SACCT_FORMAT` lines.
 pub fn sacct(out: &str) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
-    for (n, line) in out.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in out
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.trim().split('|').collect();
         let [id, state, exit, why, nodes, elapsed, limit] = f.as_slice() else {
-            return Err(format!("line {}: expected 7 fields, got {}", n + 1, f.len()));
+            return Err(format!(
+                "line {}: expected 7 fields, got {}",
+                n + 1,
+                f.len()
+            ));
         };
         let (head, tail) = match id.split_once('_') {
             Some((h, t)) => (h, Some(t)),
@@ -214,7 +234,10 @@ mod tests {
         assert_eq!(a.state, "FAILED");
         assert_eq!(a.summary, "FAILED: 3 tasks, 1 COMPLETED, 2 FAILED");
         let codes: Vec<_> = a.tasks.iter().map(|t| (t.task, t.exit_code)).collect();
-        assert_eq!(codes, [(Some(0), Some(0)), (Some(1), Some(1)), (Some(2), Some(2))]);
+        assert_eq!(
+            codes,
+            [(Some(0), Some(0)), (Some(1), Some(1)), (Some(2), Some(2))]
+        );
         assert_eq!(fold(&e, 7, None).unwrap().state, "CANCELLED");
         assert_eq!(fold(&e, 3, None).unwrap().state, "CANCELLED");
     }
@@ -242,7 +265,10 @@ mod tests {
                    9_[1-2]|PENDING|0:0|Priority|None assigned|0|10\n\
                    10|OUT_OF_MEMORY|0:125|OutOfMemory|node1|3|10\n";
         let e = sacct(out).unwrap();
-        assert_eq!(fold(&e, 7, None).unwrap().summary, "FAILED (exit 3, NonZeroExitCode)");
+        assert_eq!(
+            fold(&e, 7, None).unwrap().summary,
+            "FAILED (exit 3, NonZeroExitCode)"
+        );
         assert_eq!(fold(&e, 8, None).unwrap().state, "CANCELLED");
         let a = fold(&e, 9, Some(3)).unwrap();
         assert_eq!(a.summary, "PENDING: 3 tasks, 1 COMPLETED, 2 PENDING");

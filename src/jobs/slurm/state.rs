@@ -89,12 +89,7 @@ impl Task {
 
 /// `H:MM:SS` (with `D-` past a day), as SLURM prints times.
 pub fn hms(secs: u64) -> String {
-    let (d, h, m, s) = (
-        secs / 86400,
-        secs / 3600 % 24,
-        secs / 60 % 60,
-        secs % 60,
-    );
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     if d > 0 {
         format!("{d}-{h:02}:{m:02}:{s:02}")
     } else {
@@ -172,7 +167,14 @@ pub fn fold(entries: &[Entry], id: u64, array_size: Option<u32>) -> Option<Folde
 }
 
 fn fold_state(tasks: &[Task]) -> String {
-    for want in ["RUNNING", "COMPLETING", "CONFIGURING", "PENDING", "REQUEUED", "SUSPENDED"] {
+    for want in [
+        "RUNNING",
+        "COMPLETING",
+        "CONFIGURING",
+        "PENDING",
+        "REQUEUED",
+        "SUSPENDED",
+    ] {
         if tasks.iter().any(|t| t.state == want) {
             return want.into();
         }

@@ -42,7 +42,10 @@ pub fn parse_parsable(out: &str) -> Option<(u64, Option<String>)> {
             Some((i, c)) => (i, Some(c.trim().to_owned()).filter(|c| !c.is_empty())),
             None => (l, None),
         };
-        id.parse::<u64>().ok().filter(|n| *n > 0).map(|n| (n, cluster))
+        id.parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(|n| (n, cluster))
     })
 }
 
@@ -164,10 +167,15 @@ pub fn submit_train(
         resources: res,
         dir: &run,
         array: None,
-        exec: [lit(exe)?, Arg::Lit("train".into()), Arg::Lit("--run-dir".into()), lit(&run)?]
-            .into_iter()
-            .chain(extra_args.iter().map(|a| Arg::Lit(a.clone())))
-            .collect(),
+        exec: [
+            lit(exe)?,
+            Arg::Lit("train".into()),
+            Arg::Lit("--run-dir".into()),
+            lit(&run)?,
+        ]
+        .into_iter()
+        .chain(extra_args.iter().map(|a| Arg::Lit(a.clone())))
+        .collect(),
     };
     submit(&run, &spec, "train")
 }
@@ -184,7 +192,9 @@ pub fn submit_predict(
     exe: &Path,
 ) -> Result<JobRecord> {
     if sources.is_empty() {
-        return Err(Error::usage("predict --slurm: no videos or frame folders given"));
+        return Err(Error::usage(
+            "predict --slurm: no videos or frame folders given",
+        ));
     }
     let abs = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
     let mut list = String::new();
@@ -205,7 +215,12 @@ pub fn submit_predict(
     let job_dir = abs(job_dir)?;
     let list_path = job_dir.join(SOURCES);
     crate::util::write_atomic(&list_path, list.as_bytes())?;
-    let mut exec = vec![lit(exe)?, Arg::Lit("predict".into()), lit(&abs(model)?)?, Arg::Source];
+    let mut exec = vec![
+        lit(exe)?,
+        Arg::Lit("predict".into()),
+        lit(&abs(model)?)?,
+        Arg::Source,
+    ];
     exec.push(Arg::Lit("--out".into()));
     exec.push(lit(&abs(out)?)?);
     exec.extend(extra_args.iter().map(|a| Arg::Lit(a.clone())));
@@ -228,7 +243,10 @@ mod tests {
     #[test]
     fn parsable_output() {
         assert_eq!(parse_parsable("42\n"), Some((42, None)));
-        assert_eq!(parse_parsable("42;gpu-cluster\n"), Some((42, Some("gpu-cluster".into()))));
+        assert_eq!(
+            parse_parsable("42;gpu-cluster\n"),
+            Some((42, Some("gpu-cluster".into())))
+        );
         assert_eq!(parse_parsable("sbatch: warning: x\n17\n"), Some((17, None)));
         assert_eq!(parse_parsable("Submitted batch job\n"), None);
         assert_eq!(parse_parsable(""), None);

@@ -5,8 +5,8 @@
 
 use super::client;
 use super::parse;
-use super::state::{fold, is_final, Entry, Folded};
-use super::submit::{read_record, JobRecord};
+use super::state::{Entry, Folded, fold, is_final};
+use super::submit::{JobRecord, read_record};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -76,13 +76,20 @@ pub fn views_of(dirs: &[PathBuf]) -> Vec<(PathBuf, Result<SlurmView>)> {
         }
     }
     let views = poll(&recs);
-    out.extend(recs.into_iter().map(|(d, _)| d).zip(views.into_iter().map(Ok)));
+    out.extend(
+        recs.into_iter()
+            .map(|(d, _)| d)
+            .zip(views.into_iter().map(Ok)),
+    );
     out
 }
 
 /// The SLURM view of one job folder; `None` when it has no `slurm_job.json`.
 pub fn view_for_run(dir: &Path) -> Option<Result<SlurmView>> {
-    views_of(&[dir.to_path_buf()]).into_iter().next().map(|(_, v)| v)
+    views_of(&[dir.to_path_buf()])
+        .into_iter()
+        .next()
+        .map(|(_, v)| v)
 }
 
 /// One squeue call (and at most one sacct call) for all `jobs`, in order.
@@ -102,7 +109,11 @@ pub fn poll(jobs: &[(PathBuf, JobRecord)]) -> Vec<SlurmView> {
             Err(e) => error = Some(e.to_string()),
         }
     }
-    let missing: Vec<usize> = need.iter().copied().filter(|&i| found[i].is_none()).collect();
+    let missing: Vec<usize> = need
+        .iter()
+        .copied()
+        .filter(|&i| found[i].is_none())
+        .collect();
     let mut sacct_error = None;
     if error.is_none() && !missing.is_empty() {
         let ids: Vec<u64> = missing.iter().map(|&i| jobs[i].1.job_id).collect();
@@ -128,10 +139,7 @@ pub fn poll(jobs: &[(PathBuf, JobRecord)]) -> Vec<SlurmView> {
         } else {
             let (summary, err) = match (&error, &sacct_error) {
                 (Some(e), _) => (format!("UNKNOWN ({e})"), Some(e.clone())),
-                (None, Some(e)) => (
-                    format!("UNKNOWN: not in squeue any more, and {e}"),
-                    None,
-                ),
+                (None, Some(e)) => (format!("UNKNOWN: not in squeue any more, and {e}"), None),
                 (None, None) => ("UNKNOWN: neither squeue nor sacct knows it".into(), None),
             };
             SlurmView {
@@ -167,8 +175,9 @@ pub fn squeue() -> Result<Vec<Entry>> {
     let fmt = format!("--format={}", parse::SQUEUE_FORMAT);
     let args2 = ["--me", "--all", "--states=all", "--noheader", &fmt];
     match client::run_ok("squeue", &args2, None) {
-        Ok(o) => parse::squeue_format(&o.stdout)
-            .map_err(|m| crate::Error::usage(format!("{}: {m}", client::describe("squeue", &args2)))),
+        Ok(o) => parse::squeue_format(&o.stdout).map_err(|m| {
+            crate::Error::usage(format!("{}: {m}", client::describe("squeue", &args2)))
+        }),
         Err(_) => Err(crate::Error::usage(format!(
             "{}: {json_err}",
             client::describe("squeue", &args)
@@ -189,7 +198,9 @@ pub fn sacct(ids: &[u64]) -> Result<Vec<Entry>> {
 
 fn read_final(dir: &Path) -> Option<Folded> {
     let b = crate::util::read_limited(&dir.join(FINAL), 16 << 20).ok()?;
-    serde_json::from_slice::<Folded>(&b).ok().filter(|f| is_final(&f.state))
+    serde_json::from_slice::<Folded>(&b)
+        .ok()
+        .filter(|f| is_final(&f.state))
 }
 
 /// Keeps a final state; a folder that cannot be written only loses the cache.

@@ -79,9 +79,18 @@ extern "C" fn stop_all() {
 }
 
 fn start() -> Result<Cluster, String> {
-    for p in ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel"] {
+    for p in [
+        "munged",
+        "slurmctld",
+        "slurmd",
+        "sbatch",
+        "squeue",
+        "scancel",
+    ] {
         if !have(p) {
-            return Err(format!("{p} is not installed (apt-get install slurm-wlm munge)"));
+            return Err(format!(
+                "{p} is not installed (apt-get install slurm-wlm munge)"
+            ));
         }
     }
     // SAFETY: geteuid has no preconditions.
@@ -132,7 +141,11 @@ fn start() -> Result<Cluster, String> {
         // SAFETY: mknod on a path in our own temporary folder.
         let rc = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(195, i)) };
         if rc != 0 {
-            return Err(format!("mknod {}: {}", dev.display(), std::io::Error::last_os_error()));
+            return Err(format!(
+                "mknod {}: {}",
+                dev.display(),
+                std::io::Error::last_os_error()
+            ));
         }
     }
     for d in ["state", "spool", "log"] {
@@ -193,7 +206,11 @@ fn start() -> Result<Cluster, String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    eprintln!("slurm: cluster up in {:.1} s at {}", t0.elapsed().as_secs_f64(), dir.display());
+    eprintln!(
+        "slurm: cluster up in {:.1} s at {}",
+        t0.elapsed().as_secs_f64(),
+        dir.display()
+    );
     Ok(Cluster {
         conf: conf_path,
         node: name,
@@ -214,7 +231,10 @@ fn spawn_daemons(m: &Path, dir: &Path, conf: &Path, muid: u32, mgid: u32) -> Res
         .arg(format!("--socket={}", m.join("run/munge.socket").display()))
         .arg(format!("--pid-file={}", m.join("run/munged.pid").display()))
         .arg(format!("--log-file={}", m.join("log/munged.log").display()))
-        .arg(format!("--seed-file={}", m.join("lib/munged.seed").display()))
+        .arg(format!(
+            "--seed-file={}",
+            m.join("lib/munged.seed").display()
+        ))
         .uid(muid)
         .gid(mgid)
         .stdin(Stdio::null())
@@ -231,7 +251,10 @@ fn spawn_daemons(m: &Path, dir: &Path, conf: &Path, muid: u32, mgid: u32) -> Res
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    for (prog, args) in [("/usr/sbin/slurmctld", vec!["-D", "-i"]), ("/usr/sbin/slurmd", vec!["-D"])] {
+    for (prog, args) in [
+        ("/usr/sbin/slurmctld", vec!["-D", "-i"]),
+        ("/usr/sbin/slurmd", vec!["-D"]),
+    ] {
         let log = std::fs::File::create(dir.join(format!(
             "log/{}.out",
             Path::new(prog).file_name().unwrap().to_string_lossy()
