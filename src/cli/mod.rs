@@ -11,6 +11,7 @@ pub mod completions;
 pub mod config;
 pub mod frames;
 pub mod fuzz;
+pub mod jobs;
 pub mod out;
 #[cfg(feature = "engine")]
 pub mod predict;
@@ -52,6 +53,11 @@ pub enum Command {
     /// Run a trained model over videos or frame folders.
     #[cfg(feature = "engine")]
     Predict(predict::PredictArgs),
+    /// Every job of a project (queued, running, finished): `posedeck jobs [PROJECT] [--json]`;
+    /// `posedeck jobs run [PROJECT]` runs the queue headless.
+    Jobs(jobs::JobsArgs),
+    /// Cancel a job: SIGINT to its worker (it saves a resumable checkpoint), or off the queue.
+    Cancel(jobs::CancelArgs),
     /// The config files (~/.config/posedeck/config.toml, slurm.toml): where they are and what they set.
     Config(config::ConfigArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
@@ -109,6 +115,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Train(a)) => train::run(&a).map(|()| 0),
         #[cfg(feature = "engine")]
         Some(Command::Predict(a)) => predict::run(&a).map(|()| 0),
+        Some(Command::Jobs(a)) => jobs::run(&a),
+        Some(Command::Cancel(a)) => jobs::run_cancel(&a),
         Some(Command::Config(a)) => config::run(&a).map(|()| 0),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Frames(a)) => frames::run(&a).map(|()| 0).map_err(Into::into),

@@ -12,9 +12,10 @@ use std::time::Duration;
 #[derive(Args, Debug)]
 pub struct PredictArgs {
     /// The model folder (with config.yaml and tb_logs/.../checkpoints).
-    pub run: PathBuf,
+    #[arg(required_unless_present = "job_dir")]
+    pub run: Option<PathBuf>,
     /// Videos and/or folders of PNG/JPEG frames.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "job_dir")]
     pub sources: Vec<PathBuf>,
     /// Output folder (default: <project>/video_preds_infer).
     #[arg(long)]
@@ -24,21 +25,37 @@ pub struct PredictArgs {
     /// Frames per batch (default: training.test_batch_size).
     #[arg(long)]
     pub batch: Option<usize>,
+    /// Queue the prediction as a detached job (in `<RUN>/predict_jobs/`); prints its folder
+    /// and the worker's pid and returns at once.
+    #[arg(long)]
+    pub detach: bool,
+    /// The worker of a queued prediction job: run the job folder DIR's request.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["run", "sources", "out", "batch", "detach"])]
+    pub job_dir: Option<PathBuf>,
     #[command(flatten)]
     pub slurm: crate::cli::slurm_args::SlurmArgs,
 }
 
 pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
-    if a.slurm.slurm {
-        return run_slurm(a);
+    if let Some(dir) = &a.job_dir {
+        return run_worker(a, dir);
     }
-    let job = engine::start_predict(PredictRequest {
-        run: a.run.clone(),
+    let req = PredictRequest {
+        run: a.run.clone().unwrap_or_default(),
         sources: a.sources.clone(),
         out: a.out.clone(),
         device: a.device,
         batch: a.batch,
-    });
+    };
+    if a.slurm.slurm {
+        return run_slurm(a, &req);
+    }
+    if a.detach {
+        let dir = crate::jobs::pending::prepare_predict(&req)?;
+        let project = crate::jobs::job_file::JobFile::load(&dir)?.project;
+        return crate::cli::jobs::detach(&project, &dir, false);
+    }
+    let job = engine::start_predict(req);
     signal_hook::flag::register(signal_hook::consts::SIGINT, job.cancel_flag())?;
     let pb = ProgressBar::new(0);
     pb.set_style(
@@ -71,6 +88,28 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     let out = job.wait()?;
+    report(&out)
+}
+
+/// `posedeck predict --job-dir DIR`: the worker of a queued prediction job.
+fn run_worker(a: &PredictArgs, dir: &std::path::Path) -> anyhow::Result<()> {
+    let cancel = crate::jobs::worker::cancel_on_signals()?;
+    let device = (a.device != DeviceRequest::Auto).then_some(a.device);
+    let mut show = |e: &JobEvent| match e {
+        JobEvent::Device { name, reason } => eprintln!("device: {name} ({reason})"),
+        JobEvent::Warning(w) => eprintln!("warning: {}", clean(w)),
+        JobEvent::Frames {
+            source,
+            done,
+            total: Some(t),
+        } if done == t => println!("{} {done}/{t} frames", clean(source)),
+        _ => {}
+    };
+    let out = crate::jobs::worker::run_predict(dir, device, cancel, &mut show)?;
+    report(&out)
+}
+
+fn report(out: &crate::engine::PredictOutcome) -> anyhow::Result<()> {
     let mut s = String::new();
     for (csv, n) in &out.outputs {
         s.push_str(&format!(
@@ -98,9 +137,9 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
 
 /// `--slurm`: a job array, one task per source, each running `posedeck predict RUN SOURCE`;
 /// the job's files go into its folder `RUN/predict_jobs/<stamp>` (made as a local job's is).
-fn run_slurm(a: &PredictArgs) -> anyhow::Result<()> {
+fn run_slurm(a: &PredictArgs, req: &PredictRequest) -> anyhow::Result<()> {
     let res = a.slurm.resources()?;
-    let run = std::path::absolute(&a.run).map_err(|e| crate::Error::io(&a.run, e))?;
+    let run = std::path::absolute(&req.run).map_err(|e| crate::Error::io(&req.run, e))?;
     let out = match &a.out {
         Some(o) => o.clone(),
         None => engine::default_predict_out(&run),

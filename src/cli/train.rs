@@ -48,6 +48,11 @@ pub struct TrainArgs {
     /// `posedeck_events.jsonl`; the config and the options come from its posedeck_job.json.
     #[arg(long, value_name = "RUN", conflicts_with_all = ["config", "name", "resume", "backbone_weights", "workers", "losses", "set"])]
     pub run_dir: Option<PathBuf>,
+    /// Queue the training as a detached job (its own process, in its own session: it keeps
+    /// running when this terminal or the SSH connection goes); prints the run folder and the
+    /// worker's pid and returns at once. `posedeck jobs` lists it, `posedeck cancel` stops it.
+    #[arg(long, conflicts_with = "run_dir")]
+    pub detach: bool,
     #[command(flatten)]
     pub slurm: crate::cli::slurm_args::SlurmArgs,
 }
@@ -85,9 +90,6 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = &a.run_dir {
         return run_worker(a, dir);
     }
-    if a.slurm.slurm {
-        return run_slurm(a);
-    }
     let req = TrainRequest {
         project: a.project.clone().unwrap_or_else(|| PathBuf::from(".")),
         config: a.config.clone(),
@@ -99,6 +101,14 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         overrides: overrides(a)?,
         run_dir: None,
     };
+    if a.slurm.slurm {
+        return run_slurm(a, &req);
+    }
+    if a.detach {
+        let dir = crate::jobs::pending::prepare_train(&req)?;
+        let project = crate::jobs::job_file::JobFile::load(&dir)?.project;
+        return crate::cli::jobs::detach(&project, &dir, a.json);
+    }
     let job = engine::start_train(req);
     let cancel = job.cancel_flag();
     signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone())?;
@@ -236,21 +246,10 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
 
 /// `--slurm`: writes the PENDING run folder, submits `posedeck train --run-dir RUN` with
 /// sbatch and returns at once, printing the run folder and the job id.
-fn run_slurm(a: &TrainArgs) -> anyhow::Result<()> {
+fn run_slurm(a: &TrainArgs, req: &TrainRequest) -> anyhow::Result<()> {
     let res = a.slurm.resources()?;
     let exe = crate::jobs::slurm::submit::this_binary()?;
-    let req = TrainRequest {
-        project: a.project.clone().unwrap_or_else(|| PathBuf::from(".")),
-        config: a.config.clone(),
-        name: a.name.clone(),
-        device: a.device,
-        resume: a.resume.clone(),
-        backbone_weights: a.backbone_weights.clone(),
-        workers: a.workers,
-        overrides: overrides(a)?,
-        run_dir: None,
-    };
-    let run = crate::jobs::pending::prepare_train(&req)?;
+    let run = crate::jobs::pending::prepare_train(req)?;
     let mut extra = Vec::new();
     if a.device != DeviceRequest::Auto {
         extra.push(format!("--device={}", a.device));

@@ -53,6 +53,14 @@ pub struct Progress {
     pub unit: &'static str,
 }
 
+/// The end record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct End {
+    pub outcome: Outcome,
+    pub message: String,
+    pub time: f64,
+}
+
 /// What the progress stream of the current attempt says.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
@@ -72,7 +80,7 @@ pub struct Summary {
     pub rate: Option<f64>,
     pub remaining_s: Option<f64>,
     pub warnings: Vec<String>,
-    pub end: Option<(Outcome, String, f64)>,
+    pub end: Option<End>,
     /// The time of the last record.
     pub last_time: Option<f64>,
 }
@@ -150,7 +158,13 @@ pub fn summarize(records: &[Record], attempt: u32) -> Summary {
             }
             Body::Warning { message } => s.warnings.push(message.clone()),
             Body::Info { .. } => {}
-            Body::End { outcome, message } => s.end = Some((*outcome, message.clone(), r.time)),
+            Body::End { outcome, message } => {
+                s.end = Some(End {
+                    outcome: *outcome,
+                    message: message.clone(),
+                    time: r.time,
+                })
+            }
         }
     }
     if let Some(&(t1, d1)) = marks.last() {
@@ -184,9 +198,10 @@ pub struct JobInfo {
     /// `pid@host` of the worker.
     #[serde(rename = "where")]
     pub where_: Option<String>,
-    /// The device slot and the device the worker reported.
+    /// The scheduler's slot (`cpu0`, `gpu1`) and the `--device` it gave the worker; the
+    /// device the worker reported is `device`.
     pub slot: Option<String>,
-    pub device: Option<String>,
+    pub slot_device: Option<String>,
     /// Why it failed, how it ended, or what the written status says while it runs.
     pub message: Option<String>,
     pub created: Option<f64>,
@@ -303,13 +318,19 @@ pub fn job_info_with(dir: &Path, host: &str, pid_state: &dyn Fn(i64) -> PidState
         .and_then(|j| j.started.clone().filter(|s| s.attempt == j.attempt));
     let (state, message) = match (&job, &started, &summary.end) {
         (None, _, _) => (State::Failed, Some("no readable posedeck_job.json".into())),
-        (_, _, Some((o, m, _))) => (
-            match o {
+        (
+            _,
+            _,
+            Some(End {
+                outcome, message, ..
+            }),
+        ) => (
+            match outcome {
                 Outcome::Completed => State::Completed,
                 Outcome::Failed => State::Failed,
                 Outcome::Canceled => State::Canceled,
             },
-            Some(m.clone()),
+            Some(message.clone()),
         ),
         (Some(j), None, None) if j.canceled.is_some() => {
             (State::Canceled, Some("canceled before it started".into()))
@@ -340,10 +361,7 @@ pub fn job_info_with(dir: &Path, host: &str, pid_state: &dyn Fn(i64) -> PidState
             .as_ref()
             .map(|s| format!("{}@{}", summary.pid.unwrap_or(s.pid), s.host)),
         slot: started.as_ref().map(|s| s.slot.clone()),
-        device: summary
-            .device
-            .clone()
-            .or_else(|| started.as_ref().map(|s| s.device.clone())),
+        slot_device: started.as_ref().map(|s| s.device.clone()),
         message,
         created: job.as_ref().map(|j| j.created),
         attempt,
@@ -354,8 +372,16 @@ pub fn job_info_with(dir: &Path, host: &str, pid_state: &dyn Fn(i64) -> PidState
     }
 }
 
-/// Every job of the project, in creation order.
+/// Every job of the project, in creation order, with SLURM's view of those submitted to it
+/// (one squeue call when there are any).
 pub fn list(project: &Path) -> Vec<JobInfo> {
+    let mut jobs = list_local(project);
+    crate::jobs::slurm::attach::attach(&mut jobs);
+    jobs
+}
+
+/// Every job of the project from its folders alone (no SLURM client is asked).
+pub fn list_local(project: &Path) -> Vec<JobInfo> {
     let mut jobs: Vec<JobInfo> = super::job_file::job_dirs(project)
         .iter()
         .map(|d| job_info(d))
@@ -366,6 +392,5 @@ pub fn list(project: &Path) -> Vec<JobInfo> {
             .total_cmp(&b.created.unwrap_or(f64::MAX))
             .then_with(|| a.id.cmp(&b.id))
     });
-    crate::jobs::slurm::attach::attach(&mut jobs);
     jobs
 }

@@ -12,14 +12,14 @@
 //! - [`lock`], [`slots`], [`queue`]: the scheduler (one per project) and its device slots.
 //! - [`slurm`]: jobs submitted to SLURM, and SLURM's view of them.
 
-// CANCEL
+pub mod cancel;
 pub mod events;
 pub mod job_file;
 pub mod list;
-// LOCK
+pub mod lock;
 #[cfg(feature = "engine")]
 pub mod pending;
-// QUEUE
-// SLOTS
+pub mod queue;
+pub mod slots;
 pub mod slurm;
 pub mod worker;

@@ -151,18 +151,55 @@ fn slurm_held_job_shows_its_reason_and_cancels() {
     let c = cluster_or_skip!();
     let tmp = tempfile::tempdir().unwrap();
     let proj = project(tmp.path());
-    let (run, _) = submit(c, &proj, "held", 1, &["--sbatch=--hold", "--gres=none"]);
+    let (run, id) = submit(c, &proj, "held", 1, &["--sbatch=--hold", "--gres=none"]);
     let j = wait_for(c, &proj, &run, 30, |j| slurm_state(j) == "PENDING");
     assert_eq!(j.state, State::Pending);
     let v = j.slurm.as_ref().unwrap();
     assert_eq!(v.tasks[0].reason.as_deref(), Some("JobHeldUser"), "{v:#?}");
     assert!(j.message.as_deref().unwrap().contains("JobHeldUser"));
-    posedeck::jobs::slurm::cancel::cancel_run(&run).unwrap();
+    // `posedeck jobs --json` carries SLURM's view in the job's entry.
+    let out = c
+        .posedeck()
+        .args(["jobs", proj.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["dir"] == run.to_str().unwrap())
+        .unwrap();
+    assert_eq!(entry["state"], "PENDING");
+    assert_eq!(entry["where"], format!("slurm:{id}"));
+    assert_eq!(entry["slurm"]["state"], "PENDING");
+    assert_eq!(entry["slurm"]["tasks"][0]["reason"], "JobHeldUser");
+    // Cancel by SLURM's job id.
+    let (p, ids) = (proj.to_str().unwrap(), id.to_string());
+    let out = c
+        .posedeck()
+        .args(["cancel", &ids, "--project", p])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("scancel {id}")), "{text}");
     let j = wait_for(c, &proj, &run, 30, |j| slurm_state(j) == "CANCELLED");
     assert_eq!(j.state, State::Canceled, "{j:#?}");
     // Once SLURM said it ended, it is not canceled again.
-    let e = posedeck::jobs::slurm::cancel::cancel_run(&run).unwrap_err();
-    assert!(e.to_string().contains("already ended"), "{e}");
+    let out = c
+        .posedeck()
+        .args(["cancel", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("already ended: CANCELLED"), "{err}");
 }
 
 #[test]
@@ -181,7 +218,16 @@ fn slurm_cancel_of_a_running_training_saves_a_resumable_checkpoint() {
         v.summary.starts_with(&format!("RUNNING on {}", c.node)),
         "{v:#?}"
     );
-    posedeck::jobs::slurm::cancel::cancel_run(&run).unwrap();
+    let out = c
+        .posedeck()
+        .args(["cancel", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j = wait_for(c, &proj, &run, 60, |j| {
         slurm_state(j) == "CANCELLED" && j.state.is_done()
     });

@@ -49,6 +49,12 @@ pub fn parse_parsable(out: &str) -> Option<(u64, Option<String>)> {
     })
 }
 
+/// Whether SLURM runs the job of `dir`: its script is written (right after the folder is
+/// prepared, before sbatch) or its job id recorded. The local queue leaves such folders alone.
+pub fn is_slurm_dir(dir: &Path) -> bool {
+    dir.join(script::FILE).exists() || dir.join(RECORD).exists()
+}
+
 /// Reads `DIR/slurm_job.json`; `None` when the folder has none.
 pub fn read_record(dir: &Path) -> Result<Option<JobRecord>> {
     let p = dir.join(RECORD);
