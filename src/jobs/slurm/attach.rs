@@ -100,3 +100,99 @@ pub fn merge(j: &mut JobInfo, v: SlurmView) {
     }
     j.slurm = Some(v);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::list::Summary;
+    use crate::jobs::slurm::state::Task;
+
+    fn info(state: State, ended: bool) -> JobInfo {
+        let mut summary = Summary::default();
+        if ended {
+            summary.end = Some(crate::jobs::list::End {
+                outcome: crate::jobs::events::Outcome::Canceled,
+                message: "canceled after 9 steps".into(),
+                time: 0.0,
+            });
+        }
+        JobInfo {
+            id: "ab12cd34".into(),
+            kind: Some(JobKind::Train),
+            dir: PathBuf::from("/p/models/r"),
+            state,
+            where_: None,
+            slot: None,
+            slot_device: None,
+            message: None,
+            created: None,
+            attempt: 0,
+            summary,
+            log_tail: Vec::new(),
+            problems: Vec::new(),
+            slurm: None,
+        }
+    }
+
+    fn view(state: &str, reason: Option<&str>) -> SlurmView {
+        let t = Task {
+            task: None,
+            state: state.into(),
+            reason: reason.map(str::to_owned),
+            exit_code: None,
+            signal: None,
+            node: Some("node7".into()),
+            elapsed_s: Some(5),
+            time_limit_s: Some(60),
+        };
+        SlurmView {
+            job_id: 42,
+            array_size: None,
+            state: state.into(),
+            summary: t.describe(),
+            tasks: vec![t],
+            source: "squeue".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn slurms_word_where_the_folder_has_none() {
+        let mut j = info(State::Pending, false);
+        merge(&mut j, view("PENDING", Some("Priority")));
+        assert_eq!(j.state, State::Pending);
+        assert_eq!(j.message.as_deref(), Some("SLURM PENDING (Priority)"));
+        assert_eq!(j.where_.as_deref(), Some("slurm:42"));
+        let mut j = info(State::Pending, false);
+        merge(&mut j, view("RUNNING", None));
+        assert_eq!(j.state, State::Starting);
+        assert_eq!(j.where_.as_deref(), Some("slurm:42 on node7"));
+        // Killed at its limit before it wrote anything: TIMEOUT, not running.
+        let mut j = info(State::Running, false);
+        merge(&mut j, view("TIMEOUT", Some("TimeLimit")));
+        assert_eq!(j.state, State::Failed);
+        assert!(
+            j.message
+                .unwrap()
+                .starts_with("SLURM TIMEOUT (TimeLimit): the worker")
+        );
+        let mut j = info(State::Running, false);
+        merge(&mut j, view("CANCELLED", None));
+        assert_eq!(j.state, State::Canceled);
+    }
+
+    #[test]
+    fn the_folders_end_stays_with_slurms_reason() {
+        let mut j = info(State::Canceled, true);
+        j.message = Some("canceled after 9 steps".into());
+        merge(&mut j, view("TIMEOUT", Some("TimeLimit")));
+        assert_eq!(j.state, State::Canceled);
+        assert_eq!(
+            j.message.as_deref(),
+            Some("canceled after 9 steps (SLURM TIMEOUT (TimeLimit))")
+        );
+        let mut j = info(State::Canceled, true);
+        merge(&mut j, view("UNKNOWN", None));
+        assert_eq!(j.state, State::Canceled);
+    }
+}
