@@ -270,7 +270,7 @@ pub fn judge_started(
         return (began, None);
     }
     let why = stderr_last
-        .map(|l| format!(": {}", l.trim()))
+        .map(|l| format!("; last log line: {}", l.trim()))
         .unwrap_or_default();
     (
         State::Failed,

@@ -25,6 +25,7 @@ pub fn state_dir(project: &Path) -> PathBuf {
 struct Running {
     dir: PathBuf,
     slot: usize,
+    attempt: u32,
     child: Child,
 }
 
@@ -112,8 +113,16 @@ impl Scheduler {
             match self.running[i].child.try_wait() {
                 Ok(Some(st)) => {
                     let r = self.running.swap_remove(i);
-                    let info = list::job_info(&r.dir);
-                    if !info.state.is_done() || info.summary.end.is_none() {
+                    let records = super::events::read_all(&r.dir.join(super::events::EVENTS_FILE))
+                        .map(|(recs, _)| recs)
+                        .unwrap_or_default();
+                    let ended = list::summarize(&records, r.attempt).end;
+                    let job = JobFile::load(&r.dir).ok();
+                    // Queued again (resumed) since: the new attempt's status is not touched.
+                    let current = job.as_ref().is_some_and(|j| j.attempt == r.attempt);
+                    if let Some(end) = ended {
+                        log(format!("{}: {}", r.dir.display(), end.outcome.label()));
+                    } else {
                         let msg = format!(
                             "the worker (pid {}) ended with {} without writing its end{}",
                             r.child.id(),
@@ -123,10 +132,12 @@ impl Scheduler {
                                 .map(|l| format!("; last log line: {}", l.trim()))
                                 .unwrap_or_default()
                         );
-                        write_end(&r.dir, info.kind, Outcome::Failed, &msg);
+                        // An end written now would follow the new attempt's start: only the log
+                        // tells of an old attempt's worker.
+                        if current {
+                            write_end(&r.dir, job.as_ref().map(|j| j.kind), Outcome::Failed, &msg);
+                        }
                         log(format!("{}: FAILED: {msg}", r.dir.display()));
-                    } else {
-                        log(format!("{}: {}", r.dir.display(), info.state.label()));
                     }
                 }
                 Ok(None) => i += 1,
@@ -224,6 +235,7 @@ impl Scheduler {
                 self.running.push(Running {
                     dir: j.dir.clone(),
                     slot: i,
+                    attempt: job.attempt,
                     child,
                 });
             }
