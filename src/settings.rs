@@ -6,7 +6,7 @@
 //!                            # high-contrast, colorblind, or a path to a theme .toml
 //! image_protocol = "kitty"   # auto (default: probed), halfblocks, sixel, kitty, iterm2
 //!
-//! [slurm]                    # for SLURM jobs (parsed and checked; not used yet)
+//! [slurm]                    # defaults for --slurm jobs, under those of slurm.toml
 //! partition = "gpu"
 //! account = "lab-pose"
 //! time = "1-12:00:00"        # minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS
@@ -228,7 +228,7 @@ fn expand_home(p: &str) -> String {
 
 /// A SLURM time limit in minutes: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`; minutes
 /// and seconds below 60, hours below 24 after a day count. `None` when malformed or zero.
-fn slurm_minutes(s: &str) -> Option<u64> {
+pub fn slurm_minutes(s: &str) -> Option<u64> {
     let num = |x: &str| -> Option<u64> {
         (!x.is_empty() && x.len() <= 6 && x.bytes().all(|b| b.is_ascii_digit()))
             .then(|| x.parse().ok())

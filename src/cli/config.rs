@@ -1,4 +1,4 @@
-//! `posedeck config`: where the config file is and what it sets. A bad file is one error
+//! `posedeck config`: where the config file and slurm.toml are and what they set. A bad file is one error
 //! line naming the file and the line (exit 2).
 
 use clap::Args;
@@ -32,14 +32,28 @@ pub fn run(_: &ConfigArgs) -> anyhow::Result<()> {
                 "auto (probed)"
             )
         ),
-        format!("slurm.partition {}", or_default(s.slurm.partition, "-")),
-        format!("slurm.account   {}", or_default(s.slurm.account, "-")),
-        format!("slurm.time      {}", or_default(s.slurm.time, "-")),
-        format!(
-            "slurm.gpus      {}",
-            or_default(s.slurm.gpus.map(|g| g.to_string()), "-")
-        ),
     ];
+    let r = crate::jobs::slurm::config::load_user()?;
+    let sp = crate::jobs::slurm::config::user_path();
+    let slurm_file = match &sp {
+        Some(p) if p.is_file() => crate::util::escape_path(p).into_owned(),
+        Some(p) => format!("{} (not there: defaults)", crate::util::escape_path(p)),
+        None => "none (no HOME or XDG_CONFIG_HOME)".to_owned(),
+    };
+    let mut lines = lines.to_vec();
+    lines.push(format!("slurm file      {slurm_file}"));
+    for (k, v) in [
+        ("partition", r.partition),
+        ("gres", r.gres),
+        ("time", r.time),
+        ("cpus_per_task", r.cpus_per_task.map(|c| c.to_string())),
+        ("mem", r.mem),
+        ("account", r.account),
+        ("extra", (!r.extra.is_empty()).then(|| r.extra.join(" "))),
+        ("setup", r.setup),
+    ] {
+        lines.push(format!("slurm.{k:<9} {}", or_default(v, "-")));
+    }
     let text: String = lines
         .iter()
         .map(|l| crate::sanitize::one_line(l) + "\n")

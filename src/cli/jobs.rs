@@ -217,6 +217,9 @@ pub fn run_cancel(a: &CancelArgs) -> anyhow::Result<i32> {
         cancel::Canceled::Dequeued => {
             crate::cli::out::println(&format!("{shown}: CANCELED (it had not started)"))?
         }
+        cancel::Canceled::Slurm { job_id } => crate::cli::out::println(&format!(
+            "{shown}: scancel {job_id}; SLURM sends the worker SIGTERM, it saves a checkpoint and ends CANCELED"
+        ))?,
     }
     Ok(0)
 }

@@ -16,6 +16,7 @@ pub mod out;
 #[cfg(feature = "engine")]
 pub mod predict;
 pub mod scalars;
+pub mod slurm_args;
 pub mod status;
 #[cfg(feature = "engine")]
 pub mod train;
@@ -57,7 +58,7 @@ pub enum Command {
     Jobs(jobs::JobsArgs),
     /// Cancel a job: SIGINT to its worker (it saves a resumable checkpoint), or off the queue.
     Cancel(jobs::CancelArgs),
-    /// The config file (~/.config/posedeck/config.toml): where it is and what it sets.
+    /// The config files (~/.config/posedeck/config.toml, slurm.toml): where they are and what they set.
     Config(config::ConfigArgs),
     /// Generate the demo project (rendered frames with exact keypoints) and show its status.
     Demo(demo::DemoArgs),

@@ -32,6 +32,8 @@ pub struct PredictArgs {
     /// The worker of a queued prediction job: run the job folder DIR's request.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["run", "sources", "out", "batch", "detach"])]
     pub job_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub slurm: crate::cli::slurm_args::SlurmArgs,
 }
 
 pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
@@ -45,6 +47,9 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
         device: a.device,
         batch: a.batch,
     };
+    if a.slurm.slurm {
+        return run_slurm(a, &req);
+    }
     if a.detach {
         let dir = crate::jobs::pending::prepare_predict(&req)?;
         let project = crate::jobs::job_file::JobFile::load(&dir)?.project;
@@ -128,4 +133,46 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
     } else {
         pb.println(msg.as_ref());
     }
+}
+
+/// `--slurm`: a job array, one task per source, each running `posedeck predict RUN SOURCE`;
+/// the job's files go into its folder `RUN/predict_jobs/<stamp>` (made as a local job's is).
+fn run_slurm(a: &PredictArgs, req: &PredictRequest) -> anyhow::Result<()> {
+    let res = a.slurm.resources()?;
+    let run = std::path::absolute(&req.run).map_err(|e| crate::Error::io(&req.run, e))?;
+    let out = match &a.out {
+        Some(o) => o.clone(),
+        None => engine::default_predict_out(&run),
+    };
+    let mut extra = Vec::new();
+    if a.device != DeviceRequest::Auto {
+        extra.push(format!("--device={}", a.device));
+    }
+    if let Some(b) = a.batch {
+        extra.push(format!("--batch={b}"));
+    }
+    let dir = crate::jobs::pending::prepare_predict(&PredictRequest {
+        run: run.clone(),
+        sources: a.sources.clone(),
+        out: Some(out.clone()),
+        device: a.device,
+        batch: a.batch,
+    })?;
+    let exe = crate::jobs::slurm::submit::this_binary()?;
+    let rec = match crate::jobs::slurm::submit_predict(
+        &dir, &run, &a.sources, &out, &extra, &res, &exe,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
+    };
+    crate::cli::out::print(&format!(
+        "{}\nSLURM job {} ({} tasks)\n",
+        clean(&dir.display().to_string()),
+        rec.job_id,
+        a.sources.len()
+    ))?;
+    Ok(())
 }

@@ -53,6 +53,8 @@ pub struct TrainArgs {
     /// worker's pid and returns at once. `posedeck jobs` lists it, `posedeck cancel` stops it.
     #[arg(long, conflicts_with = "run_dir")]
     pub detach: bool,
+    #[command(flatten)]
+    pub slurm: crate::cli::slurm_args::SlurmArgs,
 }
 
 /// `--losses` and `--set` as config overrides; a malformed one is a usage error.
@@ -99,6 +101,9 @@ pub fn run(a: &TrainArgs) -> anyhow::Result<()> {
         overrides: overrides(a)?,
         run_dir: None,
     };
+    if a.slurm.slurm {
+        return run_slurm(a, &req);
+    }
     if a.detach {
         let dir = crate::jobs::pending::prepare_train(&req)?;
         let project = crate::jobs::job_file::JobFile::load(&dir)?.project;
@@ -237,4 +242,37 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
     } else {
         pb.println(msg.as_ref());
     }
+}
+
+/// `--slurm`: writes the PENDING run folder, submits `posedeck train --run-dir RUN` with
+/// sbatch and returns at once, printing the run folder and the job id.
+fn run_slurm(a: &TrainArgs, req: &TrainRequest) -> anyhow::Result<()> {
+    let res = a.slurm.resources()?;
+    let exe = crate::jobs::slurm::submit::this_binary()?;
+    let run = crate::jobs::pending::prepare_train(req)?;
+    let mut extra = Vec::new();
+    if a.device != DeviceRequest::Auto {
+        extra.push(format!("--device={}", a.device));
+    }
+    let rec = match crate::jobs::slurm::submit_train(&run, &res, &exe, &extra) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::jobs::slurm::submit::abandon(&run, a.resume.is_some());
+            return Err(e.into());
+        }
+    };
+    if a.json {
+        crate::cli::out::print_json(&serde_json::json!({
+            "run_dir": run.to_string_lossy(),
+            "job_id": rec.job_id,
+            "cluster": rec.cluster,
+        }))?;
+    } else {
+        crate::cli::out::print(&format!(
+            "{}\nSLURM job {}\n",
+            clean(&run.display().to_string()),
+            rec.job_id
+        ))?;
+    }
+    Ok(())
 }

@@ -17,9 +17,12 @@ pub enum Canceled {
     Signaled { pid: u32 },
     /// It was queued; it is now CANCELED and will not start.
     Dequeued,
+    /// `scancel` of its SLURM job (SLURM sends the worker SIGTERM).
+    Slurm { job_id: u64 },
 }
 
-/// The job folder `target` names: a job folder path, or a job id of the project.
+/// The job folder `target` names: a job folder path, or a job id of the project (posedeck's
+/// or SLURM's).
 pub fn find(project: &Path, target: &str) -> Result<PathBuf> {
     let p = Path::new(target);
     for cand in [p.to_path_buf(), project.join(p)] {
@@ -27,10 +30,11 @@ pub fn find(project: &Path, target: &str) -> Result<PathBuf> {
             return Ok(std::path::absolute(&cand).unwrap_or(cand));
         }
     }
-    if let Some(dir) = job_file::job_dirs(project)
-        .into_iter()
-        .find(|d| JobFile::load(d).is_ok_and(|j| j.id == target))
-    {
+    if let Some(dir) = job_file::job_dirs(project).into_iter().find(|d| {
+        JobFile::load(d).is_ok_and(|j| j.id == target)
+            || crate::jobs::slurm::read_record(d)
+                .is_ok_and(|r| r.is_some_and(|r| r.job_id.to_string() == target))
+    }) {
         return Ok(dir);
     }
     if p.is_dir() {
@@ -48,6 +52,10 @@ pub fn find(project: &Path, target: &str) -> Result<PathBuf> {
 
 /// Cancels the job in `dir`.
 pub fn cancel(dir: &Path) -> Result<Canceled> {
+    if let Some(rec) = crate::jobs::slurm::read_record(dir)? {
+        crate::jobs::slurm::cancel::cancel_run(dir)?;
+        return Ok(Canceled::Slurm { job_id: rec.job_id });
+    }
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         let info = list::job_info(dir);

@@ -212,6 +212,9 @@ pub struct JobInfo {
     pub log_tail: Vec<String>,
     /// Files of the job that could not be read (the job is listed anyway).
     pub problems: Vec<String>,
+    /// SLURM's view of a job submitted with sbatch (`jobs::slurm::attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<crate::jobs::slurm::SlurmView>,
 }
 
 /// The last `n` non-empty lines of a log file (at most its last 16 KiB are read).
@@ -365,11 +368,20 @@ pub fn job_info_with(dir: &Path, host: &str, pid_state: &dyn Fn(i64) -> PidState
         summary,
         log_tail: log,
         problems,
+        slurm: None,
     }
 }
 
-/// Every job of the project, in creation order.
+/// Every job of the project, in creation order, with SLURM's view of those submitted to it
+/// (one squeue call when there are any).
 pub fn list(project: &Path) -> Vec<JobInfo> {
+    let mut jobs = list_local(project);
+    crate::jobs::slurm::attach::attach(&mut jobs);
+    jobs
+}
+
+/// Every job of the project from its folders alone (no SLURM client is asked).
+pub fn list_local(project: &Path) -> Vec<JobInfo> {
     let mut jobs: Vec<JobInfo> = super::job_file::job_dirs(project)
         .iter()
         .map(|d| job_info(d))

@@ -10,6 +10,7 @@
 //! - [`list`]: every job of a project with its state, progress, rate and log tail.
 //! - [`cancel`]: canceling a queued or running job.
 //! - [`lock`], [`slots`], [`queue`]: the scheduler (one per project) and its device slots.
+//! - [`slurm`]: jobs submitted to SLURM, and SLURM's view of them.
 
 pub mod cancel;
 pub mod events;
@@ -20,4 +21,5 @@ pub mod lock;
 pub mod pending;
 pub mod queue;
 pub mod slots;
+pub mod slurm;
 pub mod worker;

@@ -156,7 +156,7 @@ impl Scheduler {
             )));
         }
         self.reap(log);
-        let jobs = list::list(&self.project);
+        let jobs = list::list_local(&self.project);
         let host = this_host();
         let mut busy: Vec<bool> = vec![false; self.slots.len()];
         for r in &self.running {
@@ -178,6 +178,10 @@ impl Scheduler {
         let have_gpu = self.slots.iter().any(|s| s.gpu.is_some());
         let mut waiting = false;
         for j in jobs.iter().filter(|j| j.state == State::Pending) {
+            // SLURM runs the jobs submitted to it.
+            if crate::jobs::slurm::submit::is_slurm_dir(&j.dir) {
+                continue;
+            }
             let Ok(job) = JobFile::load(&j.dir) else {
                 continue;
             };

@@ -17,6 +17,8 @@ mod jobs_detached;
 mod labels;
 mod project;
 mod slp;
+#[cfg(feature = "engine")]
+mod slurm;
 mod status_gaps;
 mod tfevents;
 mod tui;

@@ -227,7 +227,7 @@ fn posedeck_config_reports_the_file() {
         "theme = \"light\"\n[slurm]\npartition = \"gpu\"\ntime = \"4:00:00\"\ngpus = 1\n",
     ));
     assert_eq!(code, 0);
-    for w in ["light", "gpu", "4:00:00", "slurm.gpus      1"] {
+    for w in ["light", "gpu", "4:00:00", "slurm.gres      gpu:1"] {
         assert!(out.contains(w), "{w}: {out}");
     }
     // A bad file: one line naming the file and the line, exit 2.

@@ -1,0 +1,20 @@
+//! Jobs through SLURM, the cluster's own scheduler: the resources (`slurm.toml` and the
+//! command line), the batch script, submission (`sbatch --parsable`, the id recorded in the
+//! job folder), SLURM's view of a job beside its folder's own progress, and cancel.
+//!
+//! Every client call runs under a timeout ([`client::timeout`]); its failure is one line
+//! naming the command, shown rather than fatal.
+
+pub mod attach;
+pub mod cancel;
+pub mod client;
+pub mod config;
+pub mod parse;
+pub mod script;
+pub mod state;
+pub mod submit;
+pub mod view;
+
+pub use config::{Overrides, Resources};
+pub use submit::{JobRecord, read_record, submit_predict, submit_train};
+pub use view::{SlurmView, shown_state, view_for_run, views_of};
