@@ -461,7 +461,10 @@ fn two_cpu_slots_run_two_jobs_a_third_waits_a_killed_one_fails() {
             .as_str()
             .is_some_and(|m| m.contains("signal 9 (SIGKILL)"))
     });
-    assert_eq!(status_of(&dirs[0]), "FAILED");
+    // The scheduler writes train_status.json after the record that carries the status.
+    wait_for("train_status.json FAILED", Duration::from_secs(10), || {
+        status_of(&dirs[0]) == "FAILED"
+    });
     wait_state(&p, &dirs[2], "RUNNING", 30);
     // Cancel the other two so the test ends soon; the scheduler then ends on its own.
     for d in &dirs[1..] {
