@@ -2,6 +2,7 @@
 //! Each area has its own module file.
 
 mod adversarial;
+mod binary_size;
 mod common;
 pub mod compare;
 mod completions;
