@@ -258,6 +258,7 @@ fn follow(
     // The attempt being followed: an end before its start is an earlier attempt's.
     let attempt = crate::jobs::job_file::JobFile::load(dir).map_or(0, |j| j.attempt);
     let mut current = false;
+    let mut slurm = crate::tui::slurm_follow::SlurmFollow::default();
     let finish = |end: JobEnd, t: f64| {
         send(id, t, JobBody::Ended(end));
         if let Some(f) = jobs_lock(jobs).get_mut(&id) {
@@ -344,6 +345,16 @@ fn follow(
             }
         }
         if !news {
+            let (bodies, _) = slurm.check(dir);
+            for b in bodies {
+                match b {
+                    JobBody::Ended(end) => {
+                        finish(end, 0.0);
+                        return;
+                    }
+                    b => send(id, 0.0, b),
+                }
+            }
             std::thread::sleep(POLL);
         }
     }

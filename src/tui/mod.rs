@@ -24,6 +24,7 @@ pub mod load;
 pub mod msg;
 pub mod runner;
 pub mod scalars;
+pub mod slurm_follow;
 pub mod state;
 pub mod term;
 pub mod theme;

@@ -468,3 +468,58 @@ fn slurm_toml_defaults_and_errors() {
     assert!(err.contains("--slurm"), "{err}");
     assert!(!proj.join("models/a").exists());
 }
+
+/// The workstation's follower of a job folder: SLURM's PENDING reason is shown while the job
+/// waits, and a job canceled before its worker ever ran ends on SLURM's word (CANCELLED), not
+/// left PENDING.
+#[test]
+fn slurm_workstation_follower_shows_the_reason_and_ends_on_slurms_word() {
+    use posedeck::engine::JobEvent;
+    use posedeck::tui::slurm_follow::SlurmFollow;
+    use posedeck::tui::state::job_list::{JobBody, JobEnd};
+    let c = cluster_or_skip!();
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = project(tmp.path());
+    let (run, id) = submit(c, &proj, "followed", 1, &["--sbatch=--hold", "--gres=none"]);
+    wait_for(c, &proj, &run, 30, |j| slurm_state(j) == "PENDING");
+    client::set_thread_env(vec![("SLURM_CONF".into(), c.conf.clone().into())]);
+    let mut f = SlurmFollow::every(std::time::Duration::ZERO);
+    let (bodies, ended) = f.check(&run);
+    assert!(!ended);
+    let info = bodies.iter().any(|b| {
+        matches!(b, JobBody::Event(JobEvent::Info(t))
+            if t.starts_with(&format!("SLURM job {id}: PENDING")) && t.contains("JobHeldUser"))
+    });
+    let phase = bodies
+        .iter()
+        .any(|b| matches!(b, JobBody::Event(JobEvent::Phase(p)) if p.starts_with("SLURM PENDING")));
+    assert!(info && phase, "{bodies:?}");
+    // Nothing new: nothing forwarded.
+    assert!(f.check(&run).0.is_empty());
+    let out = c
+        .posedeck()
+        .args([
+            "cancel",
+            &id.to_string(),
+            "--project",
+            proj.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(c, &proj, &run, 30, |j| slurm_state(j) == "CANCELLED");
+    client::set_thread_env(vec![("SLURM_CONF".into(), c.conf.clone().into())]);
+    // The first sighting of the end waits one check for the worker's own end record.
+    let (_, ended) = f.check(&run);
+    assert!(!ended);
+    let (bodies, ended) = f.check(&run);
+    assert!(ended, "{bodies:?}");
+    match bodies.last() {
+        Some(JobBody::Ended(JobEnd::Canceled(t))) => assert!(t.contains("CANCELLED"), "{t}"),
+        other => panic!("{other:?}"),
+    }
+}
