@@ -53,6 +53,10 @@ pub struct LpDocument {
     pub(crate) rows: Vec<RawRow>,
     /// The rows as read, to tell edited rows from the others.
     pub(crate) base: Vec<RawRow>,
+    /// Rows whose fields were set (or that were added) since `base`: only these can differ
+    /// from it, so asking whether anything is edited (every redraw in edit mode) does not
+    /// compare every row of the file.
+    pub(crate) touched: std::collections::BTreeSet<usize>,
     pub(crate) keypoints: Vec<String>,
     pub(crate) coords: Vec<String>,
     x: usize,
@@ -197,6 +201,7 @@ impl LpDocument {
             header,
             pieces,
             base: rows.clone(),
+            touched: Default::default(),
             rows,
             keypoints: table.keypoints.clone(),
             visible: table.coord_index("visible"),
@@ -280,6 +285,7 @@ impl LpDocument {
         }
         let (cx, cy) = (self.col(keypoint, self.x), self.col(keypoint, self.y));
         let cv = self.visible.map(|v| self.col(keypoint, v));
+        self.touched.insert(row);
         let r = &mut self.rows[row];
         r.fields[cx] = t.x.clone();
         r.fields[cy] = t.y.clone();
@@ -401,6 +407,7 @@ impl LpDocument {
         });
         self.pieces.push(Piece::Row(row));
         self.index.push(image.to_owned());
+        self.touched.insert(row);
         row
     }
 
@@ -437,7 +444,9 @@ impl LpDocument {
 
     /// The images of rows that differ from the file as read (or last written).
     pub fn edited_images(&self) -> Vec<String> {
-        (0..self.rows.len())
+        self.touched
+            .iter()
+            .copied()
             .filter(|&r| self.row_edited(r))
             .map(|r| self.index[r].clone())
             .collect()
@@ -445,6 +454,6 @@ impl LpDocument {
 
     /// Whether anything differs from the file as read (or last written).
     pub fn is_edited(&self) -> bool {
-        (0..self.rows.len()).any(|r| self.row_edited(r))
+        self.touched.iter().any(|&r| self.row_edited(r))
     }
 }

@@ -70,7 +70,9 @@ impl LpDocument {
 
     /// Rows that differ from the base, with the base row (None: a new row).
     fn changed_rows(&self) -> Vec<(usize, Option<&RawRow>)> {
-        (0..self.rows.len())
+        self.touched
+            .iter()
+            .copied()
             .filter(|&r| self.row_edited(r))
             .map(|r| (r, self.base.get(r)))
             .collect()
@@ -194,6 +196,7 @@ impl LpDocument {
     fn rebase(&mut self, bytes: Vec<u8>) {
         self.original = bytes;
         self.base = self.rows.clone();
+        self.touched.clear();
     }
 
     /// Whether the file on disk still holds what this document was read from.
