@@ -275,7 +275,7 @@ pub fn trash_run_at(root: &Path, run: &Path, unix_secs: u64) -> crate::Result<Pa
 /// `2026-11-21T15-04-05Z` (no colons: safe in every file system).
 fn utc_stamp(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
-    let (y, m, d) = crate::tui::adapt::project::civil(days);
+    let (y, m, d) = crate::util::civil(days);
     let t = secs % 86_400;
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",

@@ -360,22 +360,8 @@ fn run_date(m: &ModelRun) -> Option<String> {
     }
     let t = std::fs::metadata(&m.path).ok()?.modified().ok()?;
     let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
-    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let (y, mo, d) = crate::util::civil(secs.div_euclid(86_400));
     Some(format!("{y:04}-{mo:02}-{d:02}"))
-}
-
-/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-pub fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// A Label Studio `background` colour: `#rrggbb`, `#rgb` or a CSS colour name.
@@ -431,8 +417,8 @@ mod tests {
         assert_eq!(css_rgb("#0a0B0c"), Some([10, 11, 12]));
         assert_eq!(css_rgb("#fff"), Some([255, 255, 255]));
         assert_eq!(css_rgb("nope"), None);
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(20_778), (2026, 11, 21));
+        assert_eq!(crate::util::civil(0), (1970, 1, 1));
+        assert_eq!(crate::util::civil(20_778), (2026, 11, 21));
         assert_eq!(strip_csi("a\x1b[Ab\x1b[31;1mc\x1b"), "abc\x1b");
     }
 }
