@@ -100,25 +100,44 @@ pub fn load_user() -> Result<Settings> {
 /// Reads the config file at `path` (a regular file of at most [`MAX_BYTES`]); a missing file
 /// gives the defaults.
 pub fn load(path: &Path) -> Result<Settings> {
-    let bytes = match crate::util::read_limited(path, MAX_BYTES) {
-        Ok(b) => b,
-        Err(Error::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Settings::default());
-        }
-        Err(e) => return Err(e),
+    let Some(text) = read_text(path)? else {
+        return Ok(Settings::default());
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = ok.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        Error::at_line(path, line, "not valid UTF-8")
-    })?;
     let mut s = parse(&text, path)?;
     s.path = Some(path.to_path_buf());
     Ok(s)
 }
 
+/// The text of a small config file (a regular file of at most [`MAX_BYTES`], UTF-8);
+/// `None` when it does not exist.
+pub(crate) fn read_text(path: &Path) -> Result<Option<String>> {
+    let bytes = match crate::util::read_limited(path, MAX_BYTES) {
+        Ok(b) => b,
+        Err(Error::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = ok.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        Error::at_line(path, line, "not valid UTF-8")
+    })
+}
+
+/// A TOML parse error of `text` (read from `path`) as one error naming the file and line.
+pub(crate) fn toml_error(text: &str, path: &Path, e: toml::de::Error) -> Error {
+    let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+    let msg = e
+        .message()
+        .trim()
+        .replace("expected i64", "expected an integer")
+        .replace("unknown field", "unknown key");
+    Error::at_line(path, line, msg)
+}
+
 /// The 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> u64 {
+pub(crate) fn line_of(text: &str, offset: usize) -> u64 {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -129,15 +148,7 @@ fn line_of(text: &str, offset: usize) -> u64 {
 
 /// Parses and checks the text of a config file (`path` names it in errors).
 pub fn parse(text: &str, path: &Path) -> Result<Settings> {
-    let raw: Raw = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        let msg = e
-            .message()
-            .trim()
-            .replace("expected i64", "expected an integer")
-            .replace("unknown field", "unknown key");
-        Error::at_line(path, line, msg)
-    })?;
+    let raw: Raw = toml::from_str(text).map_err(|e| toml_error(text, path, e))?;
     let bad =
         |v: &Spanned<String>, msg: String| Error::at_line(path, line_of(text, v.span().start), msg);
     let bad_int =

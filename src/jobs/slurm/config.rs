@@ -101,43 +101,17 @@ pub fn load_user() -> Result<Resources> {
 
 /// Reads `path` over `base`; a missing file gives `base`.
 pub fn load(path: &Path, base: Resources) -> Result<Resources> {
-    let bytes = match crate::util::read_limited(path, crate::settings::MAX_BYTES) {
-        Ok(b) => b,
-        Err(Error::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(base);
-        }
-        Err(e) => return Err(e),
+    let Some(text) = crate::settings::read_text(path)? else {
+        return Ok(base);
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let ok = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = ok.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        Error::at_line(path, line, "not valid UTF-8")
-    })?;
     parse(&text, path, base)
-}
-
-fn line_of(text: &str, offset: usize) -> u64 {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-        + 1
 }
 
 /// Parses and checks the text of `slurm.toml` (`path` names it in errors) over `base`.
 pub fn parse(text: &str, path: &Path, base: Resources) -> Result<Resources> {
-    let raw: Raw = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        let msg = e
-            .message()
-            .trim()
-            .replace("expected i64", "expected an integer")
-            .replace("unknown field", "unknown key");
-        Error::at_line(path, line, msg)
-    })?;
+    let raw: Raw = toml::from_str(text).map_err(|e| crate::settings::toml_error(text, path, e))?;
     let at = |span: std::ops::Range<usize>, msg: String| {
-        Error::at_line(path, line_of(text, span.start), msg)
+        Error::at_line(path, crate::settings::line_of(text, span.start), msg)
     };
     let mut r = base;
     let strings = [
