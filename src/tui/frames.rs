@@ -77,6 +77,40 @@ pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageReq
     }
 }
 
+type Points = Vec<Option<(f64, f64)>>;
+
+/// One marker per placed keypoint of each instance, in its keypoint's colour (`hollow` for
+/// predicted instances).
+pub fn instance_markers(app: &App, insts: &[Points], hollow: bool, markers: &mut Vec<Marker>) {
+    for inst in insts {
+        for (i, p) in inst.iter().enumerate() {
+            if let Some((x, y)) = p {
+                markers.push(Marker {
+                    x: *x,
+                    y: *y,
+                    rgb: keypoint_rgb(app, i),
+                    hollow,
+                });
+            }
+        }
+    }
+}
+
+/// The skeleton's edges between placed keypoints of each instance, in grey.
+pub fn skeleton_lines<'a>(
+    app: &App,
+    insts: impl IntoIterator<Item = &'a Points>,
+    lines: &mut Vec<crate::tui::image::Line>,
+) {
+    for inst in insts {
+        for (a, b) in &app.data.edges {
+            if let (Some(Some(pa)), Some(Some(pb))) = (inst.get(*a), inst.get(*b)) {
+                lines.push((*pa, *pb, [160, 160, 160]));
+            }
+        }
+    }
+}
+
 fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageRequest> {
     if app.edit.is_some() {
         return crate::tui::state::label_edit::request(app, body, protocol);
@@ -125,27 +159,13 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
         }
     }
     // Other labeled instances filled, the file's predicted instances hollow.
-    for (insts, hollow) in [(&fr.others, false), (&fr.predicted, true)] {
-        for inst in insts {
-            for (i, p) in inst.iter().enumerate() {
-                if let Some((x, y)) = p {
-                    markers.push(Marker {
-                        x: *x,
-                        y: *y,
-                        rgb: keypoint_rgb(app, i),
-                        hollow,
-                    });
-                }
-            }
-        }
-    }
-    for inst in std::iter::once(&fr.points).chain(fr.others.iter()) {
-        for (a, b) in &app.data.edges {
-            if let (Some(Some(pa)), Some(Some(pb))) = (inst.get(*a), inst.get(*b)) {
-                lines.push((*pa, *pb, [160, 160, 160]));
-            }
-        }
-    }
+    instance_markers(app, &fr.others, false, &mut markers);
+    instance_markers(app, &fr.predicted, true, &mut markers);
+    skeleton_lines(
+        app,
+        std::iter::once(&fr.points).chain(fr.others.iter()),
+        &mut lines,
+    );
     let source = fr.source.clone();
     Some(ImageRequest {
         source,

@@ -505,27 +505,9 @@ pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageReq
         .collect();
     let mut lines = Vec::new();
     let (users, preds) = s.doc.others();
-    for (insts, hollow) in [(&users, false), (&preds, true)] {
-        for inst in insts.iter() {
-            for (i, p) in inst.iter().enumerate() {
-                if let Some((x, y)) = p {
-                    markers.push(Marker {
-                        x: *x,
-                        y: *y,
-                        rgb: rgb(i),
-                        hollow,
-                    });
-                }
-            }
-        }
-    }
-    for inst in std::iter::once(&pts).chain(users.iter()) {
-        for (a, b) in &app.data.edges {
-            if let (Some(Some(pa)), Some(Some(pb))) = (inst.get(*a), inst.get(*b)) {
-                lines.push((*pa, *pb, [160, 160, 160]));
-            }
-        }
-    }
+    crate::tui::frames::instance_markers(app, &users, false, &mut markers);
+    crate::tui::frames::instance_markers(app, &preds, true, &mut markers);
+    crate::tui::frames::skeleton_lines(app, std::iter::once(&pts).chain(users.iter()), &mut lines);
     let source = match s.context {
         0 => s.source.clone(),
         k => context_source(&s.source, k).unwrap_or_else(|| s.source.clone()),
