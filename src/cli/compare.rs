@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// Two or more run folders (each with predictions_pixel_error.csv), or the CSVs.
+    /// Two or more run folders (each with predictions_pixel_error.csv, or a multiview run's
+    /// predictions_<view>_pixel_error.csv), or the CSVs.
     #[arg(required = true, num_args = 2.., value_name = "RUN")]
     pub runs: Vec<PathBuf>,
     /// Print everything as JSON.
@@ -24,6 +25,9 @@ pub struct CompareArgs {
     /// Order of the keypoint rows (default: as in the CSV).
     #[arg(long, value_enum, default_value_t = KeypointSort::File)]
     pub sort: KeypointSort,
+    /// Multiview runs: only this view (default: every view, keypoints as VIEW/KEYPOINT).
+    #[arg(long, value_name = "VIEW")]
+    pub view: Option<String>,
     /// How many of the most-disagreeing frames to list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
@@ -69,7 +73,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<i32> {
         .into_iter()
         .zip(args.runs.iter().cloned())
         .collect();
-    let c = Comparison::load(&named)?;
+    let c = Comparison::load_view(&named, args.view.as_deref())?;
     let sets: Vec<String> = match &args.set {
         Some(s) => vec![s.clone()],
         None => c.sets.clone(),

@@ -2,6 +2,7 @@
 
 use super::{ALL, RunInfo};
 use crate::formats::csv::MetricTable;
+use crate::project::metrics::MetricKind;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,43 +19,95 @@ pub struct RunErrors {
     pub table: MetricTable,
 }
 
-/// `(run folder, csv)` for a run folder or a pixel-error CSV given directly.
-pub fn resolve(p: &Path) -> Result<(PathBuf, PathBuf)> {
+/// A run's pixel-error CSVs: `(view, csv)`, the view `None` for a single-view run's
+/// `predictions_pixel_error.csv` (or a CSV given directly), else one per
+/// `predictions_<view>_pixel_error.csv` of a multiview run, sorted by view. `only` keeps
+/// one view (an error naming the run folder and the views it has when it has not that one).
+pub fn resolve_views(
+    p: &Path,
+    only: Option<&str>,
+) -> Result<(PathBuf, Vec<(Option<String>, PathBuf)>)> {
     if p.is_file() {
         let dir = p
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        return Ok((dir.to_path_buf(), p.to_path_buf()));
+        return Ok((dir.to_path_buf(), vec![(None, p.to_path_buf())]));
     }
     let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
     if !meta.is_dir() {
         return Err(Error::invalid(p, "not a run folder or a regular file"));
     }
     let csv = p.join(PIXEL_ERROR_FILE);
-    if !csv.is_file() {
+    if csv.is_file() && only.is_none() {
+        return Ok((p.to_path_buf(), vec![(None, csv)]));
+    }
+    let mut views: Vec<(Option<String>, PathBuf)> = Vec::new();
+    let entries = std::fs::read_dir(p).map_err(|e| Error::io(p, e))?;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some((MetricKind::PixelError, Some(view))) = MetricKind::from_file_name(name)
+            && e.path().is_file()
+        {
+            views.push((Some(view), e.path()));
+        }
+    }
+    views.sort();
+    if let Some(v) = only {
+        let have: Vec<String> = views.iter().filter_map(|(v, _)| v.clone()).collect();
+        views.retain(|(x, _)| x.as_deref() == Some(v));
+        if views.is_empty() {
+            let have = if have.is_empty() {
+                "none (a single-view run)".to_owned()
+            } else {
+                have.join(", ")
+            };
+            return Err(Error::invalid(
+                p,
+                format!("no predictions_{v}_pixel_error.csv (views with pixel errors: {have})"),
+            ));
+        }
+    }
+    if views.is_empty() {
         return Err(Error::invalid(
             &csv,
             "missing: the run has no pixel errors (Lightning Pose writes them after training)",
         ));
     }
-    Ok((p.to_path_buf(), csv))
+    Ok((p.to_path_buf(), views))
 }
 
 impl RunErrors {
-    /// Reads the pixel errors of a run folder (or of a CSV given directly).
-    pub fn read(name: &str, p: &Path) -> Result<RunErrors> {
-        let (dir, csv) = resolve(p)?;
-        let table = MetricTable::read(&csv)?;
-        if table.n_rows() == 0 {
-            return Err(Error::invalid(&csv, "no rows (no labeled frames)"));
+    /// Reads the pixel errors of a run folder (or of a CSV given directly). A multiview run's
+    /// views are read together, each keypoint as `<view>/<keypoint>` (a frame's row holds
+    /// its own view's keypoints, NaN in the others'); `view` reads one view alone.
+    pub fn read_view(name: &str, p: &Path, view: Option<&str>) -> Result<RunErrors> {
+        let (dir, csvs) = resolve_views(p, view)?;
+        let mut tables = Vec::with_capacity(csvs.len());
+        for (v, csv) in &csvs {
+            let table = MetricTable::read(csv)?;
+            if table.n_rows() == 0 {
+                return Err(Error::invalid(csv, "no rows (no labeled frames)"));
+            }
+            tables.push((v.clone(), table));
         }
+        let (csv, table) = if tables.len() == 1 {
+            (csvs[0].1.clone(), tables.remove(0).1)
+        } else {
+            (dir.clone(), merge_views(tables)?)
+        };
         Ok(RunErrors {
             name: name.to_owned(),
             dir,
             csv,
             table,
         })
+    }
+
+    /// [`RunErrors::read_view`] of every view.
+    pub fn read(name: &str, p: &Path) -> Result<RunErrors> {
+        Self::read_view(name, p, None)
     }
 
     /// An error naming this run's CSV when its keypoints are not `first`'s.
@@ -119,4 +172,35 @@ impl RunErrors {
             n_frames,
         }
     }
+}
+
+/// One table of every view's rows: columns `<view>/<keypoint>` view after view, each row
+/// its own view's values and NaN elsewhere; a `set` column when any view has one.
+fn merge_views(tables: Vec<(Option<String>, MetricTable)>) -> Result<MetricTable> {
+    let mut columns = Vec::new();
+    let mut offsets = Vec::with_capacity(tables.len());
+    for (v, t) in &tables {
+        offsets.push(columns.len());
+        let v = v.as_deref().unwrap_or("");
+        columns.extend(t.columns.iter().map(|k| format!("{v}/{k}")));
+    }
+    let n_rows: usize = tables.iter().map(|(_, t)| t.n_rows()).sum();
+    let any_set = tables.iter().any(|(_, t)| t.set.is_some());
+    let mut index = Vec::with_capacity(n_rows);
+    let mut values = vec![f64::NAN; n_rows * columns.len()];
+    let mut set = any_set.then(|| Vec::with_capacity(n_rows));
+    let mut row = 0;
+    for ((_, t), off) in tables.into_iter().zip(offsets) {
+        let w = t.columns.len();
+        for r in 0..t.n_rows() {
+            let dst = row * columns.len() + off;
+            values[dst..dst + w].copy_from_slice(&t.values[r * w..(r + 1) * w]);
+            if let Some(s) = set.as_mut() {
+                s.push(t.set_of(r).unwrap_or(ALL).to_owned());
+            }
+            row += 1;
+        }
+        index.extend(t.index);
+    }
+    MetricTable::new(columns, index, values, set)
 }

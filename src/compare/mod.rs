@@ -9,7 +9,7 @@ mod load;
 mod stats;
 
 pub use frames::{FramePair, PairCompare};
-pub use load::{PIXEL_ERROR_FILE, RunErrors, resolve};
+pub use load::{PIXEL_ERROR_FILE, RunErrors, resolve_views};
 pub use stats::{BoxStats, quantile};
 
 use crate::Result;
@@ -111,12 +111,18 @@ impl Comparison {
     /// compares them. Errors name the file: a missing CSV, a damaged one, keypoints that
     /// differ from the first run's.
     pub fn load(runs: &[(String, PathBuf)]) -> Result<Comparison> {
+        Self::load_view(runs, None)
+    }
+
+    /// [`Comparison::load`] of one view of multiview runs (`None`: every view, each keypoint
+    /// as `<view>/<keypoint>`).
+    pub fn load_view(runs: &[(String, PathBuf)], view: Option<&str>) -> Result<Comparison> {
         if runs.len() < 2 {
             return Err(crate::Error::usage("compare needs two or more runs"));
         }
         let mut loaded = Vec::with_capacity(runs.len());
         for (name, p) in runs {
-            loaded.push(RunErrors::read(name, p)?);
+            loaded.push(RunErrors::read_view(name, p, view)?);
         }
         Comparison::of(&loaded)
     }

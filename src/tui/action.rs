@@ -108,6 +108,8 @@ pub enum Action {
     CompareRuns,
     CycleSet,
     SortDiff,
+    NextPair,
+    FocusFrames,
     /// Explicitly unbinds a default key in a user keymap.
     Noop,
 }
@@ -221,6 +223,8 @@ impl Action {
         Action::CompareRuns,
         Action::CycleSet,
         Action::SortDiff,
+        Action::NextPair,
+        Action::FocusFrames,
     ];
 }
 

@@ -79,6 +79,9 @@ pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageReq
 
 type Points = Vec<Option<(f64, f64)>>;
 
+/// The colour of a second model's markers (run B opened from Compare).
+pub const SECOND_MODEL_RGB: [u8; 3] = [255, 255, 255];
+
 /// One marker per placed keypoint of each instance, in its keypoint's colour (`hollow` for
 /// predicted instances).
 pub fn instance_markers(app: &App, insts: &[Points], hollow: bool, markers: &mut Vec<Marker>) {
@@ -154,6 +157,22 @@ fn labels_request(app: &App, body: Rect, protocol: ProtocolType) -> Option<Image
                 });
                 if let Some(Some((lx, ly))) = fr.points.get(i) {
                     lines.push(((*lx, *ly), (*x, *y), [255, 64, 64]));
+                }
+            }
+        }
+    }
+    // Run B of a comparison: hollow in one colour, its error lines blue.
+    if let Some(pb) = crate::tui::state::labels::second_preds(app, &fr.image) {
+        for (i, p) in pb.iter().enumerate() {
+            if let Some((x, y, _)) = p {
+                markers.push(Marker {
+                    x: *x,
+                    y: *y,
+                    rgb: SECOND_MODEL_RGB,
+                    hollow: true,
+                });
+                if let Some(Some((lx, ly))) = fr.points.get(i) {
+                    lines.push(((*lx, *ly), (*x, *y), [64, 160, 255]));
                 }
             }
         }

@@ -79,7 +79,10 @@ pub fn apply(app: &mut App, l: Loaded) {
             }
         }
         Loaded::Predictions { csv, preds } => {
-            app.labels.preds = Some((csv, preds));
+            match app.labels.second.as_mut().filter(|s| s.csv == csv) {
+                Some(second) => second.preds = Some(preds),
+                None => app.labels.preds = Some((csv, preds)),
+            }
             app.push(Effect::RequestImage);
         }
         Loaded::Compare { runs, result } => crate::tui::state::compare::loaded(app, runs, result),

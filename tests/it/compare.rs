@@ -387,3 +387,75 @@ fn compare_errors_are_one_line_naming_the_file() {
     assert_eq!(code, 2);
     one_line_error(&["compare", a_s, "/no/such/run"], "/no/such/run");
 }
+
+/// A multiview run folder: `predictions_<view>_pixel_error.csv` per view, no
+/// `predictions_pixel_error.csv` (as Lightning Pose writes a multiview model's errors).
+/// Each view's frames are its own images (`labeled-data/<video>_<view>/...`, as in Lightning
+/// Pose's multiview layout).
+fn multiview(dir: &Path, views: &[(&str, &Table)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (v, t) in views {
+        let mut t = (*t).clone();
+        for r in &mut t.1 {
+            let (video, img) = r.0.rsplit_once('/').unwrap();
+            r.0 = format!("{video}_{v}/{img}");
+        }
+        write(&dir.join(format!("predictions_{v}_pixel_error.csv")), &t);
+    }
+}
+
+#[test]
+fn compare_multiview_runs_per_view_and_together() {
+    let data = shared_or_skip!();
+    let (tmp, _a, _b, ta, tb) = project(&data);
+    // Run A: top = the real errors, bot = shifted; run B: the other way round.
+    let ma = tmp.path().join("models/mv_a");
+    let mb = tmp.path().join("models/mv_b");
+    multiview(&ma, &[("top", &ta), ("bot", &tb)]);
+    multiview(&mb, &[("top", &tb), ("bot", &ta)]);
+    let (sa, sb) = (ma.to_str().unwrap(), mb.to_str().unwrap());
+
+    // Every view together: keypoints as VIEW/KEYPOINT, bot's first (views sorted).
+    let j = json(&["compare", sa, sb, "--json", "--top", "3"]);
+    let kps: Vec<&str> = j["keypoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(kps.len(), 34);
+    assert_eq!(kps[0], format!("bot/{}", ta.0[1]));
+    assert_eq!(kps[17], format!("top/{}", ta.0[1]));
+    assert_eq!(j["runs"][0]["n_frames"]["all"], 180);
+    assert_eq!(j["runs"][0]["n_frames"]["validation"], 18);
+    // top/<first keypoint>, validation: A's median is the real file's, B's the shifted one's.
+    let row = &j["per_keypoint"][17]["sets"]["validation"];
+    let med_a = median(&column(&ta, 0, "validation"));
+    let med_b = median(&column(&tb, 0, "validation"));
+    assert!((row["runs"][0]["median"].as_f64().unwrap() - med_a).abs() < 1e-9);
+    assert!((row["runs"][1]["median"].as_f64().unwrap() - med_b).abs() < 1e-9);
+    // Frames: each view's frames are matched with the same view's in B.
+    assert_eq!(j["pairs"][0]["matched"], 180);
+    assert_eq!(j["pairs"][0]["only_a"], 0);
+
+    // One view: unqualified keypoints, the same numbers as the single-view comparison.
+    let one = json(&["compare", sa, sb, "--json", "--view", "top"]);
+    let single = json(&[
+        "compare",
+        tmp.path().join("models/tiny_cpu_model").to_str().unwrap(),
+        tmp.path().join("models/shifted").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(one["keypoints"], single["keypoints"]);
+    assert_eq!(one["per_keypoint"], single["per_keypoint"]);
+
+    // A view the runs do not have: one line naming the run folder and the views it has.
+    let (code, out, err) = run_posedeck(&["compare", sa, sb, "--view", "side"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("mv_a") && err.contains("predictions_side_pixel_error.csv"),
+        "{err}"
+    );
+    assert!(err.contains("bot, top"), "{err}");
+}

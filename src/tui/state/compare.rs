@@ -19,6 +19,14 @@ pub struct CompareState {
     pub by_diff: bool,
     /// First keypoint row shown.
     pub scroll: usize,
+    /// Which of the comparison's pairs (A against each later run) the scatter and the
+    /// frames list show.
+    pub pair: usize,
+    /// Keys move through the most-disagreeing frames (Enter opens one in Labels) rather than
+    /// the keypoint rows.
+    pub on_frames: bool,
+    /// The selected row of the frames list.
+    pub frame: usize,
 }
 
 impl CompareState {
@@ -35,7 +43,15 @@ impl CompareState {
             _ => None,
         }
     }
+    /// The pair shown (A against run `pair + 1`).
+    pub fn shown_pair(&self) -> Option<&crate::compare::PairCompare> {
+        let c = self.comparison()?;
+        c.pairs.get(self.pair.min(c.pairs.len().saturating_sub(1)))
+    }
 }
+
+/// How many frames the frames list offers (the most disagreeing first).
+pub const FRAMES_LISTED: usize = 200;
 
 /// The runs to compare: the marked ones when two or more are, else the marked one and the
 /// selected one, in table order; `None` when that is fewer than two.
@@ -72,6 +88,9 @@ pub fn open(app: &mut App) {
         set: "validation".into(),
         by_diff: false,
         scroll: 0,
+        pair: 0,
+        on_frames: false,
+        frame: 0,
     });
     app.push(Effect::LoadCompare(runs));
 }
@@ -97,26 +116,82 @@ pub fn on_action(app: &mut App, a: Action) {
     let Some(st) = app.models.compare.as_mut() else {
         return;
     };
-    let n = st.comparison().map(|c| c.per_keypoint.len()).unwrap_or(0);
+    if st.on_frames && a == Action::Select {
+        return open_frame(app);
+    }
+    let n = if st.on_frames {
+        st.shown_pair()
+            .map(|p| p.top(&st.set, FRAMES_LISTED).len())
+            .unwrap_or(0)
+    } else {
+        st.comparison().map(|c| c.per_keypoint.len()).unwrap_or(0)
+    };
+    let last = n.saturating_sub(1);
+    let cur = if st.on_frames { st.frame } else { st.scroll };
+    let moved = match a {
+        Action::Down => Some((cur + 1).min(last)),
+        Action::Up => Some(cur.saturating_sub(1)),
+        Action::PageDown => Some((cur + 5).min(last)),
+        Action::PageUp => Some(cur.saturating_sub(5)),
+        Action::Top => Some(0),
+        Action::Bottom => Some(last),
+        _ => None,
+    };
+    if let Some(m) = moved {
+        if st.on_frames {
+            st.frame = m;
+        } else {
+            st.scroll = m;
+        }
+        return;
+    }
     match a {
         Action::CycleSet => {
             if let Some(c) = st.comparison() {
                 let i = c.sets.iter().position(|s| *s == st.set).unwrap_or(0);
                 st.set = c.sets[(i + 1) % c.sets.len()].clone();
+                st.frame = 0;
             }
         }
         Action::SortDiff => {
             st.by_diff = !st.by_diff;
             st.scroll = 0;
         }
-        Action::Down => st.scroll = (st.scroll + 1).min(n.saturating_sub(1)),
-        Action::Up => st.scroll = st.scroll.saturating_sub(1),
-        Action::PageDown => st.scroll = (st.scroll + 5).min(n.saturating_sub(1)),
-        Action::PageUp => st.scroll = st.scroll.saturating_sub(5),
-        Action::Top => st.scroll = 0,
-        Action::Bottom => st.scroll = n.saturating_sub(1),
+        Action::NextPair => {
+            let n_pairs = st.comparison().map(|c| c.pairs.len()).unwrap_or(0);
+            if n_pairs > 1 {
+                st.pair = (st.pair + 1) % n_pairs;
+                st.frame = 0;
+            } else {
+                app.info("two runs compared: mark more in Models to choose another run B");
+            }
+        }
+        Action::FocusFrames => st.on_frames = !st.on_frames,
         _ => {}
     }
+}
+
+/// Enter on a frame of the list: the Labels view on that frame, with run A's predictions
+/// drawn as usual and run B's beside them.
+fn open_frame(app: &mut App) {
+    let Some(st) = app.models.compare.as_ref() else {
+        return;
+    };
+    let (Some(c), Some(p)) = (st.comparison(), st.shown_pair()) else {
+        return;
+    };
+    let Some(fr) = p
+        .top(&st.set, FRAMES_LISTED)
+        .get(st.frame)
+        .map(|f| f.frame.clone())
+    else {
+        return;
+    };
+    let path = |i: usize| c.runs.get(i).map(|r| r.path.clone());
+    let (Some(a), Some(b)) = (path(p.a), path(p.b)) else {
+        return;
+    };
+    crate::tui::state::labels::show_frame_with(app, &fr, &a, &b);
 }
 
 /// Reads and compares the runs (on the tables worker).

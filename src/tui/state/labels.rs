@@ -23,6 +23,98 @@ pub struct LabelsState {
     pub center: Option<(f64, f64)>,
     /// The loaded predictions: (csv path, result).
     pub preds: Option<(PathBuf, Result<FramePreds, String>)>,
+    /// A second model's predictions drawn beside the first's (opened from Compare on a
+    /// frame where two runs disagree).
+    pub second: Option<SecondModel>,
+}
+
+/// Run B of a comparison, drawn beside the selected model (run A).
+#[derive(Debug, Clone)]
+pub struct SecondModel {
+    pub name: String,
+    pub csv: PathBuf,
+    /// `None` while the worker reads the CSV.
+    pub preds: Option<Result<FramePreds, String>>,
+}
+
+/// The second model's predictions of one frame, once read.
+pub fn second_preds<'a>(app: &'a App, image: &str) -> Option<&'a [Option<(f64, f64, f64)>]> {
+    match app.labels.second.as_ref()?.preds.as_ref()? {
+        Ok(p) => p.get(image).map(Vec::as_slice),
+        Err(_) => None,
+    }
+}
+
+/// Shows `frame` (an image path as the CSVs write it) in the Labels view with run `a`'s
+/// predictions as the drawn model and run `b`'s beside them (both run folders). The filters
+/// are cleared so that the frame is listed; a run without predictions is said in the status
+/// bar and the other is still drawn.
+pub fn show_frame_with(app: &mut App, frame: &str, a: &std::path::Path, b: &std::path::Path) {
+    let Some(i) = app.data.frames.iter().position(|f| f.image == frame) else {
+        app.error(format!(
+            "{} is not among the project's labeled frames",
+            crate::sanitize::clean(frame)
+        ));
+        return;
+    };
+    let st = &mut app.labels;
+    st.filter.clear();
+    st.missing_only = false;
+    st.video = None;
+    st.zoom = 1.0;
+    st.center = None;
+    st.selected = i;
+    let with_preds = models_with_preds(app);
+    let find = |p: &std::path::Path| {
+        with_preds.iter().position(|r| r.path == p).map(|k| {
+            (
+                k,
+                with_preds[k].name.clone(),
+                with_preds[k].predictions.clone(),
+            )
+        })
+    };
+    let (fa, fb) = (find(a), find(b));
+    let missing: Vec<String> = [(a, &fa), (b, &fb)]
+        .iter()
+        .filter(|(_, f)| f.is_none())
+        .map(|(p, _)| crate::util::escape_path(p).into_owned())
+        .collect();
+    let mut effects = Vec::new();
+    match fa {
+        Some((k, _, Some(csv))) => {
+            app.labels.model = Some(k);
+            if app.labels.preds.as_ref().is_none_or(|(c, _)| *c != csv) {
+                app.labels.preds = None;
+                effects.push(Effect::LoadPredictions(csv));
+            }
+        }
+        _ => {
+            app.labels.model = None;
+            app.labels.preds = None;
+        }
+    }
+    app.labels.second = match fb {
+        Some((_, name, Some(csv))) => {
+            effects.push(Effect::LoadPredictions(csv.clone()));
+            Some(SecondModel {
+                name,
+                csv,
+                preds: None,
+            })
+        }
+        _ => None,
+    };
+    for e in effects {
+        app.push(e);
+    }
+    app.set_view(crate::tui::app::View::Labels);
+    if !missing.is_empty() {
+        app.info(format!(
+            "no predictions.csv for {} (Lightning Pose writes it after training)",
+            missing.join(", ")
+        ));
+    }
 }
 
 /// Indices into `data.frames` that pass the filters.
@@ -124,6 +216,7 @@ pub fn on_action(app: &mut App, a: Action) {
                 .filter_map(|r| r.predictions.clone())
                 .collect();
             let st = &mut app.labels;
+            st.second = None;
             st.model = match st.model {
                 None if !m.is_empty() => Some(0),
                 Some(i) if i + 1 < m.len() => Some(i + 1),

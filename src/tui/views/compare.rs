@@ -7,7 +7,7 @@ use crate::cli::compare::letter;
 use crate::compare::{BoxStats, Comparison};
 use crate::sanitize::clean;
 use crate::tui::app::App;
-use crate::tui::state::compare::CompareState;
+use crate::tui::state::compare::{CompareState, FRAMES_LISTED};
 use crate::tui::views::widgets::{error_span, truncate, truncate_left};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -25,8 +25,13 @@ pub fn render(app: &App, st: &CompareState, f: &mut Frame, area: Rect) {
         .enumerate()
         .map(|(i, (n, _))| format!("{} {}", letter(i), clean(n)))
         .collect();
+    // With three or more runs, which one the scatter holds against A.
+    let b = match st.shown_pair() {
+        Some(p) if st.runs.len() > 2 => format!("  scatter: A vs {}", letter(p.b)),
+        _ => String::new(),
+    };
     let title = format!(
-        " compare {}  set: {}  sort: {} ",
+        " compare {}  set: {}  sort: {}{b} ",
         names.join(" vs "),
         st.set,
         if st.by_diff { "|B-A| median" } else { "file" }
@@ -64,7 +69,7 @@ pub fn render(app: &App, st: &CompareState, f: &mut Frame, area: Rect) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Min(20)]).areas(right)
     };
     scatter(app, st, c, f, scatter_area);
-    top_frames(app, st, c, f, list_area);
+    top_frames(app, st, f, list_area);
 }
 
 /// One box plot of `width` cells over [0, `max`]: `├──▒▒┃▒▒──┤`.
@@ -181,7 +186,8 @@ fn box_plots(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area: 
 
 fn scatter(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let Some(p) = c.pairs.first() else { return };
+    let Some(p) = st.shown_pair() else { return };
+    let bl = letter(p.b);
     let pts: Vec<(f64, f64)> = p.in_set(&st.set).map(|f| (f.a, f.b)).collect();
     let top: Vec<(f64, f64)> = p.top(&st.set, 5).iter().map(|f| (f.a, f.b)).collect();
     // Both axes over the same range (so the diagonal is y = x), fitted to the cloud.
@@ -195,7 +201,7 @@ fn scatter(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area: Re
     let pad = ((hi - lo) * 0.05).max(0.5);
     let (lo, m) = ((lo - pad).max(0.0), hi + pad);
     let title = truncate(
-        &format!(" {} frames: x A, y B, {lo:.0}–{m:.0} px ", pts.len()),
+        &format!(" {} frames: x A, y {bl}, {lo:.0}–{m:.0} px ", pts.len()),
         area.width as usize,
     );
     let (ca, cb) = (
@@ -232,9 +238,10 @@ fn scatter(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area: Re
     f.render_widget(canvas, area);
 }
 
-fn top_frames(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area: Rect) {
+fn top_frames(app: &App, st: &CompareState, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let Some(p) = c.pairs.first() else { return };
+    let Some(p) = st.shown_pair() else { return };
+    let bl = letter(p.b);
     let n = (area.height as usize).saturating_sub(1);
     let fw = (area.width as usize)
         .saturating_sub(1 + 4 + 7 + 7 + 8)
@@ -242,10 +249,17 @@ fn top_frames(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area:
     let mut lines = vec![Line::from(Span::styled(
         format!(
             " {:<w$} {:>6} {:>6} {:>7}",
-            truncate("most disagreeing frames", fw + 4),
+            truncate(
+                if st.on_frames {
+                    "most disagreeing frames (Enter: open)"
+                } else {
+                    "most disagreeing frames"
+                },
+                fw + 4
+            ),
             "A",
-            "B",
-            "B-A",
+            bl,
+            format!("{bl}-A"),
             w = fw + 4
         ),
         t.dim(),
@@ -254,17 +268,28 @@ fn top_frames(app: &App, st: &CompareState, c: &Comparison, f: &mut Frame, area:
     if p.only_a + p.only_b > 0 {
         extra = format!("  ({} only in A, {} only in B)", p.only_a, p.only_b);
     }
-    for fr in p.top(&st.set, n) {
+    let listed = p.top(&st.set, FRAMES_LISTED);
+    let sel = st.frame.min(listed.len().saturating_sub(1));
+    // Keep the selected frame in sight.
+    let start = if st.on_frames {
+        (sel + 1).saturating_sub(n)
+    } else {
+        0
+    };
+    for (i, fr) in listed.iter().enumerate().skip(start).take(n) {
         let name = truncate_left(&clean(&fr.frame), fw);
-        lines.push(Line::from(vec![
-            Span::raw(format!(
-                " {name:<fw$} {} {:>6.1} {:>6.1} ",
-                short(&fr.set),
-                fr.a,
-                fr.b
-            )),
-            Span::styled(format!("{:>+7.1}", fr.diff()), t.accent()),
-        ]));
+        let row = format!(
+            " {name:<fw$} {} {:>6.1} {:>6.1} ",
+            short(&fr.set),
+            fr.a,
+            fr.b
+        );
+        let diff = format!("{:>+7.1}", fr.diff());
+        lines.push(if st.on_frames && i == sel {
+            Line::from(Span::styled(format!("{row}{diff}"), t.selected()))
+        } else {
+            Line::from(vec![Span::raw(row), Span::styled(diff, t.accent())])
+        });
     }
     if lines.len() == 1 {
         lines.push(Line::from(Span::styled(

@@ -94,8 +94,24 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             .map(|r| r.name.clone()),
         _ => None,
     };
+    let second = st.second.as_ref().map(|s| match &s.preds {
+        None => format!(" ◌ {} (reading…)", s.name),
+        Some(Err(_)) => format!(" ◌ {} (unreadable)", s.name),
+        Some(Ok(_)) => format!(" ◌ {} blue lines", s.name),
+    });
     let img_title = match (frame, &model) {
-        (Some(fr), Some(m)) => format!(" {}  ● labels ○ {} ", fr.image, m),
+        (Some(fr), Some(m)) => format!(
+            " {}  ● labels ○ {}{} ",
+            fr.image,
+            m,
+            second
+                .as_deref()
+                .map(|s| format!(" red lines{s}"))
+                .unwrap_or_default()
+        ),
+        (Some(fr), None) if second.is_some() => {
+            format!(" {}  ● labels{} ", fr.image, second.unwrap_or_default())
+        }
         (Some(fr), None) => format!(" {}  zoom {:.1}x ", fr.image, st.zoom.max(1.0)),
         _ => String::new(),
     };
@@ -147,24 +163,48 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             (Some((_, Ok(p))), Some(fr)) => p.get(&fr.image),
             _ => None,
         };
+        let second = frame.and_then(|fr| crate::tui::state::labels::second_preds(app, &fr.image));
         let mut l = vec![Line::from(Span::styled(
-            if preds.is_some() {
-                "keypoint   x,y   err px"
-            } else {
-                "keypoint   x, y"
+            match (preds.is_some(), second.is_some()) {
+                (_, true) => "keypoint  err A  err B",
+                (true, false) => "keypoint   x,y   err px",
+                (false, false) => "keypoint   x, y",
             },
             t.dim(),
         ))];
-        let nw = (legend.width as usize).saturating_sub(16).max(6);
+        let nw = (legend.width as usize)
+            .saturating_sub(if second.is_some() { 22 } else { 16 })
+            .max(6);
+        let err = |pt: Option<(f64, f64)>, p: Option<(f64, f64, f64)>| match (pt, p) {
+            (Some((x, y)), Some((px, py, _))) => Some(((x - px).powi(2) + (y - py).powi(2)).sqrt()),
+            _ => None,
+        };
         for (i, name) in app.data.keypoints.iter().enumerate() {
             let pt = frame.and_then(|fr| fr.points.get(i).copied().flatten());
             let mut spans = vec![
                 Span::styled("● ", Style::default().fg(keypoint_color(app, i))),
                 Span::raw(format!("{:<nw$}", truncate(name, nw))),
             ];
-            match (pt, preds.and_then(|p| p.get(i).copied().flatten())) {
-                (Some((x, y)), Some((px, py, _))) => {
-                    let e = ((x - px).powi(2) + (y - py).powi(2)).sqrt();
+            let pa = preds.and_then(|p| p.get(i).copied().flatten());
+            if let Some(sb) = second {
+                let pb = sb.get(i).copied().flatten();
+                match pt {
+                    Some(_) => {
+                        let cell = |e: Option<f64>| e.map(num).unwrap_or_else(|| "-".into());
+                        spans.push(Span::raw(format!(
+                            " {:>5} {:>6}",
+                            cell(err(pt, pa)),
+                            cell(err(pt, pb))
+                        )));
+                    }
+                    None => spans.push(Span::styled(" missing", t.warn())),
+                }
+                l.push(Line::from(spans));
+                continue;
+            }
+            match (pt, pa) {
+                (Some(_), Some(_)) => {
+                    let e = err(pt, pa).unwrap_or(f64::NAN);
                     spans.push(Span::raw(format!(" {}", num(e))));
                 }
                 (Some((x, y)), None) => {

@@ -131,3 +131,106 @@ fn compare_view_shows_a_missing_file_in_place() {
     act(&mut app, &mut hl, w, h, &[Action::Back, Action::DiffMark]);
     assert_eq!(app.models.marked.len(), 1);
 }
+
+/// `f` moves the keys to the frames list, Enter opens the selected frame in Labels with run
+/// A's predictions drawn and run B's beside them; with three runs `b` makes C the scatter's B.
+#[test]
+fn compare_opens_a_disagreeing_frame_in_labels_with_both_runs() {
+    let data = shared_or_skip!();
+    let (tmp, root) = mirror_project(&data);
+    let a = root.join("models/tiny_cpu_model");
+    let b = root.join("models/shifted");
+    copy_dir(&a, &b);
+    let ta = read(&a.join(CSV));
+    let mut tb = ta.clone();
+    for (i, r) in tb.1.iter_mut().enumerate() {
+        for v in &mut r.1 {
+            *v += shift(i);
+        }
+    }
+    write(&b.join(CSV), &tb);
+    let (w, h) = (160, 48);
+    let (mut app, mut hl) = open(&root, w, h);
+    // Runs by name: app_style_model, app_style_model_midtraining, shifted, tiny_cpu_model.
+    act(
+        &mut app,
+        &mut hl,
+        w,
+        h,
+        &[
+            Action::ViewModels,
+            Action::Bottom,
+            Action::DiffMark,
+            Action::Up,
+            Action::CompareRuns,
+            Action::FocusFrames,
+            Action::Down,
+        ],
+    );
+    let st = app.models.compare.as_ref().expect("compare open");
+    let listed: Vec<String> = st
+        .shown_pair()
+        .unwrap()
+        .top(&st.set, 10)
+        .iter()
+        .map(|f| f.frame.clone())
+        .collect();
+    let s = mask(screen(&app, w, h), tmp.path());
+    assert!(s.contains("most disagreeing frames (Enter: open)"), "{s}");
+    // Only two runs: b says so and changes nothing.
+    act(&mut app, &mut hl, w, h, &[Action::NextPair]);
+    assert!(app.note.as_ref().is_some_and(|n| n.1.contains("mark more")));
+    assert_eq!(app.models.compare.as_ref().unwrap().pair, 0);
+
+    act(&mut app, &mut hl, w, h, &[Action::Select]);
+    assert_eq!(app.view, posedeck::tui::app::View::Labels);
+    let cur = posedeck::tui::state::labels::current(&app).expect("a frame");
+    assert_eq!(
+        app.data.frames[cur].image, listed[1],
+        "the second listed frame"
+    );
+    let (csv, preds) = app.labels.preds.as_ref().expect("run A's predictions");
+    assert!(csv.starts_with(&a), "{}", csv.display());
+    assert!(preds.is_ok());
+    let second = app.labels.second.as_ref().expect("run B beside");
+    assert_eq!(second.name, "shifted");
+    assert!(second.csv.starts_with(&b));
+    assert!(matches!(second.preds, Some(Ok(_))));
+    let s = mask(screen(&app, w, h), tmp.path());
+    assert!(
+        s.contains("○ tiny_cpu_model red lines ◌ shifted blue lines"),
+        "{s}"
+    );
+    assert!(s.contains("err A  err B"), "{s}");
+    // The next model (m) drops the comparison's second model.
+    act(&mut app, &mut hl, w, h, &[Action::NextModel]);
+    assert!(app.labels.second.is_none());
+
+    // Three runs: A = app_style_model, B = shifted, C = tiny_cpu_model; b shows A vs C.
+    act(
+        &mut app,
+        &mut hl,
+        w,
+        h,
+        &[
+            Action::ViewModels,
+            Action::Back,
+            Action::Top,
+            Action::DiffMark,
+            Action::Down,
+            Action::Down,
+            Action::DiffMark,
+            Action::CompareRuns,
+        ],
+    );
+    let st = app.models.compare.as_ref().expect("compare open");
+    assert_eq!(st.runs.len(), 3, "{:?}", st.runs);
+    let s = screen(&app, w, h);
+    assert!(s.contains("scatter: A vs B") && s.contains("y B,"), "{s}");
+    act(&mut app, &mut hl, w, h, &[Action::NextPair]);
+    assert_eq!(app.models.compare.as_ref().unwrap().pair, 1);
+    let s = screen(&app, w, h);
+    assert!(s.contains("scatter: A vs C") && s.contains("y C,"), "{s}");
+    act(&mut app, &mut hl, w, h, &[Action::NextPair]);
+    assert_eq!(app.models.compare.as_ref().unwrap().pair, 0);
+}
