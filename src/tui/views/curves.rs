@@ -314,10 +314,27 @@ pub fn graph_area(inner: Rect, yl: &[String], first_x: usize) -> Rect {
 /// 0.02581 and 0.02589 must not read 0.0258 at both ends).
 pub fn axis_num(v: f64, span: f64) -> String {
     let a = v.abs();
-    if !span.is_finite() || span <= 0.0 || !v.is_finite() || a >= 1e5 || (a > 0.0 && a < 1e-3) {
+    if !span.is_finite() || span <= 0.0 || !v.is_finite() || a >= 1e5 {
         return num(v);
     }
     let digits = (-(span / 4.0).log10()).ceil().clamp(0.0, 6.0) as usize;
+    if a > 0.0 && a < 1e-3 {
+        // A bound near zero on a scale of 0.01 or more (the padding below a loss that
+        // reaches 1e-4) is rounded to the scale's digits, as the other bound is.
+        if span < 1e-2 {
+            return num(v);
+        }
+        let s = format!("{v:.digits$}");
+        return if s
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b == b'0' || b == b'.')
+        {
+            "0".into()
+        } else {
+            s
+        };
+    }
     let s = format!("{v:.digits$}");
     // Never less precise than the plain format.
     if s.len() < num(v).len() { num(v) } else { s }
@@ -326,6 +343,7 @@ pub fn axis_num(v: f64, span: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::axis_num;
+    use crate::tui::views::widgets::num;
 
     /// Our canvas lies exactly where ratatui's Chart draws its datasets.
     #[test]
@@ -363,5 +381,9 @@ mod tests {
         assert_eq!(axis_num(0.5, 1.0), "0.5000");
         assert_eq!(axis_num(150.0, 100.0), "150.0");
         assert_eq!(axis_num(f64::NAN, 1.0), "-");
+        // The padded lower bound of a loss from 1e-4 to 0.0151 fits a 7-cell label.
+        assert_eq!(axis_num(-6.8e-4, 0.0158), "-0.001");
+        assert_eq!(axis_num(-2e-4, 0.0158), "0");
+        assert_eq!(axis_num(2e-4, 0.001), num(2e-4));
     }
 }

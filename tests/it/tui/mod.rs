@@ -11,6 +11,7 @@ use posedeck::tui::theme::Theme;
 use ratatui::layout::Rect;
 use std::path::{Path, PathBuf};
 
+mod bench_project;
 mod compare;
 pub mod e2e;
 mod e2e_label_edit;
