@@ -11,6 +11,7 @@ pub mod adapt;
 pub mod app;
 pub mod background;
 pub mod chart;
+pub mod export;
 pub mod data;
 pub mod effects;
 pub mod frames;

@@ -186,6 +186,10 @@ pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) 
             }
             return;
         }
+        A::ExportCurves => {
+            crate::tui::export::start(app);
+            return;
+        }
         A::OnlyMarked => {
             if app.models.marked.is_empty() && !app.curves.only_marked {
                 app.info("no runs marked: mark them with m in Models".to_owned());
