@@ -192,7 +192,9 @@ mod tests {
     #[test]
     fn run_of_an_events_file() {
         assert_eq!(
-            run_dir_of(Path::new("/p/models/r1/tb_logs/m/version_0/events.out.tfevents.1")),
+            run_dir_of(Path::new(
+                "/p/models/r1/tb_logs/m/version_0/events.out.tfevents.1"
+            )),
             Path::new("/p/models/r1")
         );
         assert_eq!(

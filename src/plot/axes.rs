@@ -52,7 +52,10 @@ pub fn value_label(v: f64, step: f64, largest: f64) -> String {
     }
     let decimals = (-step_exp).max(0) as usize;
     let s = format!("{v:.decimals$}");
-    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+    if s.trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
         "0".into()
     } else {
         s
@@ -240,8 +243,14 @@ mod tests {
     fn round_values() {
         assert_eq!(nice_step(1.0, 5), 0.2);
         assert_eq!(nice_step(0.03, 6), 0.005);
-        assert_eq!(labels(&linear(0.0, 1.0, 5)), ["0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
-        assert_eq!(labels(&linear(0.0241, 0.0261, 4)), ["0.0245", "0.0250", "0.0255", "0.0260"]);
+        assert_eq!(
+            labels(&linear(0.0, 1.0, 5)),
+            ["0", "0.2", "0.4", "0.6", "0.8", "1.0"]
+        );
+        assert_eq!(
+            labels(&linear(0.0241, 0.0261, 4)),
+            ["0.0245", "0.0250", "0.0255", "0.0260"]
+        );
         assert_eq!(labels(&linear(-1.0, 1.0, 2)), ["-1", "0", "1"]);
         assert_eq!(labels(&linear(0.0, 3e-5, 3)), ["0", "1e-5", "2e-5", "3e-5"]);
     }
@@ -251,12 +260,24 @@ mod tests {
         assert_eq!(labels(&steps(0.0, 17.0, 4)), ["0", "5", "10", "15"]);
         assert_eq!(labels(&steps(0.0, 100_000.0, 4)), ["0", "50k", "100k"]);
         assert_eq!(labels(&steps(0.0, 3e6, 3)), ["0", "1M", "2M", "3M"]);
-        assert_eq!(labels(&relative(0.0, 5400.0, 3)), ["0", "30m", "1h", "1h30m"]);
-        assert_eq!(labels(&relative(0.0, 40.0, 4)), ["0", "10s", "20s", "30s", "40s"]);
+        assert_eq!(
+            labels(&relative(0.0, 5400.0, 3)),
+            ["0", "30m", "1h", "1h30m"]
+        );
+        assert_eq!(
+            labels(&relative(0.0, 40.0, 4)),
+            ["0", "10s", "20s", "30s", "40s"]
+        );
         // 2024-02-29 12:00 UTC to 14:00.
         let t0 = 1_709_208_000.0;
-        assert_eq!(labels(&wall(t0, t0 + 7200.0, 2)), ["12:00", "13:00", "14:00"]);
-        assert_eq!(labels(&wall(t0, t0 + 3.0 * 86400.0, 3)), ["03-01", "03-02", "03-03"]);
+        assert_eq!(
+            labels(&wall(t0, t0 + 7200.0, 2)),
+            ["12:00", "13:00", "14:00"]
+        );
+        assert_eq!(
+            labels(&wall(t0, t0 + 3.0 * 86400.0, 3)),
+            ["03-01", "03-02", "03-03"]
+        );
     }
 
     #[test]

@@ -41,11 +41,24 @@ struct Drawn {
 }
 
 /// Draws `chart` inside `cell` with text of `font`'s size.
-pub fn draw(canvas: &mut Canvas, mask: &mut Mask, cell: Rect, chart: &Chart, o: &Options, font: Font) {
+pub fn draw(
+    canvas: &mut Canvas,
+    mask: &mut Mask,
+    cell: Rect,
+    chart: &Chart,
+    o: &Options,
+    font: Font,
+) {
     let col = Colors::of(o);
     let th = font.size;
     let title = Font::new(th * 1.1);
-    title.draw(canvas, cell.x0, cell.y0, &title.fit(&chart.tag, cell.w()), col.fg);
+    title.draw(
+        canvas,
+        cell.x0,
+        cell.y0,
+        &title.fit(&chart.tag, cell.w()),
+        col.fg,
+    );
     let body = Rect {
         y0: cell.y0 + title.size + th * 0.4,
         ..cell
@@ -64,7 +77,9 @@ pub fn draw(canvas: &mut Canvas, mask: &mut Mask, cell: Rect, chart: &Chart, o: 
         .iter()
         .flat_map(|d| d.prepared.x.iter().copied())
         .filter(|x| x.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
     let y = range::y_range(
         drawn
             .iter()
@@ -81,10 +96,20 @@ pub fn draw(canvas: &mut Canvas, mask: &mut Mask, cell: Rect, chart: &Chart, o: 
             "no finite values to plot"
         };
         let f = Font::new(th * 0.9);
-        f.draw_centered(canvas, (body.x0 + body.x1) / 2.0, (body.y0 + body.y1) / 2.0, &f.fit(msg, body.w()), col.dim);
+        f.draw_centered(
+            canvas,
+            (body.x0 + body.x1) / 2.0,
+            (body.y0 + body.y1) / 2.0,
+            &f.fit(msg, body.w()),
+            col.dim,
+        );
         return;
     };
-    let (x0, x1) = if x1 > x0 { (x0, x1) } else { (x0 - 1.0, x1 + 1.0) };
+    let (x0, x1) = if x1 > x0 {
+        (x0, x1)
+    } else {
+        (x0 - 1.0, x1 + 1.0)
+    };
 
     // Y ticks first: their labels' width sets the left gutter.
     let plot_h = body.h() - th * 1.6;
@@ -119,7 +144,13 @@ pub fn draw(canvas: &mut Canvas, mask: &mut Mask, cell: Rect, chart: &Chart, o: 
             continue;
         }
         canvas.fill(Rect::new(plot.x0, py, plot.w(), 1.0), col.grid);
-        font.draw_right(canvas, plot.x0 - th * 0.3, py - th * 0.45, &t.label, col.dim);
+        font.draw_right(
+            canvas,
+            plot.x0 - th * 0.3,
+            py - th * 0.45,
+            &t.label,
+            col.dim,
+        );
     }
     for t in &x_ticks {
         let px = sx(t.at).round();
@@ -146,7 +177,11 @@ pub fn draw(canvas: &mut Canvas, mask: &mut Mask, cell: Rect, chart: &Chart, o: 
         }
     }
     for d in &drawn {
-        let ys = if smoothed { &d.prepared.smooth } else { &d.prepared.raw };
+        let ys = if smoothed {
+            &d.prepared.smooth
+        } else {
+            &d.prepared.raw
+        };
         let pts = to_px(&d.prepared.x, ys);
         mask.polyline(&pts, lw / 2.0, lw * 1.2);
         canvas.composite(mask, d.color, 1.0);
@@ -155,7 +190,7 @@ pub fn draw(canvas: &mut Canvas, mask: &mut Mask, cell: Rect, chart: &Chart, o: 
 
 /// X ticks whose labels do not overlap in `width` pixels.
 fn fit_x_ticks(axis: XAxis, x0: f64, x1: f64, width: f64, font: Font) -> Vec<axes::Tick> {
-    let mut count = ((width / (font.size * 5.0)).floor() as usize).clamp(2, 12);
+    let mut count = ((width / (font.size * 3.0)).floor() as usize).clamp(2, 12);
     loop {
         let t = axes::x_ticks(axis, x0, x1, count);
         let widest = t.iter().map(|t| font.width(&t.label)).fold(0.0, f64::max);
@@ -177,8 +212,14 @@ pub fn m4(pts: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
         if bucket.len() <= 4 {
             out.extend(bucket.iter().map(|b| b.1));
         } else {
-            let lo = bucket.iter().min_by(|a, b| a.1.1.total_cmp(&b.1.1)).map(|b| b.0);
-            let hi = bucket.iter().max_by(|a, b| a.1.1.total_cmp(&b.1.1)).map(|b| b.0);
+            let lo = bucket
+                .iter()
+                .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+                .map(|b| b.0);
+            let hi = bucket
+                .iter()
+                .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+                .map(|b| b.0);
             let (first, last) = (bucket[0].0, bucket[bucket.len() - 1].0);
             let mut keep = vec![first, last];
             keep.extend(lo);
@@ -222,7 +263,16 @@ mod tests {
             .collect();
         let r = m4(pts.into_iter());
         // Two columns: first, min, max, last of each.
-        assert_eq!(r, vec![(0.0, 0.0), (0.4, -5.0), (0.98, 49.0), (1.0, 50.0), (1.98, 99.0)]);
+        assert_eq!(
+            r,
+            vec![
+                (0.0, 0.0),
+                (0.4, -5.0),
+                (0.98, 49.0),
+                (1.0, 50.0),
+                (1.98, 99.0)
+            ]
+        );
         let r = m4([(0.0, 1.0), (f64::NAN, 1.0), (0.5, 2.0)].into_iter());
         assert_eq!(r.len(), 3);
         assert!(r[1].0.is_nan());

@@ -175,7 +175,9 @@ impl Font {
 
 /// Each pixel under the glyph gets the area of lit cells it overlaps.
 fn draw_glyph(canvas: &mut Canvas, x: f64, y: f64, s: f64, cols: &[u8; 5], color: Rgb) {
-    let lit = |c: i64, r: i64| (0..5).contains(&c) && (0..7).contains(&r) && cols[c as usize] >> r & 1 == 1;
+    let lit = |c: i64, r: i64| {
+        (0..5).contains(&c) && (0..7).contains(&r) && cols[c as usize] >> r & 1 == 1
+    };
     let (px0, px1) = (x.floor() as i64, (x + 5.0 * s).ceil() as i64);
     let (py0, py1) = (y.floor() as i64, (y + 7.0 * s).ceil() as i64);
     for py in py0..py1 {

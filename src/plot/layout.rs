@@ -19,7 +19,14 @@ pub fn render(fig: &Figure, o: &Options) -> Canvas {
     let font = Font::new(th);
     let inner = Rect::new(margin, margin, w - 2.0 * margin, h - 2.0 * margin);
 
-    let legend_h = legend(&mut canvas, fig, inner, font, (h * 0.2).max(th * 1.5), col.fg);
+    let legend_h = legend(
+        &mut canvas,
+        fig,
+        inner,
+        font,
+        (h * 0.2).max(th * 1.5),
+        col.fg,
+    );
     let foot = Font::new((th * 0.85).round());
     let footer = footer_text(o);
     foot.draw(

@@ -67,10 +67,7 @@ impl Figure {
             .collect();
         Figure {
             charts,
-            runs: runs
-                .iter()
-                .map(|(n, c, _)| ((*n).to_owned(), *c))
-                .collect(),
+            runs: runs.iter().map(|(n, c, _)| ((*n).to_owned(), *c)).collect(),
         }
     }
 

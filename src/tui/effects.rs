@@ -104,9 +104,8 @@ impl Workers {
                     .name("export-curves".into())
                     .spawn(move || {
                         let r = job.run();
-                        let _ = tx.send(Msg::Loaded(Box::new(
-                            crate::tui::load::Loaded::Exported(r),
-                        )));
+                        let _ =
+                            tx.send(Msg::Loaded(Box::new(crate::tui::load::Loaded::Exported(r))));
                     });
                 if let Err(e) = spawned {
                     app.error(format!("cannot start the export: {e}"));

@@ -125,8 +125,7 @@ impl ExportJob {
     /// Writes the PNG and the CSV (each atomically); the status bar's message.
     pub fn run(&self) -> Result<String, String> {
         let dir = self.png.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .map_err(|e| crate::Error::io(dir, e).to_string())?;
+        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e).to_string())?;
         crate::plot::write_png(&self.png, &self.figure, &self.options)
             .map_err(|e| format!("export: {e}"))?;
         let rows = crate::plot::write_csv(&self.csv, &self.figure, self.options.smoothing)

@@ -205,7 +205,11 @@ impl Theme {
         let light = self.name == "light";
         let bg = rgb(self.bg).unwrap_or(if light { [255, 255, 255] } else { [30, 30, 30] });
         let luma = 0.2126 * bg[0] as f64 + 0.7152 * bg[1] as f64 + 0.0722 * bg[2] as f64;
-        let fg = rgb(self.fg).unwrap_or(if luma > 128.0 { [0, 0, 0] } else { [225, 225, 225] });
+        let fg = rgb(self.fg).unwrap_or(if luma > 128.0 {
+            [0, 0, 0]
+        } else {
+            [225, 225, 225]
+        });
         let runs = self.runs.iter().filter_map(|c| rgb(*c)).collect::<Vec<_>>();
         (bg, fg, if runs.is_empty() { vec![fg] } else { runs })
     }

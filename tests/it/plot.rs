@@ -8,8 +8,7 @@ use posedeck::formats::tfevents::EventsWriter;
 use std::path::{Path, PathBuf};
 
 const TINY: &str = "lp-real-model/tiny_cpu_model";
-const TINY_EVENTS: &str =
-    "lp-real-model/tiny_cpu_model/tb_logs/tiny_cpu_model/version_0/events.out.tfevents.1795261401.vm.17401.0";
+const TINY_EVENTS: &str = "lp-real-model/tiny_cpu_model/tb_logs/tiny_cpu_model/version_0/events.out.tfevents.1795261401.vm.17401.0";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -82,7 +81,9 @@ fn follows(img: &image::RgbImage, c: [u8; 3], data: &[(f64, f64)]) -> f64 {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for (x, ys) in rows {
         let step = s0 + (x as f64 - c0) / (c1 - c0) * (s1 - s0);
-        let i = data.partition_point(|d| d.0 <= step).clamp(1, data.len() - 1);
+        let i = data
+            .partition_point(|d| d.0 <= step)
+            .clamp(1, data.len() - 1);
         let (p, q) = (data[i - 1], data[i]);
         let v = p.1 + (q.1 - p.1) * ((step - p.0) / (q.0 - p.0)).clamp(0.0, 1.0);
         a.push(ys.iter().sum::<f64>() / ys.len() as f64);
@@ -118,8 +119,13 @@ fn demo_with_runs(data: &Path) -> (tempfile::TempDir, PathBuf) {
     let mut w =
         EventsWriter::create_file(&dir.join("events.out.tfevents.1795261401.test.1.0")).unwrap();
     for step in 0..18 {
-        w.add_scalar_at("train_supervised_loss", 0.02 + 0.0005 * step as f32, step, 1.8e9 + step as f64)
-            .unwrap();
+        w.add_scalar_at(
+            "train_supervised_loss",
+            0.02 + 0.0005 * step as f32,
+            step,
+            1.8e9 + step as f64,
+        )
+        .unwrap();
     }
     w.flush().unwrap();
     (tmp, demo)
@@ -152,15 +158,19 @@ fn png_has_the_size_asked_and_each_run_where_its_data_goes() {
     assert_eq!(img.dimensions(), (900, 560));
     let real = expected(&data, "train_supervised_loss");
     let r = follows(&img, run_rgb("tiny_cpu_model"), &real);
-    assert!(r < -0.9, "the real run's curve does not follow its data: r = {r}");
-    let rising: Vec<(f64, f64)> = (0..18).map(|i| (i as f64, 0.02 + 0.0005 * i as f64)).collect();
+    assert!(
+        r < -0.9,
+        "the real run's curve does not follow its data: r = {r}"
+    );
+    let rising: Vec<(f64, f64)> = (0..18)
+        .map(|i| (i as f64, 0.02 + 0.0005 * i as f64))
+        .collect();
     let r = follows(&img, run_rgb("rising"), &rising);
     assert!(r < -0.95, "the rising run's curve does not rise: r = {r}");
 
     // The whole dashboard of the real events file alone, smoothed: a chart per tag.
     let all = tmp.path().join("all.png");
-    let (code, stdout, err) =
-        run_posedeck(&["plot", s(&data.join(TINY_EVENTS)), "-o", s(&all)]);
+    let (code, stdout, err) = run_posedeck(&["plot", s(&data.join(TINY_EVENTS)), "-o", s(&all)]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("13 charts, 1 run"), "{stdout}");
     let img = image::open(&all).unwrap().to_rgb8();
@@ -192,10 +202,19 @@ fn csv_holds_the_events_scalars_and_tensorboards_smoothing() {
     let data = shared_or_skip!();
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("points.csv");
-    let (code, stdout, err) =
-        run_posedeck(&["plot", s(&data.join(TINY)), "--smoothing", "0.8", "--csv", s(&csv)]);
+    let (code, stdout, err) = run_posedeck(&[
+        "plot",
+        s(&data.join(TINY)),
+        "--smoothing",
+        "0.8",
+        "--csv",
+        s(&csv),
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert!(!stdout.contains(".png"), "only the CSV was asked for: {stdout}");
+    assert!(
+        !stdout.contains(".png"),
+        "only the CSV was asked for: {stdout}"
+    );
     let mut rd = csv::Reader::from_path(&csv).unwrap();
     assert_eq!(
         rd.headers().unwrap(),
@@ -249,8 +268,14 @@ fn bad_input_is_one_line_and_exit_2() {
     let (code, _, err) = run_posedeck(&["plot", s(&run), "--tag", "nosuch", "-o", s(&out)]);
     assert_eq!(code, 2);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(s(&run)) && err.contains("no scalar tag matches"), "{err}");
-    assert!(err.contains("train_supervised_loss"), "the tags are listed: {err}");
+    assert!(
+        err.contains(s(&run)) && err.contains("no scalar tag matches"),
+        "{err}"
+    );
+    assert!(
+        err.contains("train_supervised_loss"),
+        "the tags are listed: {err}"
+    );
     assert!(!out.exists());
 
     // Not an events file at all.
@@ -287,7 +312,10 @@ fn an_existing_output_is_kept_unless_forced() {
     let run = data.join(TINY);
     let (code, _, err) = run_posedeck(&["plot", s(&run), "-o", s(&out)]);
     assert_eq!(code, 2);
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&out).unwrap(), b"mine");
     let (code, stdout, err) = run_posedeck(&["plot", s(&run), "-o", s(&out), "--force"]);
     assert_eq!(code, 0, "{err}");
@@ -319,7 +347,10 @@ fn a_truncated_events_file_plots_what_is_readable_with_a_warning() {
     let (code, _, err) = run_posedeck(&["plot", s(&run), "-o", s(&out), "--csv", s(&csv)]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("warning") && err.contains("truncated") && err.contains(s(&ev)), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("truncated") && err.contains(s(&ev)),
+        "{err}"
+    );
     assert_eq!(image::open(&out).unwrap().width(), 1600);
     let rows = csv::Reader::from_path(&csv).unwrap().records().count();
     // The last record (a scalar) is lost, every one before it is there.

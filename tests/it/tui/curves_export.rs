@@ -36,15 +36,27 @@ fn e_exports_what_curves_shows() {
     let (_tmp, root) = mirror_project(&data);
     let (w, h) = (120, 40);
     let (mut app, mut hl) = open(&root, w, h);
-    act(&mut app, &mut hl, w, h, &[Action::ViewCurves, Action::ExportCurves]);
+    act(
+        &mut app,
+        &mut hl,
+        w,
+        h,
+        &[Action::ViewCurves, Action::ExportCurves],
+    );
     let files = exports(&root);
     assert_eq!(files.len(), 2, "{files:?}");
     let (csv, png) = (&files[0], &files[1]);
     let name = png.file_name().unwrap().to_str().unwrap();
-    assert!(name.starts_with("curves-") && name.ends_with("Z.png"), "{name}");
+    assert!(
+        name.starts_with("curves-") && name.ends_with("Z.png"),
+        "{name}"
+    );
     assert_eq!(csv.with_extension("png"), *png);
     let note = app.note.as_ref().map(|n| n.1.clone()).unwrap_or_default();
-    assert!(note.contains(&format!(".posedeck/exports/{name}")), "{note}");
+    assert!(
+        note.contains(&format!(".posedeck/exports/{name}")),
+        "{note}"
+    );
     let img = image::open(png).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (1600, 1000));
     // The run colours of the view's theme are on the image.
@@ -64,7 +76,12 @@ fn e_exports_what_curves_shows() {
         &mut hl,
         w,
         h,
-        &[Action::Select, Action::RunNext, Action::ToggleRun, Action::ExportCurves],
+        &[
+            Action::Select,
+            Action::RunNext,
+            Action::ToggleRun,
+            Action::ExportCurves,
+        ],
     );
     let files = exports(&root);
     assert_eq!(files.len(), 4, "{files:?}");
@@ -76,5 +93,8 @@ fn e_exports_what_curves_shows() {
     let (tags, runs) = csv_tags_and_runs(newest);
     assert_eq!(tags, ["val_supervised_loss"]);
     assert_eq!(runs.len(), 2, "{runs:?}");
-    assert!(!runs.contains(&"app_style_model_midtraining".to_string()), "{runs:?}");
+    assert!(
+        !runs.contains(&"app_style_model_midtraining".to_string()),
+        "{runs:?}"
+    );
 }
