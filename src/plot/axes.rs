@@ -44,7 +44,7 @@ pub fn value_label(v: f64, step: f64, largest: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    if big >= 1e6 || big < 1e-3 {
+    if !(1e-3..1e6).contains(&big) {
         let e = big.log10().floor() as i32;
         let digits = (e - step_exp).clamp(0, 6) as usize;
         let s = format!("{v:.digits$e}");

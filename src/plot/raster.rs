@@ -79,9 +79,8 @@ impl Canvas {
         }
         let i = (y as usize * self.width as usize + x as usize) * 3;
         let a = a.min(1.0);
-        for k in 0..3 {
-            let d = self.data[i + k] as f64;
-            self.data[i + k] = (d + (c[k] as f64 - d) * a).round() as u8;
+        for (d, &t) in self.data[i..i + 3].iter_mut().zip(&c) {
+            *d = (*d as f64 + (t as f64 - *d as f64) * a).round() as u8;
         }
     }
 
