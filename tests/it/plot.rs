@@ -369,3 +369,22 @@ fn a_truncated_events_file_plots_what_is_readable_with_a_warning() {
     };
     assert!(rows > 0 && rows < full, "{rows} of {full}");
 }
+
+#[test]
+fn damage_inside_a_file_plots_what_comes_before_and_exits_2() {
+    let data = shared_or_skip!();
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("events.out.tfevents.1795261401.vm.17401.0");
+    let mut bytes = std::fs::read(data.join(TINY_EVENTS)).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&ev, &bytes).unwrap();
+    let (out, csv) = (tmp.path().join("c.png"), tmp.path().join("c.csv"));
+    let (code, stdout, err) = run_posedeck(&["plot", s(&ev), "-o", s(&out), "--csv", s(&csv)]);
+    assert_eq!(code, 2, "{stdout}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(s(&ev)) && err.contains("at byte"), "{err}");
+    assert!(image::open(&out).is_ok());
+    let rows = csv::Reader::from_path(&csv).unwrap().records().count();
+    assert!(rows > 0 && rows < 125, "{rows}");
+}
