@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod compare;
+pub mod curves;
 pub mod demo;
 #[cfg(feature = "engine")]
 pub mod engine;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod formats;
 pub mod jobs;
 pub mod labels;
+pub mod plot;
 pub mod project;
 pub mod sanitize;
 pub mod settings;

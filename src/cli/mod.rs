@@ -13,6 +13,7 @@ pub mod frames;
 pub mod fuzz;
 pub mod jobs;
 pub mod out;
+pub mod plot;
 #[cfg(feature = "engine")]
 pub mod predict;
 pub mod scalars;
@@ -43,6 +44,9 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Scalars of TensorBoard events files: a table per file, or every point as JSON.
     Scalars(scalars::ScalarsArgs),
+    /// Curves as a PNG for slides (TensorBoard's smoothing, a chart per tag, runs overlaid),
+    /// and every point as CSV.
+    Plot(plot::PlotArgs),
     /// Compare model runs' pixel errors: per keypoint and set, and frame by frame.
     Compare(compare::CompareArgs),
     /// Benchmarks that generate their inputs with posedeck's own writers.
@@ -109,6 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         None => tui::run(cli.tui),
         Some(Command::Status(a)) => status::run(&a).map(|()| 0),
         Some(Command::Scalars(a)) => scalars::run(&a).map(|()| 0).map_err(Into::into),
+        Some(Command::Plot(a)) => plot::run(&a).map(|()| 0).map_err(Into::into),
         Some(Command::Compare(a)) => compare::run(&a),
         Some(Command::Bench(a)) => bench::run(&a).map(|()| 0),
         #[cfg(feature = "engine")]

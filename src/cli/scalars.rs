@@ -304,7 +304,7 @@ fn write_json(
 
 /// "--tag \"(\": not a valid regular expression: unclosed group" (the regex crate's own
 /// message draws the pattern over several lines).
-fn regex_error(re: &str, e: &regex::Error) -> String {
+pub(crate) fn regex_error(re: &str, e: &regex::Error) -> String {
     let why = e
         .to_string()
         .lines()

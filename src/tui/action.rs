@@ -45,6 +45,7 @@ pub enum Action {
     RunPrev,
     ToggleRun,
     OnlyMarked,
+    ExportCurves,
     // Models
     SortNext,
     SortReverse,
@@ -166,6 +167,7 @@ impl Action {
         Action::RunPrev,
         Action::ToggleRun,
         Action::OnlyMarked,
+        Action::ExportCurves,
         Action::SortNext,
         Action::SortReverse,
         Action::DetailTab,

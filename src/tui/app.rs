@@ -140,6 +140,8 @@ pub enum Effect {
     MouseCapture(bool),
     /// Choose, write and queue frames to label on a background thread.
     Extract(Box<crate::labels::extract::Request>),
+    /// Write the Curves view's figure (PNG + CSV) on a background thread.
+    ExportCurves(Box<crate::tui::export::ExportJob>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

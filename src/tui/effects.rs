@@ -98,6 +98,20 @@ impl Workers {
                     app.error(format!("mouse: {e}"));
                 }
             }
+            Effect::ExportCurves(job) => {
+                let tx = self.tx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("export-curves".into())
+                    .spawn(move || {
+                        let r = job.run();
+                        let _ =
+                            tx.send(Msg::Loaded(Box::new(crate::tui::load::Loaded::Exported(r))));
+                    });
+                if let Err(e) = spawned {
+                    app.error(format!("cannot start the export: {e}"));
+                    return true;
+                }
+            }
             Effect::Extract(req) => {
                 let tx = self.tx.clone();
                 let spawned = std::thread::Builder::new()

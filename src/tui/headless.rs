@@ -145,6 +145,10 @@ impl Headless {
             }
             // No terminal: mouse events come from the test directly.
             Effect::MouseCapture(_) => {}
+            Effect::ExportCurves(job) => {
+                let r = job.run();
+                app.handle(Msg::Loaded(Box::new(Loaded::Exported(r))));
+            }
             Effect::Extract(req) => {
                 let (tx, rx) = std::sync::mpsc::channel();
                 crate::tui::state::extract_form::run_blocking(&req, move |m| {

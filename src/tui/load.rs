@@ -29,6 +29,8 @@ pub enum Loaded {
         runs: Vec<(String, PathBuf)>,
         result: Result<crate::compare::Comparison, String>,
     },
+    /// The Curves export finished: the status bar's message, or why it failed.
+    Exported(Result<String, String>),
 }
 
 pub fn apply(app: &mut App, l: Loaded) {
@@ -86,6 +88,8 @@ pub fn apply(app: &mut App, l: Loaded) {
             app.push(Effect::RequestImage);
         }
         Loaded::Compare { runs, result } => crate::tui::state::compare::loaded(app, runs, result),
+        Loaded::Exported(Ok(msg)) => app.info(msg),
+        Loaded::Exported(Err(e)) => app.error(crate::sanitize::clean(&e).into_owned()),
         Loaded::VideoPreds { csv, preds } => {
             app.videos.preds = Some((csv, preds));
             let n = crate::tui::state::videos::n_frames(app);

@@ -13,6 +13,7 @@ pub mod background;
 pub mod chart;
 pub mod data;
 pub mod effects;
+pub mod export;
 pub mod frames;
 pub mod headless;
 pub mod image;

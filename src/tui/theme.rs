@@ -195,18 +195,85 @@ impl Theme {
     /// A stable colour for a run name (hash of the name, so a run keeps its colour as
     /// others come and go).
     pub fn run_color(&self, name: &str) -> Color {
-        let mut h: u64 = 1469598103934665603;
-        for b in name.bytes() {
-            h = (h ^ b as u64).wrapping_mul(1099511628211);
-        }
-        let i = (h % self.runs.len().max(1) as u64) as usize;
+        let i = crate::curves::run_slot(name, self.runs.len());
         self.col(self.runs.get(i).copied().unwrap_or(Color::Reset))
+    }
+    /// The colours of an exported figure (PNG): background, foreground and the run palette
+    /// as RGB. A theme whose background is the terminal's own gets white for `light`, else
+    /// a dark grey; the foreground likewise black or a light grey.
+    pub fn figure_colors(&self) -> ([u8; 3], [u8; 3], Vec<[u8; 3]>) {
+        let light = self.name == "light";
+        let bg = rgb(self.bg).unwrap_or(if light { [255, 255, 255] } else { [30, 30, 30] });
+        let luma = 0.2126 * bg[0] as f64 + 0.7152 * bg[1] as f64 + 0.0722 * bg[2] as f64;
+        let fg = rgb(self.fg).unwrap_or(if luma > 128.0 {
+            [0, 0, 0]
+        } else {
+            [225, 225, 225]
+        });
+        let runs = self.runs.iter().filter_map(|c| rgb(*c)).collect::<Vec<_>>();
+        (bg, fg, if runs.is_empty() { vec![fg] } else { runs })
     }
     /// Colour of keypoint `i` from the palette.
     pub fn keypoint_color(&self, i: usize) -> Color {
         let n = self.keypoints.len().max(1);
         self.col(self.keypoints.get(i % n).copied().unwrap_or(Color::Reset))
     }
+}
+
+/// A terminal colour as RGB (xterm's values for the named and indexed ones); `None` for the
+/// terminal's own (`reset`).
+pub fn rgb(c: Color) -> Option<[u8; 3]> {
+    const BASE: [[u8; 3]; 16] = [
+        [0, 0, 0],
+        [205, 0, 0],
+        [0, 205, 0],
+        [205, 205, 0],
+        [0, 0, 238],
+        [205, 0, 205],
+        [0, 205, 205],
+        [229, 229, 229],
+        [127, 127, 127],
+        [255, 0, 0],
+        [0, 255, 0],
+        [255, 255, 0],
+        [92, 92, 255],
+        [255, 0, 255],
+        [0, 255, 255],
+        [255, 255, 255],
+    ];
+    let i = match c {
+        Color::Reset => return None,
+        Color::Rgb(r, g, b) => return Some([r, g, b]),
+        Color::Indexed(i) => i,
+        Color::Black => 0,
+        Color::Red => 1,
+        Color::Green => 2,
+        Color::Yellow => 3,
+        Color::Blue => 4,
+        Color::Magenta => 5,
+        Color::Cyan => 6,
+        Color::Gray => 7,
+        Color::DarkGray => 8,
+        Color::LightRed => 9,
+        Color::LightGreen => 10,
+        Color::LightYellow => 11,
+        Color::LightBlue => 12,
+        Color::LightMagenta => 13,
+        Color::LightCyan => 14,
+        Color::White => 15,
+    };
+    Some(match i {
+        0..=15 => BASE[i as usize],
+        16..=231 => {
+            let k = i - 16;
+            let v = |n: u8| if n == 0 { 0 } else { 55 + n * 40 };
+            [v(k / 36), v(k / 6 % 6), v(k % 6)]
+        }
+        _ => {
+            let g = 8 + (i - 232) * 10;
+            [g, g, g]
+        }
+    })
 }
 
 #[cfg(test)]
@@ -253,6 +320,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("/t.toml"), "{e}");
+    }
+
+    #[test]
+    fn figure_colours() {
+        let (bg, fg, runs) = Theme::load("light").unwrap().figure_colors();
+        assert_eq!((bg, fg), ([255, 255, 255], [0, 0, 0]));
+        assert_eq!(runs[0], [0x00, 0x72, 0xB2]);
+        let (bg, _, _) = Theme::load("high-contrast").unwrap().figure_colors();
+        assert_eq!(bg, [0, 0, 0]);
+        assert_eq!(rgb(Color::Indexed(196)), Some([255, 0, 0]));
+        assert_eq!(rgb(Color::Indexed(244)), Some([128, 128, 128]));
     }
 
     #[test]

@@ -36,8 +36,9 @@ pub fn classify(kind: &EventKind, path: &Path, is_dir: bool) -> Option<WatchMsg>
     if matches!(kind, EventKind::Access(_)) {
         return None;
     }
-    // The workstation's trash (runs moved there by a delete) is not part of the project.
-    if path.components().any(|c| c.as_os_str() == TRASH) {
+    // The workstation's trash (runs moved there by a delete) is not part of the project,
+    // nor are the figures exported from Curves (`.posedeck/exports/`).
+    if path.components().any(|c| c.as_os_str() == TRASH) || in_exports(path) {
         return None;
     }
     let name = name_of(path);
@@ -75,6 +76,14 @@ pub fn classify(kind: &EventKind, path: &Path, is_dir: bool) -> Option<WatchMsg>
         return None;
     }
     Some(WatchMsg::Other(path.to_path_buf()))
+}
+
+/// True when `p` lies under a project's `.posedeck/exports/` (figures and their CSVs).
+fn in_exports(p: &Path) -> bool {
+    let parts: Vec<_> = p.components().map(|c| c.as_os_str()).collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == ".posedeck" && w[1] == "exports")
 }
 
 /// True when `p` lies under a `models` or `outputs` folder (the run layouts).
@@ -132,6 +141,15 @@ mod tests {
                 &EventKind::Create(CreateKind::Folder),
                 Path::new("/p/.posedeck-trash/2026-11-21T11-46-57Z/models/old"),
                 true
+            ),
+            None
+        );
+        // Figures exported from Curves are not project files.
+        assert_eq!(
+            classify(
+                &EventKind::Create(CreateKind::File),
+                Path::new("/p/.posedeck/exports/curves-20261203T101010Z.csv"),
+                false
             ),
             None
         );

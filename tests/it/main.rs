@@ -16,6 +16,7 @@ mod jobs;
 #[cfg(feature = "engine")]
 mod jobs_detached;
 mod labels;
+mod plot;
 mod project;
 mod slp;
 #[cfg(feature = "engine")]

@@ -55,6 +55,7 @@ fn finish_file(path: &Path, mut decoder: Decoder, chunk: &Chunk, file_len: u64) 
         scalars: drained.scalars,
         texts: drained.texts,
         other_tags: drained.other_tags,
+        truncated: chunk.damage.is_none() && chunk.pending > 0,
         error,
     }
 }

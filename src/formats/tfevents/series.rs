@@ -129,6 +129,10 @@ pub struct EventsFile {
     /// Damage (bad CRC, malformed record, truncated record), with file and offset.
     #[serde(serialize_with = "ser_error", skip_deserializing)]
     pub error: Option<Error>,
+    /// `error` is only a last record cut short by the end of the file (a file still being
+    /// written, or a copy cut short): everything before it is whole.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 fn ser_error<S: serde::Serializer>(e: &Option<Error>, s: S) -> Result<S::Ok, S::Error> {

@@ -117,36 +117,7 @@ pub fn visible_tags(app: &crate::tui::app::App) -> Vec<String> {
     tags
 }
 
-/// The group a tag belongs to on the dashboard: its prefix up to the first `/` or `_`
-/// (`train_`, `val_`, `lr-Adam/`), or the tag itself.
-pub fn group_of(tag: &str) -> &str {
-    match tag.find(['/', '_']) {
-        Some(i) => &tag[..=i],
-        None => tag,
-    }
-}
-
-/// TensorBoard users look at losses first: groups holding a loss first, then the others by
-/// name, `epoch` and `hp_metric` last; by name within a group.
-pub fn dashboard_order(tags: &mut [String]) {
-    let loss_groups: std::collections::HashSet<String> = tags
-        .iter()
-        .filter(|t| t.contains("loss"))
-        .map(|t| group_of(t).to_owned())
-        .collect();
-    let rank = |t: &str| {
-        if t == "epoch" || t == "hp_metric" {
-            2
-        } else if loss_groups.contains(group_of(t)) {
-            0
-        } else {
-            1
-        }
-    };
-    tags.sort_by(|a, b| {
-        (rank(a), group_of(a), a.as_str()).cmp(&(rank(b), group_of(b), b.as_str()))
-    });
-}
+pub use crate::curves::order::{dashboard_order, group_of};
 
 /// The runs not drawn, sorted by name: those hidden with space, and with "only marked" on,
 /// every run not marked in Models (matched by folder).
@@ -213,6 +184,10 @@ pub fn on_action(app: &mut crate::tui::app::App, a: crate::tui::action::Action) 
                     c.hidden.insert(name);
                 }
             }
+            return;
+        }
+        A::ExportCurves => {
+            crate::tui::export::start(app);
             return;
         }
         A::OnlyMarked => {

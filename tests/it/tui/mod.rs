@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 mod bench_project;
 mod compare;
+mod curves_export;
 pub mod e2e;
 mod e2e_label_edit;
 mod extract;
