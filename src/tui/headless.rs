@@ -21,6 +21,7 @@ pub struct Headless {
     /// to the test, which feeds the app synthetic messages.
     pub jobs: Option<crate::tui::job_bridge::JobRunner>,
     scalars: ScalarsReader,
+    plots: crate::tui::plots::Builder,
     cache: Cache,
     picker: ratatui_image::picker::Picker,
     generation: u64,
@@ -33,6 +34,7 @@ impl Headless {
             probe_videos: true,
             jobs: None,
             scalars: ScalarsReader::default(),
+            plots: Default::default(),
             cache: Cache::default(),
             picker: image::halfblocks_picker(),
             generation: 0,
@@ -46,18 +48,20 @@ impl Headless {
         self.settle(app, size);
     }
 
-    /// Carries out pending effects (and the ones they cause) until none is left.
+    /// Carries out pending effects (and the ones they cause) until none is left, then
+    /// builds the plots the Curves view wants (the plot worker's job, done here at once).
     pub fn settle(&mut self, app: &mut App, size: Rect) {
         app.screen = size;
         for _ in 0..16 {
             let effects = app.take_effects();
             if effects.is_empty() {
-                return;
+                break;
             }
             for e in effects {
                 self.run(app, e, size);
             }
         }
+        crate::tui::plots::settle(app, size, &mut self.plots);
     }
 
     fn tail(&mut self, app: &mut App, file: PathBuf, run: String, dir: PathBuf) {

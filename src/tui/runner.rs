@@ -129,6 +129,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         scalars,
         tables,
         images,
+        plots: crate::tui::plots::spawn(tx.clone()),
         protocol,
         watcher: None,
         watched: Vec::new(),
@@ -208,6 +209,8 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 dirty |= workers.carry_out(&mut app, e, size);
             }
         }
+        // The plots the Curves view now wants are built off this thread (never in a draw).
+        crate::tui::plots::request(&mut app, size, &mut workers.plots);
         if let Some(code) = app.quit {
             // The workers are detached: they go on (or, asked to cancel, save a checkpoint and
             // write CANCELED themselves). The followers stop; the cancel requests are sent.

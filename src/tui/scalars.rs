@@ -2,16 +2,21 @@
 //! scalars worker from the events files (appended bytes only, via the tfevents tailer).
 
 use crate::tui::chart::Point;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// One run's points of one tag, in arrival order. Shared: the plot worker builds from a
+/// snapshot (a clone of the `Arc`) while the UI thread goes on appending; an append to a
+/// series a build still holds copies that one series first (copy on write).
+pub type Series = Arc<Vec<Point>>;
+
+#[derive(Debug, Clone, Default)]
 pub struct RunScalars {
     /// Display name (the run's folder name, relative to the models folder).
     pub name: String,
     pub dir: PathBuf,
-    pub tags: BTreeMap<String, Vec<Point>>,
+    pub tags: BTreeMap<String, Series>,
     /// An unreadable or damaged events file: shown where the curve would be.
     pub errors: Vec<String>,
 }
@@ -30,17 +35,15 @@ pub struct ScalarUpdate {
     pub reset: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ScalarStore {
     pub runs: BTreeMap<String, RunScalars>,
     /// Bumped by every change (plots built from older generations are stale).
     pub generation: u64,
     /// Per tag, the generation of its last change (a plot of one tag outlives scalars of
     /// the others arriving).
-    #[serde(skip)]
     tag_changed: std::collections::HashMap<String, u64>,
     /// The generation of the last change that touched every tag (a reset, a run removed).
-    #[serde(skip)]
     all_changed: u64,
 }
 
@@ -73,7 +76,7 @@ impl ScalarStore {
             run.errors.clear();
         }
         for (tag, p) in u.points {
-            run.tags.entry(tag).or_default().push(p);
+            Arc::make_mut(run.tags.entry(tag).or_default()).push(p);
         }
         if let Some(e) = u.error {
             let file = u.file.display().to_string();
@@ -111,11 +114,21 @@ impl ScalarStore {
         t
     }
 
+    /// What a plot of `tag` is built from: every run's series of it (a shared snapshot, in
+    /// the runs' order), leaving out the `hidden` runs (sorted names).
+    pub fn snapshot(&self, tag: &str, hidden: &[String]) -> Vec<(String, Series)> {
+        self.runs
+            .values()
+            .filter(|r| hidden.binary_search(&r.name).is_err())
+            .filter_map(|r| Some((r.name.clone(), Arc::clone(r.tags.get(tag)?))))
+            .collect()
+    }
+
     pub fn total_points(&self) -> usize {
         self.runs
             .values()
             .flat_map(|r| r.tags.values())
-            .map(Vec::len)
+            .map(|s| s.len())
             .sum()
     }
 }

@@ -146,7 +146,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         .scalars
         .runs
         .values()
-        .max_by_key(|r| r.tags.values().map(Vec::len).sum::<usize>())
+        .max_by_key(|r| r.tags.values().map(|s| s.len()).sum::<usize>())
         .map(|r| (r.name.clone(), r.dir.clone()));
     if let Some((run, dir)) = big {
         let mut term =
