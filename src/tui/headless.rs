@@ -51,6 +51,13 @@ impl Headless {
     /// Carries out pending effects (and the ones they cause) until none is left, then
     /// builds the plots the Curves view wants (the plot worker's job, done here at once).
     pub fn settle(&mut self, app: &mut App, size: Rect) {
+        self.run_effects(app, size);
+        crate::tui::plots::settle(app, size, &mut self.plots);
+    }
+
+    /// [`Headless::settle`] without building plots: the scalars read, the plots as the
+    /// worker left them (a live session between a new point and its plot).
+    pub fn run_effects(&mut self, app: &mut App, size: Rect) {
         app.screen = size;
         for _ in 0..16 {
             let effects = app.take_effects();
@@ -61,7 +68,6 @@ impl Headless {
                 self.run(app, e, size);
             }
         }
-        crate::tui::plots::settle(app, size, &mut self.plots);
     }
 
     fn tail(&mut self, app: &mut App, file: PathBuf, run: String, dir: PathBuf) {

@@ -12,6 +12,7 @@ use ratatui::layout::Rect;
 use std::path::{Path, PathBuf};
 
 mod compare;
+mod curves_live;
 pub mod e2e;
 mod e2e_label_edit;
 mod extract;
