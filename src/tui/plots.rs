@@ -119,15 +119,32 @@ impl PlotStore {
     }
 
     /// The job for the plots in `wanted` not built yet, when `wanted` differs from what was
-    /// asked last (recorded as asked).
+    /// asked last (recorded as asked); the charts whose plot is oldest come first.
     pub fn job_for(&mut self, wanted: Vec<PlotKey>, store: &ScalarStore) -> Option<PlotJob> {
         if wanted == self.asked {
             return None;
         }
-        let items: Vec<_> = wanted
+        // The charts drawn from the oldest plot first (none at all: first of all), so a job
+        // a newer one stops makes room for the others next time: while points keep coming,
+        // every chart of the page is refreshed in turn.
+        let mut todo: Vec<(u64, &PlotKey)> = wanted
             .iter()
             .filter(|k| !self.has(k))
-            .map(|k| (k.clone(), store.snapshot(&k.tag, &k.hidden)))
+            .map(|k| {
+                let age = self
+                    .plots
+                    .iter()
+                    .filter(|e| same_chart(&e.plot.key, k))
+                    .map(|e| e.tick)
+                    .max()
+                    .unwrap_or(0);
+                (age, k)
+            })
+            .collect();
+        todo.sort_by_key(|(age, _)| *age);
+        let items: Vec<_> = todo
+            .into_iter()
+            .map(|(_, k)| (k.clone(), store.snapshot(&k.tag, &k.hidden)))
             .collect();
         self.asked = wanted;
         (!items.is_empty()).then_some(PlotJob { items })
@@ -360,6 +377,48 @@ mod tests {
         b.run(2, job.clone(), || false, |p| again.push(p));
         assert_eq!(again.len(), 5 - 2);
         assert!(again.iter().all(|p| p.plot.key.cols > 20));
+    }
+
+    #[test]
+    fn charts_left_behind_by_a_stopped_job_come_first_in_the_next() {
+        let mut s = store(1, 10);
+        let mut ps = PlotStore::default();
+        let mut b = Builder::default();
+        let wanted =
+            |s: &ScalarStore| -> Vec<_> { ["loss", "acc"].map(|t| key(s, t, 50)).to_vec() };
+        let job = ps.job_for(wanted(&s), &s).unwrap();
+        b.run(1, job, || false, |p| assert!(ps.accept(p)));
+        // New points of both tags; the job is stopped after its first plot (loss).
+        let more = |s: &mut ScalarStore, step: i64| {
+            let p = Point {
+                step,
+                wall: 0.0,
+                value: 1.0,
+            };
+            s.apply(ScalarUpdate {
+                run: "run0".into(),
+                points: vec![("loss".into(), p), ("acc".into(), p)],
+                ..Default::default()
+            });
+        };
+        more(&mut s, 100);
+        let job = ps.job_for(wanted(&s), &s).unwrap();
+        let order: Vec<_> = job.items.iter().map(|(k, _)| k.tag.clone()).collect();
+        assert_eq!(order, ["loss", "acc"], "equal age: the view's order");
+        let n = std::cell::Cell::new(0);
+        b.run(
+            2,
+            job,
+            || n.get() == 1,
+            |p| {
+                n.set(1);
+                assert!(ps.accept(p));
+            },
+        );
+        more(&mut s, 101);
+        let job = ps.job_for(wanted(&s), &s).unwrap();
+        let order: Vec<_> = job.items.iter().map(|(k, _)| k.tag.clone()).collect();
+        assert_eq!(order, ["acc", "loss"], "the chart left behind first");
     }
 
     #[test]

@@ -67,8 +67,9 @@ pub fn build_from(runs: &[(String, Series)], k: &PlotKey) -> Plot {
     BUILDS.with(|b| b.set(b.get() + 1));
     let mut drawn = Vec::new();
     for (name, points) in runs {
+        let points = points.contiguous();
         let t0 = points.first().map(|p| p.wall).unwrap_or(0.0);
-        for (i, part) in series::split_resets(points).into_iter().enumerate() {
+        for (i, part) in series::split_resets(&points).into_iter().enumerate() {
             drawn.push(Drawn {
                 run: name.clone(),
                 part: i,
