@@ -21,7 +21,6 @@ pub struct Headless {
     /// to the test, which feeds the app synthetic messages.
     pub jobs: Option<crate::tui::job_bridge::JobRunner>,
     scalars: ScalarsReader,
-    plots: crate::tui::plots::Builder,
     cache: Cache,
     picker: ratatui_image::picker::Picker,
     generation: u64,
@@ -34,7 +33,6 @@ impl Headless {
             probe_videos: true,
             jobs: None,
             scalars: ScalarsReader::default(),
-            plots: Default::default(),
             cache: Cache::default(),
             picker: image::halfblocks_picker(),
             generation: 0,
@@ -52,7 +50,7 @@ impl Headless {
     /// builds the plots the Curves view wants (the plot worker's job, done here at once).
     pub fn settle(&mut self, app: &mut App, size: Rect) {
         self.run_effects(app, size);
-        crate::tui::plots::settle(app, size, &mut self.plots);
+        crate::tui::plots::settle(app, size);
     }
 
     /// [`Headless::settle`] without building plots: the scalars read, the plots as the

@@ -166,48 +166,33 @@ pub fn next_job(app: &mut App, screen: Rect) -> Option<PlotJob> {
     app.plots.job_for(wanted, &app.scalars)
 }
 
-/// Builds jobs' plots; remembers the keys of the last job it built, so a plot a newer job
-/// asks for again (its request crossed the answer) is not built twice.
-#[derive(Default)]
-pub struct Builder {
-    recent: Vec<PlotKey>,
-}
-
-impl Builder {
-    /// Builds `job`'s plots in order, handing each to `out` as it is done; stops early when
-    /// `stale()` says a newer request came in.
-    pub fn run(
-        &mut self,
-        generation: u64,
-        job: PlotJob,
-        stale: impl Fn() -> bool,
-        mut out: impl FnMut(Built),
-    ) {
-        let mut done = Vec::with_capacity(job.items.len());
-        for (key, series) in job.items {
-            if stale() {
-                break;
-            }
-            if !self.recent.contains(&key) {
-                let p = plot::build_from(&series, &key);
-                out(Built {
-                    generation,
-                    plot: Arc::new(p),
-                });
-            }
-            done.push(key);
+/// Builds `job`'s plots in order (the worker's part, also run at once by headless
+/// sessions), handing each to `out` as it is done; stops early when `stale()` says a newer
+/// request came in. A plot the newer request asks for again is built again: remembering what
+/// was sent would leave a chart without its plot when the store dropped that one as unwanted
+/// and the view wants it back.
+pub fn build_job(
+    generation: u64,
+    job: PlotJob,
+    stale: impl Fn() -> bool,
+    mut out: impl FnMut(Built),
+) {
+    for (key, series) in job.items {
+        if stale() {
+            break;
         }
-        if !done.is_empty() {
-            self.recent = done;
-        }
+        let p = plot::build_from(&series, &key);
+        out(Built {
+            generation,
+            plot: Arc::new(p),
+        });
     }
 }
 
 /// Starts the plot worker; its plots come back on `tx`.
 pub fn spawn(tx: Sender<Msg>) -> Latest<PlotJob> {
-    let mut builder = Builder::default();
     Latest::spawn_checked("plots", move |g, job, newest| {
-        builder.run(
+        build_job(
             g,
             job,
             || newest.superseded(g),
@@ -227,12 +212,12 @@ pub fn request(app: &mut App, screen: Rect, worker: &mut Latest<PlotJob>) {
 }
 
 /// [`request`] carried out at once on this thread (headless sessions: tests, benchmarks).
-pub fn settle(app: &mut App, screen: Rect, builder: &mut Builder) {
+pub fn settle(app: &mut App, screen: Rect) {
     while let Some(job) = next_job(app, screen) {
         app.plots.requested += 1;
         let g = app.plots.requested;
         let mut built = Vec::new();
-        builder.run(g, job, || false, |b| built.push(b));
+        build_job(g, job, || false, |b| built.push(b));
         for b in built {
             app.handle(Msg::Plot(Box::new(b)));
         }
@@ -359,10 +344,9 @@ mod tests {
                 .map(|c| (key(&s, "loss", c * 10), s.snapshot("loss", &[])))
                 .collect(),
         };
-        let mut b = Builder::default();
         let n = std::cell::Cell::new(0);
         let mut out = Vec::new();
-        b.run(
+        build_job(
             1,
             job.clone(),
             || n.get() >= 2,
@@ -372,22 +356,44 @@ mod tests {
             },
         );
         assert_eq!(out.len(), 2, "stopped once superseded");
-        // What it built is not built again; the rest is.
-        let mut again = Vec::new();
-        b.run(2, job.clone(), || false, |p| again.push(p));
-        assert_eq!(again.len(), 5 - 2);
-        assert!(again.iter().all(|p| p.plot.key.cols > 20));
+        assert!(
+            out.iter().all(|p| p.plot.key.cols <= 20),
+            "in the job's order"
+        );
+    }
+
+    #[test]
+    fn a_plot_dropped_as_unwanted_is_built_again_when_wanted_back() {
+        // Smoothing 0.7 built, set to 0.6, back to 0.7 before the 0.6 plot came, then 0.6
+        // again: the 0.6 plot that came while 0.7 was wanted was dropped, so it is rebuilt.
+        let s = store(1, 50);
+        let mut ps = PlotStore::default();
+        let k6 = key(&s, "loss", 30);
+        let mut k7 = k6.clone();
+        k7.smoothing = 0.7;
+        let job = ps.job_for(vec![k7.clone()], &s).unwrap();
+        build_job(1, job, || false, |p| assert!(ps.accept(p)));
+        let job6 = ps.job_for(vec![k6.clone()], &s).unwrap();
+        assert!(ps.job_for(vec![k7.clone()], &s).is_none(), "0.7 is there");
+        build_job(
+            2,
+            job6,
+            || false,
+            |p| assert!(!ps.accept(p), "unwanted now"),
+        );
+        let job = ps.job_for(vec![k6.clone()], &s).expect("0.6 asked again");
+        build_job(3, job, || false, |p| assert!(ps.accept(p)));
+        assert_eq!(ps.best(&k6).unwrap().key, k6);
     }
 
     #[test]
     fn charts_left_behind_by_a_stopped_job_come_first_in_the_next() {
         let mut s = store(1, 10);
         let mut ps = PlotStore::default();
-        let mut b = Builder::default();
         let wanted =
             |s: &ScalarStore| -> Vec<_> { ["loss", "acc"].map(|t| key(s, t, 50)).to_vec() };
         let job = ps.job_for(wanted(&s), &s).unwrap();
-        b.run(1, job, || false, |p| assert!(ps.accept(p)));
+        build_job(1, job, || false, |p| assert!(ps.accept(p)));
         // New points of both tags; the job is stopped after its first plot (loss).
         let more = |s: &mut ScalarStore, step: i64| {
             let p = Point {
@@ -406,7 +412,7 @@ mod tests {
         let order: Vec<_> = job.items.iter().map(|(k, _)| k.tag.clone()).collect();
         assert_eq!(order, ["loss", "acc"], "equal age: the view's order");
         let n = std::cell::Cell::new(0);
-        b.run(
+        build_job(
             2,
             job,
             || n.get() == 1,
@@ -427,8 +433,7 @@ mod tests {
         let mut ps = PlotStore::default();
         let wanted: Vec<_> = (1..=3).map(|c| key(&s, "loss", c)).collect();
         let job = ps.job_for(wanted.clone(), &s).unwrap();
-        let mut b = Builder::default();
-        b.run(1, job, || false, |p| assert!(ps.accept(p)));
+        build_job(1, job, || false, |p| assert!(ps.accept(p)));
         for c in 100..(100 + PLOTS_KEPT + 10) {
             ps.accept(Built {
                 generation: 2,
