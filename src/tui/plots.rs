@@ -25,6 +25,8 @@ use std::sync::mpsc::Sender;
 /// The plots to build, each with the series it is built from.
 #[derive(Debug, Clone)]
 pub struct PlotJob {
+    /// The request's generation, counted by the [`PlotStore`] that made it.
+    pub generation: u64,
     pub items: Vec<(PlotKey, Vec<(String, Series)>)>,
 }
 
@@ -49,7 +51,7 @@ pub struct PlotStore {
     plots: Vec<Entry>,
     /// What the view wanted when the last request was made.
     asked: Vec<PlotKey>,
-    /// The generation of the last request submitted (0: none yet).
+    /// The generation of the last request made (0: none yet).
     pub requested: u64,
     tick: u64,
 }
@@ -147,7 +149,14 @@ impl PlotStore {
             .map(|(_, k)| (k.clone(), store.snapshot(&k.tag, &k.hidden)))
             .collect();
         self.asked = wanted;
-        (!items.is_empty()).then_some(PlotJob { items })
+        if items.is_empty() {
+            return None;
+        }
+        self.requested += 1;
+        Some(PlotJob {
+            generation: self.requested,
+            items,
+        })
     }
 
     /// How many plots are kept.
@@ -171,12 +180,8 @@ pub fn next_job(app: &mut App, screen: Rect) -> Option<PlotJob> {
 /// request came in. A plot the newer request asks for again is built again: remembering what
 /// was sent would leave a chart without its plot when the store dropped that one as unwanted
 /// and the view wants it back.
-pub fn build_job(
-    generation: u64,
-    job: PlotJob,
-    stale: impl Fn() -> bool,
-    mut out: impl FnMut(Built),
-) {
+pub fn build_job(job: PlotJob, stale: impl Fn() -> bool, mut out: impl FnMut(Built)) {
+    let generation = job.generation;
     for (key, series) in job.items {
         if stale() {
             break;
@@ -193,7 +198,6 @@ pub fn build_job(
 pub fn spawn(tx: Sender<Msg>) -> Latest<PlotJob> {
     Latest::spawn_checked("plots", move |g, job, newest| {
         build_job(
-            g,
             job,
             || newest.superseded(g),
             |b| {
@@ -207,17 +211,15 @@ pub fn spawn(tx: Sender<Msg>) -> Latest<PlotJob> {
 /// batch of messages).
 pub fn request(app: &mut App, screen: Rect, worker: &mut Latest<PlotJob>) {
     if let Some(job) = next_job(app, screen) {
-        app.plots.requested = worker.submit(job);
+        worker.submit(job);
     }
 }
 
 /// [`request`] carried out at once on this thread (headless sessions: tests, benchmarks).
 pub fn settle(app: &mut App, screen: Rect) {
     while let Some(job) = next_job(app, screen) {
-        app.plots.requested += 1;
-        let g = app.plots.requested;
         let mut built = Vec::new();
-        build_job(g, job, || false, |b| built.push(b));
+        build_job(job, || false, |b| built.push(b));
         for b in built {
             app.handle(Msg::Plot(Box::new(b)));
         }
@@ -274,7 +276,8 @@ mod tests {
         let wanted = vec![key(&s, "loss", 120), key(&s, "acc", 40)];
         let job = ps.job_for(wanted.clone(), &s).expect("a job");
         assert!(ps.job_for(wanted.clone(), &s).is_none(), "asked already");
-        let g = w.submit(job);
+        let g = job.generation;
+        w.submit(job);
         // The store goes on taking scalars while the worker builds from its snapshot.
         let before = s.clone();
         s.apply(ScalarUpdate {
@@ -306,7 +309,9 @@ mod tests {
         let job = ps.job_for(vec![k2.clone(), wanted[1].clone()], &s).unwrap();
         assert_eq!(job.items.len(), 1, "only the chart whose data changed");
         assert_eq!(ps.best(&k2).unwrap().key, wanted[0]);
-        let g2 = w.submit(job);
+        let g2 = job.generation;
+        assert_eq!(g2, g + 1);
+        w.submit(job);
         let Ok(Msg::Plot(b)) = rx.recv_timeout(Duration::from_secs(10)) else {
             panic!("no plot");
         };
@@ -340,6 +345,7 @@ mod tests {
     fn a_newer_request_stops_a_stale_job_between_plots() {
         let s = store(2, 100);
         let job = PlotJob {
+            generation: 1,
             items: (1..=5)
                 .map(|c| (key(&s, "loss", c * 10), s.snapshot("loss", &[])))
                 .collect(),
@@ -347,7 +353,6 @@ mod tests {
         let n = std::cell::Cell::new(0);
         let mut out = Vec::new();
         build_job(
-            1,
             job.clone(),
             || n.get() >= 2,
             |p| {
@@ -372,17 +377,12 @@ mod tests {
         let mut k7 = k6.clone();
         k7.smoothing = 0.7;
         let job = ps.job_for(vec![k7.clone()], &s).unwrap();
-        build_job(1, job, || false, |p| assert!(ps.accept(p)));
+        build_job(job, || false, |p| assert!(ps.accept(p)));
         let job6 = ps.job_for(vec![k6.clone()], &s).unwrap();
         assert!(ps.job_for(vec![k7.clone()], &s).is_none(), "0.7 is there");
-        build_job(
-            2,
-            job6,
-            || false,
-            |p| assert!(!ps.accept(p), "unwanted now"),
-        );
+        build_job(job6, || false, |p| assert!(!ps.accept(p), "unwanted now"));
         let job = ps.job_for(vec![k6.clone()], &s).expect("0.6 asked again");
-        build_job(3, job, || false, |p| assert!(ps.accept(p)));
+        build_job(job, || false, |p| assert!(ps.accept(p)));
         assert_eq!(ps.best(&k6).unwrap().key, k6);
     }
 
@@ -393,7 +393,7 @@ mod tests {
         let wanted =
             |s: &ScalarStore| -> Vec<_> { ["loss", "acc"].map(|t| key(s, t, 50)).to_vec() };
         let job = ps.job_for(wanted(&s), &s).unwrap();
-        build_job(1, job, || false, |p| assert!(ps.accept(p)));
+        build_job(job, || false, |p| assert!(ps.accept(p)));
         // New points of both tags; the job is stopped after its first plot (loss).
         let more = |s: &mut ScalarStore, step: i64| {
             let p = Point {
@@ -413,7 +413,6 @@ mod tests {
         assert_eq!(order, ["loss", "acc"], "equal age: the view's order");
         let n = std::cell::Cell::new(0);
         build_job(
-            2,
             job,
             || n.get() == 1,
             |p| {
@@ -433,7 +432,7 @@ mod tests {
         let mut ps = PlotStore::default();
         let wanted: Vec<_> = (1..=3).map(|c| key(&s, "loss", c)).collect();
         let job = ps.job_for(wanted.clone(), &s).unwrap();
-        build_job(1, job, || false, |p| assert!(ps.accept(p)));
+        build_job(job, || false, |p| assert!(ps.accept(p)));
         for c in 100..(100 + PLOTS_KEPT + 10) {
             ps.accept(Built {
                 generation: 2,

@@ -261,9 +261,8 @@ pub fn measure(
         }
         let t = Instant::now();
         if let Some(job) = crate::tui::plots::next_job(app, size) {
-            let n = job.items.len();
-            let g = worker.submit(job);
-            app.plots.requested = g;
+            let (n, g) = (job.items.len(), job.generation);
+            worker.submit(job);
             superseded += pending.len();
             pending.clear();
             pending.insert(g, n);

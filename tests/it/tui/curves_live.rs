@@ -69,10 +69,8 @@ fn curves_appended_points_are_drawn_from_the_last_plot_until_the_new_one_is_buil
     let tags: Vec<_> = job.items.iter().map(|(k, _)| k.tag.as_str()).collect();
     assert_eq!(tags, ["train_supervised_loss"]);
     let key = job.items[0].0.clone();
-    app.plots.requested += 1;
-    let g = app.plots.requested;
     let mut built = Vec::new();
-    posedeck::tui::plots::build_job(g, job, || false, |b| built.push(b));
+    posedeck::tui::plots::build_job(job, || false, |b| built.push(b));
     for b in built {
         assert!(app.handle(Msg::Plot(Box::new(b))), "a new plot redraws");
     }
