@@ -163,8 +163,8 @@ pub struct App {
     pub data: crate::tui::data::Data,
     pub scalars: ScalarStore,
     pub curves: CurvesState,
-    /// The Curves view's last plot (rebuilt when the scalars or its settings change).
-    pub plot_cache: crate::tui::chart::plot::PlotCache,
+    /// The Curves view's plots as the plot worker built them (never built while drawing).
+    pub plots: crate::tui::plots::PlotStore,
     pub models: crate::tui::state::models::ModelsState,
     pub labels: crate::tui::state::labels::LabelsState,
     pub videos: crate::tui::state::videos::VideosState,
@@ -205,7 +205,7 @@ impl App {
             data: Default::default(),
             scalars: ScalarStore::default(),
             curves: CurvesState::default(),
-            plot_cache: Default::default(),
+            plots: Default::default(),
             models: Default::default(),
             labels: Default::default(),
             videos: Default::default(),
@@ -280,9 +280,11 @@ impl App {
             }
             Msg::Watch(w) => self.on_watch(w),
             Msg::Scalars(u) => {
+                // Tags, runs and errors show at once; the plots follow from the plot worker.
                 self.scalars.apply(u);
                 self.view == View::Curves
             }
+            Msg::Plot(p) => self.plots.accept(*p) && self.view == View::Curves,
             Msg::Loaded(l) => {
                 crate::tui::load::apply(self, *l);
                 true

@@ -1,6 +1,6 @@
 //! The live session's side effects: what the app asks for ([`Effect`]) carried out by the
-//! workers (loader, scalars reader, tables reader, image encoder) and the watcher. The
-//! headless stand-in for tests and benchmarks is [`crate::tui::headless`].
+//! workers (loader, scalars reader, tables reader, image encoder, plot builder) and the
+//! watcher. The headless stand-in for tests and benchmarks is [`crate::tui::headless`].
 
 use crate::tui::app::{App, Effect};
 use crate::tui::image::{self, ImageRequest};
@@ -20,6 +20,8 @@ pub struct Workers {
     pub scalars: Sender<jobs::ScalarReq>,
     pub tables: Sender<jobs::Job>,
     pub images: Latest<ImageRequest>,
+    /// Builds the Curves view's plots (`tui::plots`).
+    pub plots: Latest<crate::tui::plots::PlotJob>,
     pub protocol: ProtocolType,
     pub watcher: Option<crate::watch::Watcher>,
     /// The folders the watcher covers.

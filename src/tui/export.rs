@@ -5,6 +5,7 @@
 
 use crate::plot::{Figure, Options};
 use crate::tui::app::{App, Effect};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The folder of the exports, inside the project.
@@ -44,13 +45,23 @@ pub fn start(app: &mut App) {
     let hidden = crate::tui::state::curves::hidden_runs(app);
     let (background, foreground, palette) = app.theme.figure_colors();
     let color = |name: &str| palette[crate::curves::run_slot(name, palette.len())];
+    // The shown tags' points, copied out of the shared series chunks.
+    let shown_runs: Vec<(&str, BTreeMap<String, Vec<crate::curves::Point>>)> = app
+        .scalars
+        .runs
+        .values()
+        .filter(|r| hidden.binary_search(&r.name).is_err())
+        .filter(|r| tags.iter().any(|t| r.tags.contains_key(t)))
+        .map(|r| {
+            let pts = tags
+                .iter()
+                .filter_map(|t| Some((t.clone(), r.tags.get(t)?.to_vec())))
+                .collect();
+            (r.name.as_str(), pts)
+        })
+        .collect();
     let figure = Figure::new(
-        app.scalars
-            .runs
-            .values()
-            .filter(|r| hidden.binary_search(&r.name).is_err())
-            .filter(|r| tags.iter().any(|t| r.tags.contains_key(t)))
-            .map(|r| (r.name.as_str(), color(&r.name), &r.tags)),
+        shown_runs.iter().map(|(n, t)| (*n, color(n), t)),
         &tags,
     );
     if figure.runs.is_empty() {

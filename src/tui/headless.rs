@@ -46,13 +46,21 @@ impl Headless {
         self.settle(app, size);
     }
 
-    /// Carries out pending effects (and the ones they cause) until none is left.
+    /// Carries out pending effects (and the ones they cause) until none is left, then
+    /// builds the plots the Curves view wants (the plot worker's job, done here at once).
     pub fn settle(&mut self, app: &mut App, size: Rect) {
+        self.run_effects(app, size);
+        crate::tui::plots::settle(app, size);
+    }
+
+    /// [`Headless::settle`] without building plots: the scalars read, the plots as the
+    /// worker left them (a live session between a new point and its plot).
+    pub fn run_effects(&mut self, app: &mut App, size: Rect) {
         app.screen = size;
         for _ in 0..16 {
             let effects = app.take_effects();
             if effects.is_empty() {
-                return;
+                break;
             }
             for e in effects {
                 self.run(app, e, size);

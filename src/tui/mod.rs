@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod load;
 pub mod msg;
+pub mod plots;
 pub mod runner;
 pub mod scalars;
 pub mod slurm_follow;

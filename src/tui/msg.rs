@@ -11,6 +11,8 @@ pub enum Msg {
     Signal(i32),
     Watch(WatchMsg),
     Scalars(ScalarUpdate),
+    /// A plot the plot worker built for the Curves view (`tui::plots`).
+    Plot(Box<crate::tui::plots::Built>),
     /// A background job finished a unit of work the app must pick up (project load etc.).
     Loaded(Box<crate::tui::load::Loaded>),
     Image(Box<crate::tui::image::ImageReady>),

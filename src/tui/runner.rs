@@ -129,6 +129,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         scalars,
         tables,
         images,
+        plots: crate::tui::plots::spawn(tx.clone()),
         protocol,
         watcher: None,
         watched: Vec::new(),
@@ -146,6 +147,8 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let mut draws: u64 = 1;
     let mut draw_time = Duration::ZERO;
     let mut max_draw = Duration::ZERO;
+    // Every draw's time (for the timings line's percentiles).
+    let mut draw_ms: Vec<f32> = Vec::new();
     let mut deadline: Option<Instant> = None;
     loop {
         if dirty {
@@ -157,6 +160,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 terminal.draw(|f| views::draw(&app, f))?;
                 draw_time += t0.elapsed();
                 max_draw = max_draw.max(t0.elapsed());
+                draw_ms.push(t0.elapsed().as_secs_f32() * 1e3);
                 draws += 1;
                 last_draw = Instant::now();
                 dirty = false;
@@ -208,6 +212,8 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 dirty |= workers.carry_out(&mut app, e, size);
             }
         }
+        // The plots the Curves view now wants are built off this thread (never in a draw).
+        crate::tui::plots::request(&mut app, size, &mut workers.plots);
         if let Some(code) = app.quit {
             // The workers are detached: they go on (or, asked to cancel, save a checkpoint and
             // write CANCELED themselves). The followers stop; the cancel requests are sent.
@@ -219,11 +225,20 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
             workers.engine_jobs.shutdown(Duration::from_secs(2));
             drop(workers);
             if let Some(p) = &opts.timings {
+                draw_ms.sort_by(f32::total_cmp);
+                let rank = |q: f64| {
+                    let n = draw_ms.len();
+                    let i = ((q * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1;
+                    draw_ms.get(i).copied().unwrap_or(f32::NAN)
+                };
                 let line = format!(
-                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3} max_draw_ms={:.3}{theme_line}\n",
+                    "first_frame_ms={:.2} draws={} mean_draw_ms={:.3} p50_draw_ms={:.3} \
+                     p99_draw_ms={:.3} max_draw_ms={:.3}{theme_line}\n",
                     first_frame.as_secs_f64() * 1e3,
                     draws,
                     draw_time.as_secs_f64() * 1e3 / draws.max(1) as f64,
+                    rank(0.5),
+                    rank(0.99),
                     max_draw.as_secs_f64() * 1e3
                 );
                 let _ = std::fs::OpenOptions::new()

@@ -2,16 +2,98 @@
 //! scalars worker from the events files (appended bytes only, via the tfevents tailer).
 
 use crate::tui::chart::Point;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// Points per shared chunk of a [`Series`].
+const CHUNK: usize = 4096;
+
+/// One run's points of one tag, in arrival order, in shared chunks. The plot worker builds
+/// from a snapshot (a clone: the chunks' `Arc`s) while the UI thread goes on appending; an
+/// append copies the last chunk first when a snapshot still holds it (at most [`CHUNK`]
+/// points, never the whole series).
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// Full chunks, never changed again.
+    full: Vec<Arc<Vec<Point>>>,
+    /// The growing last chunk.
+    tail: Arc<Vec<Point>>,
+    len: usize,
+}
+
+impl Series {
+    pub fn push(&mut self, p: Point) {
+        if self.tail.len() >= CHUNK {
+            let next = Arc::new(Vec::with_capacity(CHUNK));
+            self.full.push(std::mem::replace(&mut self.tail, next));
+        }
+        Arc::make_mut(&mut self.tail).push(p);
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The points in order, chunk by chunk.
+    pub fn chunks(&self) -> impl Iterator<Item = &[Point]> {
+        self.full
+            .iter()
+            .map(|c| c.as_slice())
+            .chain(std::iter::once(self.tail.as_slice()))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Point> {
+        self.chunks().flatten()
+    }
+
+    pub fn first(&self) -> Option<&Point> {
+        self.iter().next()
+    }
+
+    pub fn last(&self) -> Option<&Point> {
+        self.tail.last()
+    }
+
+    /// The points as one slice (borrowed while they fit in one chunk).
+    pub fn contiguous(&self) -> std::borrow::Cow<'_, [Point]> {
+        if self.full.is_empty() {
+            std::borrow::Cow::Borrowed(self.tail.as_slice())
+        } else {
+            std::borrow::Cow::Owned(self.to_vec())
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<Point> {
+        let mut v = Vec::with_capacity(self.len);
+        for c in self.chunks() {
+            v.extend_from_slice(c);
+        }
+        v
+    }
+}
+
+impl FromIterator<Point> for Series {
+    fn from_iter<I: IntoIterator<Item = Point>>(it: I) -> Series {
+        let mut s = Series::default();
+        for p in it {
+            s.push(p);
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct RunScalars {
     /// Display name (the run's folder name, relative to the models folder).
     pub name: String,
     pub dir: PathBuf,
-    pub tags: BTreeMap<String, Vec<Point>>,
+    pub tags: BTreeMap<String, Series>,
     /// An unreadable or damaged events file: shown where the curve would be.
     pub errors: Vec<String>,
 }
@@ -30,17 +112,15 @@ pub struct ScalarUpdate {
     pub reset: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ScalarStore {
     pub runs: BTreeMap<String, RunScalars>,
     /// Bumped by every change (plots built from older generations are stale).
     pub generation: u64,
     /// Per tag, the generation of its last change (a plot of one tag outlives scalars of
     /// the others arriving).
-    #[serde(skip)]
     tag_changed: std::collections::HashMap<String, u64>,
     /// The generation of the last change that touched every tag (a reset, a run removed).
-    #[serde(skip)]
     all_changed: u64,
 }
 
@@ -111,11 +191,21 @@ impl ScalarStore {
         t
     }
 
+    /// What a plot of `tag` is built from: every run's series of it (a shared snapshot, in
+    /// the runs' order), leaving out the `hidden` runs (sorted names).
+    pub fn snapshot(&self, tag: &str, hidden: &[String]) -> Vec<(String, Series)> {
+        self.runs
+            .values()
+            .filter(|r| hidden.binary_search(&r.name).is_err())
+            .filter_map(|r| Some((r.name.clone(), r.tags.get(tag)?.clone())))
+            .collect()
+    }
+
     pub fn total_points(&self) -> usize {
         self.runs
             .values()
             .flat_map(|r| r.tags.values())
-            .map(Vec::len)
+            .map(|s| s.len())
             .sum()
     }
 }
@@ -159,5 +249,33 @@ mod tests {
         });
         assert!(s.runs["a"].errors.is_empty());
         assert_eq!(s.total_points(), 3);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_its_points_and_an_append_copies_one_chunk_at_most() {
+        let p = |i: usize| Point {
+            step: i as i64,
+            wall: 0.0,
+            value: i as f64,
+        };
+        let mut s: Series = (0..CHUNK * 2 + 10).map(p).collect();
+        assert_eq!((s.len(), s.chunks().count()), (CHUNK * 2 + 10, 3));
+        let snap = s.clone();
+        s.push(p(7));
+        assert_eq!(snap.len(), CHUNK * 2 + 10);
+        assert_eq!(s.len(), CHUNK * 2 + 11);
+        // The full chunks are still shared; only the last one was copied.
+        assert!(Arc::ptr_eq(&s.full[0], &snap.full[0]));
+        assert!(!Arc::ptr_eq(&s.tail, &snap.tail));
+        assert_eq!(s.last(), Some(&p(7)));
+        assert_eq!(snap.last(), Some(&p(CHUNK * 2 + 9)));
+        let v = s.to_vec();
+        assert_eq!(v.len(), s.len());
+        assert!(v.iter().zip(s.iter()).all(|(a, b)| a == b));
+        assert_eq!(v[CHUNK], p(CHUNK));
+        assert_eq!(*s.contiguous(), v[..]);
+        let small: Series = (0..3).map(p).collect();
+        assert!(matches!(small.contiguous(), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(small.first(), Some(&p(0)));
     }
 }

@@ -18,6 +18,7 @@ pub mod slp;
 pub mod status;
 pub mod timing;
 pub mod tui;
+pub mod tui_live;
 pub mod video;
 
 #[derive(Args, Debug)]

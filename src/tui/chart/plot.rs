@@ -1,14 +1,15 @@
 //! What the Curves view plots for one tag: every run's series prepared (x, raw, smoothed),
-//! the x extent and the y range. Building it costs O(points) (a 900,000-scalar run has ~99,000
-//! points per tag), so the last one is kept and reused until the scalars or the settings
-//! change: a redraw then only downsamples.
+//! the x extent and the y range, downsampled to one value per column. Building one costs
+//! O(points) (a 900,000-scalar run has ~99,000 points per tag), so it is never done on the
+//! UI thread of a live session: the plot worker (`tui::plots`) builds from a snapshot of the
+//! scalars and the views draw the latest plot it sent.
 
 use crate::tui::chart::{XAxis, range, series};
-use crate::tui::scalars::ScalarStore;
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::tui::scalars::{ScalarStore, Series};
+use std::cell::Cell;
 
 /// One drawable series of one run (a run split at a step reset gives several).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Drawn {
     pub run: String,
     pub part: usize,
@@ -19,7 +20,10 @@ pub struct Drawn {
     pub smooth_cols: Vec<(f64, f64)>,
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plot {
+    /// What it was built for.
+    pub key: PlotKey,
     pub drawn: Vec<Drawn>,
     /// Extent of every x (infinite when nothing is finite).
     pub x: (f64, f64),
@@ -42,19 +46,32 @@ pub struct PlotKey {
     pub hidden: Vec<String>,
 }
 
+thread_local! {
+    /// Plots built on this thread (the test that the UI thread's draw builds none).
+    static BUILDS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many plots this thread has built so far.
+pub fn builds_on_this_thread() -> u64 {
+    BUILDS.with(Cell::get)
+}
+
+/// The plot of `k` from the store (the synchronous build: what the worker's plot equals).
 pub fn build(store: &ScalarStore, k: &PlotKey) -> Plot {
+    build_from(&store.snapshot(&k.tag, &k.hidden), k)
+}
+
+/// The plot of `k` from a snapshot of the tag's series (run name, points), the runs in
+/// their order and the hidden ones already left out ([`ScalarStore::snapshot`]).
+pub fn build_from(runs: &[(String, Series)], k: &PlotKey) -> Plot {
+    BUILDS.with(|b| b.set(b.get() + 1));
     let mut drawn = Vec::new();
-    for r in store.runs.values() {
-        if k.hidden.binary_search(&r.name).is_ok() {
-            continue;
-        }
-        let Some(points) = r.tags.get(&k.tag) else {
-            continue;
-        };
+    for (name, points) in runs {
+        let points = points.contiguous();
         let t0 = points.first().map(|p| p.wall).unwrap_or(0.0);
-        for (i, part) in series::split_resets(points).into_iter().enumerate() {
+        for (i, part) in series::split_resets(&points).into_iter().enumerate() {
             drawn.push(Drawn {
-                run: r.name.clone(),
+                run: name.clone(),
                 part: i,
                 prepared: series::prepare(part, k.x_axis, t0, k.smoothing, k.log_y),
                 steps: part.iter().map(|p| p.step).collect(),
@@ -79,7 +96,12 @@ pub fn build(store: &ScalarStore, k: &PlotKey) -> Plot {
         }),
         k.ignore_outliers,
     );
-    let mut plot = Plot { drawn, x, y };
+    let mut plot = Plot {
+        key: k.clone(),
+        drawn,
+        x,
+        y,
+    };
     if let Some((x0, x1)) = plot.x_bounds() {
         for d in &mut plot.drawn {
             let p = &d.prepared;
@@ -106,66 +128,29 @@ impl Plot {
     }
 }
 
-/// The plots built lately, each reused while its key holds (the UI thread's own memo: views
-/// stay functions of the state). Holds enough for a dashboard grid; the least recently used
-/// goes first.
-#[derive(Default)]
-pub struct PlotCache(RefCell<Vec<(PlotKey, Rc<Plot>, u64)>>, std::cell::Cell<u64>);
-
-/// Plots kept: a full dashboard page of small charts and the enlarged one.
-const PLOTS_KEPT: usize = 48;
-
-impl PlotCache {
-    pub fn get(&self, store: &ScalarStore, key: PlotKey) -> Rc<Plot> {
-        let tick = self.1.get() + 1;
-        self.1.set(tick);
-        if let Some(e) = self.0.borrow_mut().iter_mut().find(|e| e.0 == key) {
-            e.2 = tick;
-            return e.1.clone();
-        }
-        let p = Rc::new(build(store, &key));
-        let mut v = self.0.borrow_mut();
-        // Older versions of the same chart are of no use once its data or settings moved on.
-        v.retain(|e| !(e.0.tag == key.tag && e.0.cols == key.cols));
-        if v.len() >= PLOTS_KEPT
-            && let Some(i) = (0..v.len()).min_by_key(|&i| v[i].2)
-        {
-            v.swap_remove(i);
-        }
-        v.push((key, p.clone(), tick));
-        p
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tui::chart::Point;
     use crate::tui::scalars::ScalarUpdate;
 
-    #[test]
-    fn reused_until_the_scalars_or_settings_change() {
-        let mut s = ScalarStore::default();
-        let pts = |a: i64, b: i64| -> Vec<(String, Point)> {
-            (a..b)
-                .map(|i| {
-                    (
-                        "loss".to_string(),
-                        Point {
-                            step: i,
-                            wall: i as f64,
-                            value: 1.0 / (i + 1) as f64,
-                        },
-                    )
-                })
-                .collect()
-        };
-        s.apply(ScalarUpdate {
-            run: "r".into(),
-            points: pts(0, 10),
-            ..Default::default()
-        });
-        let key = |s: &ScalarStore| PlotKey {
+    fn pts(a: i64, b: i64) -> Vec<(String, Point)> {
+        (a..b)
+            .map(|i| {
+                (
+                    "loss".to_string(),
+                    Point {
+                        step: i,
+                        wall: i as f64,
+                        value: 1.0 / (i + 1) as f64,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn key(s: &ScalarStore) -> PlotKey {
+        PlotKey {
             tag: "loss".into(),
             generation: s.tag_generation("loss"),
             x_axis: XAxis::Step,
@@ -174,26 +159,41 @@ mod tests {
             ignore_outliers: true,
             cols: 100,
             hidden: Vec::new(),
-        };
-        let c = PlotCache::default();
-        let a = c.get(&s, key(&s));
-        assert!(Rc::ptr_eq(&a, &c.get(&s, key(&s))));
-        // A hidden run is not drawn, and the plot is a different one.
+        }
+    }
+
+    #[test]
+    fn built_from_a_snapshot_that_appends_leave_alone() {
+        let mut s = ScalarStore::default();
+        s.apply(ScalarUpdate {
+            run: "r".into(),
+            points: pts(0, 10),
+            ..Default::default()
+        });
+        let a = build(&s, &key(&s));
+        assert_eq!(a.x, (0.0, 9.0));
+        assert_eq!(a.key, key(&s));
+        // A hidden run is not drawn.
         let mut hidden = key(&s);
         hidden.hidden = vec!["r".into()];
-        let h = c.get(&s, hidden);
-        assert!(h.drawn.is_empty() && !Rc::ptr_eq(&a, &h));
-        assert_eq!(a.x, (0.0, 9.0));
+        assert!(build(&s, &hidden).drawn.is_empty());
+        // A snapshot taken before an append still holds the points it had (the append
+        // copied the shared series), and builds what the store built then.
+        let snap = s.snapshot("loss", &[]);
+        let before = builds_on_this_thread();
         s.apply(ScalarUpdate {
             run: "r".into(),
             points: pts(10, 12),
             ..Default::default()
         });
-        let b = c.get(&s, key(&s));
-        assert!(!Rc::ptr_eq(&a, &b));
+        assert_eq!(snap[0].1.len(), 10);
+        assert_eq!(build_from(&snap, &a.key), a);
+        let b = build(&s, &key(&s));
+        assert_eq!(builds_on_this_thread(), before + 2);
         assert_eq!(b.x, (0.0, 11.0));
         assert_eq!(b.drawn[0].steps.len(), 12);
-        // Scalars of another tag leave the plot as it is.
+        assert_ne!(a.key, b.key, "the tag's generation moved on");
+        // Scalars of another tag leave the tag's generation as it is.
         s.apply(ScalarUpdate {
             run: "r".into(),
             points: vec![(
@@ -206,9 +206,6 @@ mod tests {
             )],
             ..Default::default()
         });
-        assert!(Rc::ptr_eq(&b, &c.get(&s, key(&s))));
-        let mut k = key(&s);
-        k.log_y = true;
-        assert!(!Rc::ptr_eq(&b, &c.get(&s, k)));
+        assert_eq!(key(&s), b.key);
     }
 }

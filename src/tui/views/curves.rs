@@ -16,15 +16,57 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Paragraph};
 
+/// The enlarged view's halves: the tag list and settings (its width), and the chart's side.
+fn halves(area: Rect) -> (u16, Rect, Rect) {
+    let left_w = if area.width >= 120 { 36 } else { 26 }.min(area.width / 3);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(area);
+    (left_w, left, right)
+}
+
+/// The enlarged chart and its legend on the chart's side.
+fn chart_and_legend(app: &App, area: Rect) -> (Rect, Rect) {
+    let legend_h = (app.scalars.runs.len() as u16 + 1)
+        .min(area.height / 3)
+        .max(2);
+    let [chart_area, legend] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(legend_h)]).areas(area);
+    (chart_area, legend)
+}
+
+/// Values the enlarged chart's canvas has room for (braille: two per cell).
+fn chart_cols(app: &App, chart_area: Rect) -> usize {
+    chart_area.width.saturating_sub(10) as usize * if app.curves.ascii { 1 } else { 2 }
+}
+
+/// The plots the Curves view draws on a screen of `screen` (what it needs the plot worker
+/// to build), by the layout [`render`] uses; none in the other views.
+pub fn wanted_plots(app: &App, screen: Rect) -> Vec<crate::tui::chart::plot::PlotKey> {
+    if app.view != crate::tui::app::View::Curves {
+        return Vec::new();
+    }
+    let area = crate::tui::views::body_rect(screen);
+    let tags = visible_tags(app);
+    let hidden = crate::tui::state::curves::hidden_runs(app);
+    if app.curves.grid && !tags.is_empty() {
+        return crate::tui::views::curves_grid::wanted(app, area, &tags, &hidden);
+    }
+    let sel = app.curves.selected.min(tags.len().saturating_sub(1));
+    let Some(tag) = tags.get(sel) else {
+        return Vec::new();
+    };
+    let (chart_area, _) = chart_and_legend(app, halves(area).2);
+    let cols = chart_cols(app, chart_area);
+    vec![crate::tui::state::curves::plot_key(app, tag, cols, &hidden)]
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let tags = visible_tags(app);
     if app.curves.grid && !tags.is_empty() {
         return crate::tui::views::curves_grid::render(app, f, area, &tags);
     }
-    let left_w = if area.width >= 120 { 36 } else { 26 }.min(area.width / 3);
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(area);
+    let (left_w, left, right) = halves(area);
 
     // Tag list.
     let mut lines = Vec::new();
@@ -111,17 +153,22 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let c = &app.curves;
     let runs: Vec<_> = app.scalars.runs.values().collect();
-    let legend_h = (runs.len() as u16 + 1).min(area.height / 3).max(2);
-    let [chart_area, legend] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(legend_h)]).areas(area);
-
-    // One value per column the canvas has (braille: two per cell).
-    let cols = chart_area.width.saturating_sub(10) as usize * if c.ascii { 1 } else { 2 };
+    let (chart_area, legend) = chart_and_legend(app, area);
     let hidden = crate::tui::state::curves::hidden_runs(app);
-    let plot = app.plot_cache.get(
-        &app.scalars,
-        crate::tui::state::curves::plot_key(app, tag, cols, &hidden),
-    );
+    let key = crate::tui::state::curves::plot_key(app, tag, chart_cols(app, chart_area), &hidden);
+    // The plot built for this chart, or until it comes the last one of its tag (the grid's).
+    let Some(plot) = app.plots.best(&key) else {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{}: building the plot…", crate::sanitize::clean(tag)),
+                t.dim(),
+            )),
+            chart_area,
+        );
+        return;
+    };
+    // The settings the plot was built with (until the plot for new ones comes).
+    let (log_y, smoothing) = (plot.key.log_y, plot.key.smoothing);
     let drawn = &plot.drawn;
     let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {
         f.render_widget(
@@ -136,7 +183,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
 
     let mut data: Vec<(&[(f64, f64)], Style)> = Vec::new();
     for d in drawn {
-        if c.smoothing > 0.0 {
+        if smoothing > 0.0 {
             data.push((&d.raw_cols, t.dim()));
         }
         data.push((&d.smooth_cols, Style::default().fg(t.run_color(&d.run))));
@@ -152,7 +199,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         Marker::Braille
     };
     let ylab = |v: f64| {
-        if c.log_y {
+        if log_y {
             num(10f64.powf(v))
         } else {
             axis_num(v, y1 - y0)
@@ -162,7 +209,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
     let title = format!(
         " {}{} ",
         crate::sanitize::clean(tag),
-        if c.log_y { " (log)" } else { "" }
+        if log_y { " (log)" } else { "" }
     );
     let xl = [xlab(x0), xlab((x0 + x1) / 2.0), xlab(x1)];
     let yl = [ylab(y0), ylab((y0 + y1) / 2.0), ylab(y1)];
@@ -216,7 +263,7 @@ fn chart(app: &App, tag: &str, f: &mut Frame, area: Rect) {
         )));
         if let Some(i) = i {
             let (raw, sm) = (d.prepared.raw[i], d.prepared.smooth[i]);
-            let (raw, sm) = if c.log_y {
+            let (raw, sm) = if log_y {
                 (10f64.powf(raw), 10f64.powf(sm))
             } else {
                 (raw, sm)

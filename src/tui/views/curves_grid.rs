@@ -28,9 +28,16 @@ pub fn columns(width: u16) -> usize {
     }
 }
 
-pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
-    let t = &app.theme;
-    let c = &app.curves;
+/// Where the dashboard's parts go on `area`.
+struct Grid {
+    head: Rect,
+    legend: Rect,
+    cols: usize,
+    /// The charts of the page shown: (index into the tags, its cell).
+    cells: Vec<(usize, Rect)>,
+}
+
+fn grid(app: &App, area: Rect, n_tags: usize) -> Grid {
     let [head, body, legend] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -38,6 +45,95 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
     ])
     .areas(area);
     let cols = columns(area.width);
+    let sel = app.curves.selected.min(n_tags.saturating_sub(1));
+    let rows_visible = (body.height / CELL_H).max(1) as usize;
+    let row_of_sel = sel / cols;
+    let first_row = row_of_sel.saturating_sub(rows_visible - 1);
+    let cell_w = body.width / cols as u16;
+    let cell_h = if rows_visible == 1 {
+        body.height
+    } else {
+        CELL_H
+    };
+    let mut cells = Vec::new();
+    for i in (first_row * cols)..n_tags {
+        let r = i / cols - first_row;
+        if r >= rows_visible {
+            break;
+        }
+        let col = (i % cols) as u16;
+        cells.push((
+            i,
+            Rect {
+                x: body.x + col * cell_w,
+                y: body.y + r as u16 * cell_h,
+                width: if col as usize == cols - 1 {
+                    body.width - col * cell_w
+                } else {
+                    cell_w
+                },
+                height: cell_h.min(body.height - r as u16 * cell_h),
+            },
+        ));
+    }
+    Grid {
+        head,
+        legend,
+        cols,
+        cells,
+    }
+}
+
+/// Inside a chart's border: the y labels' column and the canvas (`None`: too small to plot).
+fn chart_parts(cell: Rect) -> Option<(Rect, Rect)> {
+    let inner = Block::default().borders(Borders::ALL).inner(cell);
+    if inner.width < 8 || inner.height < 2 {
+        return None;
+    }
+    let label_w = 7u16.min(inner.width / 3);
+    let [labels, graph] =
+        Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(inner);
+    Some((labels, graph))
+}
+
+/// Values per canvas row: two per cell in braille, one in ASCII.
+fn plot_cols(app: &App, graph: Rect) -> usize {
+    graph.width as usize * if app.curves.ascii { 1 } else { 2 }
+}
+
+/// The plots the dashboard draws on `area` (the selected chart's first); `hidden` is
+/// [`crate::tui::state::curves::hidden_runs`].
+pub fn wanted(
+    app: &App,
+    area: Rect,
+    tags: &[String],
+    hidden: &[String],
+) -> Vec<crate::tui::chart::plot::PlotKey> {
+    let g = grid(app, area, tags.len());
+    let sel = app.curves.selected.min(tags.len().saturating_sub(1));
+    let mut cells = g.cells;
+    cells.sort_by_key(|(i, _)| *i != sel);
+    cells
+        .into_iter()
+        .filter_map(|(i, cell)| {
+            let (_, graph) = chart_parts(cell)?;
+            let cols = plot_cols(app, graph);
+            Some(crate::tui::state::curves::plot_key(
+                app, &tags[i], cols, hidden,
+            ))
+        })
+        .collect()
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
+    let t = &app.theme;
+    let c = &app.curves;
+    let Grid {
+        head,
+        legend,
+        cols,
+        cells,
+    } = grid(app, area, tags.len());
     c.grid_cols.set(cols);
     let sel = c.selected.min(tags.len().saturating_sub(1));
     let hidden = crate::tui::state::curves::hidden_runs(app);
@@ -63,31 +159,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, tags: &[String]) {
     ));
     f.render_widget(Paragraph::new(Line::from(spans)), head);
 
-    let rows_visible = (body.height / CELL_H).max(1) as usize;
-    let row_of_sel = sel / cols;
-    let first_row = row_of_sel.saturating_sub(rows_visible - 1);
-    let cell_w = body.width / cols as u16;
-    let cell_h = if rows_visible == 1 {
-        body.height
-    } else {
-        CELL_H
-    };
-    for (i, tag) in tags.iter().enumerate().skip(first_row * cols) {
-        let r = i / cols - first_row;
-        if r >= rows_visible {
-            break;
-        }
-        let col = (i % cols) as u16;
-        let cell = Rect {
-            x: body.x + col * cell_w,
-            y: body.y + r as u16 * cell_h,
-            width: if col as usize == cols - 1 {
-                body.width - col * cell_w
-            } else {
-                cell_w
-            },
-            height: cell_h.min(body.height - r as u16 * cell_h),
-        };
+    for (i, cell) in cells {
+        let tag = &tags[i];
         let first_of_group = i == 0 || group_of(&tags[i - 1]) != group_of(tag);
         small_chart(
             app,
@@ -183,18 +256,16 @@ fn small_chart(app: &App, f: &mut Frame, area: Rect, cell: Cell) {
         .title(Line::from(title));
     let inner = block.inner(cell);
     f.render_widget(block, cell);
-    if inner.width < 8 || inner.height < 2 {
+    let Some((labels, graph)) = chart_parts(cell) else {
         return;
-    }
-    // The y range as two labels on the left; the lines on a braille canvas.
-    let label_w = 7u16.min(inner.width / 3);
-    let [labels, graph] =
-        Layout::horizontal([Constraint::Length(label_w), Constraint::Min(1)]).areas(inner);
-    let cols = graph.width as usize * if c.ascii { 1 } else { 2 };
-    let plot = app.plot_cache.get(
-        &app.scalars,
-        crate::tui::state::curves::plot_key(app, tag, cols, hidden),
-    );
+    };
+    let label_w = labels.width;
+    let key = crate::tui::state::curves::plot_key(app, tag, plot_cols(app, graph), hidden);
+    // The plot built for this chart, or until it comes the last one of its tag.
+    let Some(plot) = app.plots.best(&key) else {
+        f.render_widget(Paragraph::new(Span::styled("building…", t.dim())), inner);
+        return;
+    };
     let (Some((y0, y1)), Some((x0, x1))) = (plot.y, plot.x_bounds()) else {
         f.render_widget(
             Paragraph::new(Span::styled("no finite values", t.dim())),
@@ -202,8 +273,9 @@ fn small_chart(app: &App, f: &mut Frame, area: Rect, cell: Cell) {
         );
         return;
     };
+    let log_y = plot.key.log_y;
     let show = |v: f64| {
-        let v = if c.log_y { 10f64.powf(v) } else { v };
+        let v = if log_y { 10f64.powf(v) } else { v };
         truncate(&axis_num(v, (y1 - y0).abs()), label_w as usize)
     };
     let mut ls = vec![Line::from(Span::styled(show(y1), t.dim()))];

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 mod bench_project;
 mod compare;
 mod curves_export;
+mod curves_live;
 pub mod e2e;
 mod e2e_label_edit;
 mod extract;
