@@ -9,7 +9,10 @@ pub mod attach;
 pub mod cancel;
 pub mod client;
 pub mod config;
+#[cfg(feature = "engine")]
+pub mod launch;
 pub mod parse;
+pub mod poller;
 pub mod script;
 pub mod state;
 pub mod submit;
