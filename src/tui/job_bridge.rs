@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 /// How often a follower looks for appended progress.
 const POLL: Duration = Duration::from_millis(250);
+/// The same while SLURM holds the job back (its worker has not started).
+const SLURM_WAIT_POLL: Duration = Duration::from_secs(1);
 /// How often a follower without news checks that the worker still lives.
 const ALIVE_CHECK: Duration = Duration::from_secs(2);
 /// The same for a job SLURM runs.
@@ -369,7 +371,11 @@ fn follow(
                     b => send(id, 0.0, b),
                 }
             }
-            std::thread::sleep(POLL);
+            std::thread::sleep(if slurm.is_waiting() {
+                SLURM_WAIT_POLL
+            } else {
+                POLL
+            });
         }
     }
 }

@@ -60,6 +60,15 @@ impl SlurmFollow {
         self.dir.is_some() && !self.local
     }
 
+    /// SLURM holds the job back (PENDING, REQUEUED, SUSPENDED): its worker writes nothing
+    /// until SLURM starts it, so its folder can be looked at less often.
+    pub fn is_waiting(&self) -> bool {
+        self.sent
+            .as_ref()
+            .and_then(|(v, _)| v.as_ref())
+            .is_some_and(|v| matches!(v.state.as_str(), "PENDING" | "REQUEUED" | "SUSPENDED"))
+    }
+
     /// After the worker wrote its end: SLURM's view is forwarded until SLURM says the job
     /// ended too (at most `limit`), so the Jobs view shows SLURM's final word (COMPLETED,
     /// TIMEOUT ...) rather than the last RUNNING it saw.

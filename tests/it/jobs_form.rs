@@ -134,7 +134,7 @@ fn the_train_form_submits_to_slurm_with_its_resources() {
     };
     let r = t.slurm.unwrap();
     assert_eq!(
-        r,
+        *r,
         Resources {
             time: Some("30".into()),
             gres: None,

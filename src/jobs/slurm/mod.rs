@@ -2,6 +2,9 @@
 //! command line), the batch script, submission (`sbatch --parsable`, the id recorded in the
 //! job folder), SLURM's view of a job beside its folder's own progress, and cancel.
 //!
+//! [`launch`] is the one way a new job is submitted (`train --slurm`, `predict --slurm`, the
+//! train form); [`poller`] asks SLURM once per interval for every folder a workstation follows.
+//!
 //! Every client call runs under a timeout ([`client::timeout`]); its failure is one line
 //! naming the command, shown rather than fatal.
 

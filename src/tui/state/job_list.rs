@@ -46,7 +46,7 @@ pub struct TrainSpec {
     /// `(dotted key, YAML value)` pairs written over the config (backbone, image size ...).
     pub overrides: Vec<(String, String)>,
     /// Submitted to SLURM with these resources (`None`: run by the project's scheduler).
-    pub slurm: Option<crate::jobs::slurm::Resources>,
+    pub slurm: Option<Box<crate::jobs::slurm::Resources>>,
 }
 
 impl JobSpec {

@@ -263,7 +263,7 @@ impl TrainForm {
         let losses =
             crate::formats::config::overrides::losses_overrides(self.value(Field::Losses))?;
         let slurm = match self.is_slurm() {
-            true => Some(self.resources()?),
+            true => Some(Box::new(self.resources()?)),
             false => None,
         };
         let o = |k: &str, v: String| (k.to_owned(), v);

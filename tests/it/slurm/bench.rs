@@ -70,8 +70,9 @@ fn slurm_bench_submit_to_first_step() {
     }
 }
 
-/// `utime+stime+cutime+cstime` of `pid`, in seconds.
-fn cpu_s(pid: i32) -> f64 {
+/// `(utime+stime, cutime+cstime)` of `pid` in seconds: its own CPU time and that of the
+/// children it reaped (the squeue calls).
+fn cpu_s(pid: i32) -> (f64, f64) {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let rest = &s[s.rfind(')').unwrap() + 2..];
     let f: Vec<u64> = rest
@@ -79,9 +80,9 @@ fn cpu_s(pid: i32) -> f64 {
         .map(|x| x.parse().unwrap_or(0))
         .collect();
     // Fields 14-17 of stat (utime stime cutime cstime): 11-14 after the state.
-    let ticks = (f[11] + f[12] + f[13] + f[14]) as f64;
     // SAFETY: sysconf has no preconditions.
-    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ((f[11] + f[12]) as f64 / hz, (f[13] + f[14]) as f64 / hz)
 }
 
 /// `(rchar, read_bytes, wchar)` of `pid`.
@@ -136,19 +137,32 @@ fn slurm_bench_idle_minute_following_100_held_jobs() {
     let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .count();
-    let (c0, (r0, rb0, w0), w) = (cpu_s(pid), io(pid), Instant::now());
+    // What reaches the terminal: the pane's output, copied by tmux into a file.
+    let tty = tmp.path().join("pane.out");
+    std::process::Command::new("tmux")
+        .args(["pipe-pane", "-o", "-t", &t.name])
+        .arg(format!("cat >> '{}'", tty.display()))
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let size = || std::fs::metadata(&tty).map_or(0, |m| m.len());
+    let ((o0, k0), (r0, rb0, w0), t0b, w) = (cpu_s(pid), io(pid), size(), Instant::now());
     std::thread::sleep(Duration::from_secs(60));
-    let (c1, (r1, rb1, w1)) = (cpu_s(pid), io(pid));
+    let ((o1, k1), (r1, rb1, w1), t1b) = (cpu_s(pid), io(pid), size());
     let secs = w.elapsed().as_secs_f64();
     eprintln!(
         "slurm bench: idle {secs:.0} s following 100 held SLURM jobs ({threads} threads): \
-         CPU {:.2} s ({:.2}% of one core, squeue children included), read {} bytes \
-         ({} from disk), written {} bytes (the terminal)",
-        c1 - c0,
-        100.0 * (c1 - c0) / secs,
+         CPU {:.2} s own ({:.2}% of one core) + {:.2} s in the squeue calls it made ({:.2}%); \
+         bytes read {} (squeue's output and its own reads included; {} from disk), written {} \
+         (squeue's output to its pipe included); {} bytes to the terminal",
+        o1 - o0,
+        100.0 * (o1 - o0) / secs,
+        k1 - k0,
+        100.0 * (k1 - k0) / secs,
         r1 - r0,
         rb1 - rb0,
-        w1 - w0
+        w1 - w0,
+        t1b - t0b
     );
     // Quit, keeping the jobs (the default), then cancel them.
     t.keys(&["q"]);
