@@ -139,35 +139,8 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
 /// the job's files go into its folder `RUN/predict_jobs/<stamp>` (made as a local job's is).
 fn run_slurm(a: &PredictArgs, req: &PredictRequest) -> anyhow::Result<()> {
     let res = a.slurm.resources()?;
-    let run = std::path::absolute(&req.run).map_err(|e| crate::Error::io(&req.run, e))?;
-    let out = match &a.out {
-        Some(o) => o.clone(),
-        None => engine::default_predict_out(&run),
-    };
-    let mut extra = Vec::new();
-    if a.device != DeviceRequest::Auto {
-        extra.push(format!("--device={}", a.device));
-    }
-    if let Some(b) = a.batch {
-        extra.push(format!("--batch={b}"));
-    }
-    let dir = crate::jobs::pending::prepare_predict(&PredictRequest {
-        run: run.clone(),
-        sources: a.sources.clone(),
-        out: Some(out.clone()),
-        device: a.device,
-        batch: a.batch,
-    })?;
-    let exe = crate::jobs::slurm::submit::this_binary()?;
-    let rec = match crate::jobs::slurm::submit_predict(
-        &dir, &run, &a.sources, &out, &extra, &res, &exe,
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e.into());
-        }
-    };
+    let crate::jobs::slurm::launch::Submitted { dir, record: rec } =
+        crate::jobs::slurm::launch::predict(req, &res)?;
     crate::cli::out::print(&format!(
         "{}\nSLURM job {} ({} tasks)\n",
         clean(&dir.display().to_string()),

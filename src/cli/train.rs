@@ -248,19 +248,10 @@ fn line(pb: &ProgressBar, msg: impl AsRef<str>) {
 /// sbatch and returns at once, printing the run folder and the job id.
 fn run_slurm(a: &TrainArgs, req: &TrainRequest) -> anyhow::Result<()> {
     let res = a.slurm.resources()?;
-    let exe = crate::jobs::slurm::submit::this_binary()?;
-    let run = crate::jobs::pending::prepare_train(req)?;
-    let mut extra = Vec::new();
-    if a.device != DeviceRequest::Auto {
-        extra.push(format!("--device={}", a.device));
-    }
-    let rec = match crate::jobs::slurm::submit_train(&run, &res, &exe, &extra) {
-        Ok(r) => r,
-        Err(e) => {
-            crate::jobs::slurm::submit::abandon(&run, a.resume.is_some());
-            return Err(e.into());
-        }
-    };
+    let crate::jobs::slurm::launch::Submitted {
+        dir: run,
+        record: rec,
+    } = crate::jobs::slurm::launch::train(req, &res)?;
     if a.json {
         crate::cli::out::print_json(&serde_json::json!({
             "run_dir": run.to_string_lossy(),

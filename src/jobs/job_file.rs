@@ -28,6 +28,17 @@ impl JobKind {
     }
 }
 
+/// Who runs the job: the project's own scheduler (`jobs run`) or SLURM. Set when the folder is
+/// prepared, in the same write that makes it a job, so the local queue never claims a job that
+/// is about to be submitted to SLURM (its script and record come later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    #[default]
+    Local,
+    Slurm,
+}
+
 /// Where and when an attempt was started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Started {
@@ -60,6 +71,9 @@ pub struct JobFile {
     /// Unix seconds when it was canceled before it started.
     #[serde(default)]
     pub canceled: Option<f64>,
+    /// `local` (older files, which have none) or `slurm`.
+    #[serde(default)]
+    pub target: Target,
 }
 
 impl JobFile {

@@ -206,6 +206,8 @@ pub struct JobInfo {
     pub message: Option<String>,
     pub created: Option<f64>,
     pub attempt: u32,
+    /// Who runs it: `local` (the project's scheduler) or `slurm`.
+    pub target: super::job_file::Target,
     #[serde(flatten)]
     pub summary: Summary,
     /// The last lines of the worker's stdout and stderr logs.
@@ -365,6 +367,7 @@ pub fn job_info_with(dir: &Path, host: &str, pid_state: &dyn Fn(i64) -> PidState
         message,
         created: job.as_ref().map(|j| j.created),
         attempt,
+        target: job.as_ref().map(|j| j.target).unwrap_or_default(),
         summary,
         log_tail: log,
         problems,

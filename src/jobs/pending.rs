@@ -10,8 +10,12 @@
 //!   the project's `video_preds_infer/`), its logs and progress stream stay in the job folder.
 //!
 //! Every path in the request is made absolute, since the worker may run from anywhere.
+//!
+//! The job file names its [`Target`]: a folder prepared for SLURM says `slurm` from the write
+//! that makes it a job, so the project's local scheduler never claims it in the moment before
+//! its batch script and job id are written.
 
-use super::job_file::{JobFile, JobKind, PREDICT_JOBS, new_id};
+use super::job_file::{JobFile, JobKind, PREDICT_JOBS, Target, new_id};
 use crate::engine::config::{LoadedConfig, find_project_config};
 use crate::engine::{PredictRequest, TrainRequest};
 use crate::formats::config::{RunState, TrainStatus};
@@ -28,10 +32,16 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
 
 /// Writes a PENDING training run folder for `req` and returns it. The config, the overrides,
 /// the labels and the backbone weights are checked first: a request that cannot train leaves
-/// nothing behind. A request with `resume` is [`prepare_resume`].
+/// nothing behind. A request with `resume` is [`prepare_resume`]. The job runs here (the
+/// project's scheduler); [`prepare_train_for`] names the target.
 pub fn prepare_train(req: &TrainRequest) -> Result<PathBuf> {
+    prepare_train_for(req, Target::Local)
+}
+
+/// [`prepare_train`] for a job that `target` runs.
+pub fn prepare_train_for(req: &TrainRequest, target: Target) -> Result<PathBuf> {
     if let Some(run) = &req.resume {
-        return prepare_resume(run, req);
+        return prepare_resume(run, req, target);
     }
     let project = absolute(&req.project);
     let cfg_path = match &req.config {
@@ -70,6 +80,7 @@ pub fn prepare_train(req: &TrainRequest) -> Result<PathBuf> {
             attempt: 0,
             started: None,
             canceled: None,
+            target,
         }
         .save(&root)
     })();
@@ -82,8 +93,9 @@ pub fn prepare_train(req: &TrainRequest) -> Result<PathBuf> {
 
 /// Queues a canceled (or failed) run again, to continue from its last checkpoint: its job
 /// file (made when the run was trained in the foreground) gets the next attempt, and
-/// `train_status.json` says PENDING. A run that is queued or running is refused.
-pub fn prepare_resume(run: &Path, req: &TrainRequest) -> Result<PathBuf> {
+/// `train_status.json` says PENDING. A run that is queued or running is refused. The job file
+/// (with its new attempt and `target`) is the last write: it makes the run queued.
+pub fn prepare_resume(run: &Path, req: &TrainRequest, target: Target) -> Result<PathBuf> {
     let run = absolute(run);
     let last = run.join("tb_logs");
     if !last.is_dir() {
@@ -115,6 +127,7 @@ pub fn prepare_resume(run: &Path, req: &TrainRequest) -> Result<PathBuf> {
             j.attempt += 1;
             j.canceled = None;
             j.request = to_json(&stored)?;
+            j.target = target;
             j
         }
         Err(_) if !run.join(super::job_file::JOB_FILE).exists() => JobFile {
@@ -126,16 +139,25 @@ pub fn prepare_resume(run: &Path, req: &TrainRequest) -> Result<PathBuf> {
             attempt: 1,
             started: None,
             canceled: None,
+            target,
         },
         Err(e) => return Err(e),
     };
+    // The status first: until the job file says the new attempt (and its target), the run
+    // is ended to every scheduler, which then could not overwrite a started worker's status.
     TrainStatus::new(RunState::Pending).save(&run.join("train_status.json"))?;
     job.save(&run)?;
     Ok(run)
 }
 
-/// Writes a prediction job folder under the model's run folder and returns it.
+/// Writes a prediction job folder under the model's run folder and returns it (a job the
+/// project's scheduler runs; [`prepare_predict_for`] names the target).
 pub fn prepare_predict(req: &PredictRequest) -> Result<PathBuf> {
+    prepare_predict_for(req, Target::Local)
+}
+
+/// [`prepare_predict`] for a job that `target` runs.
+pub fn prepare_predict_for(req: &PredictRequest, target: Target) -> Result<PathBuf> {
     let run = absolute(&req.run);
     if !run.join("config.yaml").is_file() {
         return Err(Error::io(
@@ -184,6 +206,7 @@ pub fn prepare_predict(req: &PredictRequest) -> Result<PathBuf> {
         attempt: 0,
         started: None,
         canceled: None,
+        target,
     }
     .save(&dir);
     if let Err(e) = saved {

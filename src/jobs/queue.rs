@@ -6,7 +6,7 @@
 //! (`O_EXCL`) before it is started, so no two schedulers ever start it twice.
 
 use super::events::{Body, EventsWriter, Outcome};
-use super::job_file::{self, JobFile, JobKind, Started, this_host};
+use super::job_file::{self, JobFile, JobKind, Started, Target, this_host};
 use super::list::{self, JobInfo, State};
 use super::lock::SchedulerLock;
 use super::slots::{self, Slot};
@@ -178,13 +178,14 @@ impl Scheduler {
         let have_gpu = self.slots.iter().any(|s| s.gpu.is_some());
         let mut waiting = false;
         for j in jobs.iter().filter(|j| j.state == State::Pending) {
-            // SLURM runs the jobs submitted to it.
-            if crate::jobs::slurm::submit::is_slurm_dir(&j.dir) {
-                continue;
-            }
+            // SLURM runs the jobs prepared for it (the job file says so from its first
+            // write) and those submitted to it (older folders: their script or record).
             let Ok(job) = JobFile::load(&j.dir) else {
                 continue;
             };
+            if job.target == Target::Slurm || crate::jobs::slurm::submit::is_slurm_dir(&j.dir) {
+                continue;
+            }
             let device = asked_device(&job);
             if let Some(why) = slots::never_fits(&device, &self.slots) {
                 if job_file::claim(&j.dir, job.attempt, &self.me)? {

@@ -8,8 +8,9 @@
 //! the workers running unless the user asks to cancel them.
 
 use crate::jobs::events::{Body, EventsReader, Outcome};
+use crate::tui::job_prepare::{prepare, spec_of};
 use crate::tui::msg::Msg;
-use crate::tui::state::job_list::{JobBody, JobEnd, JobMsg, JobSpec, TrainSpec};
+use crate::tui::state::job_list::{JobBody, JobEnd, JobMsg, JobSpec};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,8 +21,14 @@ use std::time::{Duration, Instant};
 
 /// How often a follower looks for appended progress.
 const POLL: Duration = Duration::from_millis(250);
+/// The same while SLURM holds the job back (its worker has not started).
+const SLURM_WAIT_POLL: Duration = Duration::from_secs(1);
 /// How often a follower without news checks that the worker still lives.
 const ALIVE_CHECK: Duration = Duration::from_secs(2);
+/// The same for a job SLURM runs.
+const SLURM_ALIVE_CHECK: Duration = Duration::from_secs(30);
+/// How long SLURM's view is followed after the worker's end, for SLURM's final word.
+const SLURM_LINGER: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 struct Followed {
@@ -97,7 +104,9 @@ impl JobRunner {
                     at: None,
                 },
             );
+            // SLURM runs what was submitted to it; the project's scheduler the rest.
             if let Ok(job) = crate::jobs::job_file::JobFile::load(&dir)
+                && job.target == crate::jobs::job_file::Target::Local
                 && let Err(e) = crate::jobs::queue::ensure_scheduler(&job.project)
             {
                 send(
@@ -299,6 +308,7 @@ fn follow(
                 }
                 Body::End { outcome, message } if current => {
                     finish(ended(outcome, message), t);
+                    slurm.linger(dir, &|b| send(id, t, b), stop, SLURM_LINGER);
                     return;
                 }
                 Body::End { outcome, message } => send(
@@ -316,7 +326,13 @@ fn follow(
                 }
             }
         }
-        if !news && last_check.elapsed() >= ALIVE_CHECK {
+        // A SLURM job's worker is SLURM's to watch (its state comes with each poll).
+        let alive_every = if slurm.is_slurm() {
+            SLURM_ALIVE_CHECK
+        } else {
+            ALIVE_CHECK
+        };
+        if !news && last_check.elapsed() >= alive_every {
             last_check = Instant::now();
             let info = crate::jobs::list::job_info(dir);
             if info.summary.end.is_none() && info.state.is_done() {
@@ -355,47 +371,13 @@ fn follow(
                     b => send(id, 0.0, b),
                 }
             }
-            std::thread::sleep(POLL);
+            std::thread::sleep(if slurm.is_waiting() {
+                SLURM_WAIT_POLL
+            } else {
+                POLL
+            });
         }
     }
-}
-
-/// The job folder for a spec.
-#[cfg(feature = "engine")]
-fn prepare(spec: &JobSpec) -> Result<PathBuf, String> {
-    use crate::engine::{DeviceRequest, PredictRequest, TrainRequest};
-    let device = |s: &str| s.parse::<DeviceRequest>().unwrap_or_default();
-    match spec {
-        JobSpec::Train(t) => crate::jobs::pending::prepare_train(&TrainRequest {
-            project: t.project.clone(),
-            config: t.config.clone(),
-            name: t.name.clone(),
-            device: device(&t.device),
-            resume: t.resume.clone(),
-            backbone_weights: None,
-            workers: None,
-            // The form's values, written over the config into the run folder's config.yaml.
-            overrides: t.overrides.clone(),
-            run_dir: None,
-        }),
-        JobSpec::Predict {
-            run,
-            sources,
-            device: d,
-        } => crate::jobs::pending::prepare_predict(&PredictRequest {
-            run: run.clone(),
-            sources: sources.clone(),
-            out: None,
-            device: device(d),
-            batch: None,
-        }),
-    }
-    .map_err(|e| e.to_string())
-}
-
-#[cfg(not(feature = "engine"))]
-fn prepare(_: &JobSpec) -> Result<PathBuf, String> {
-    Err("this build has no training engine (built without the `engine` feature)".into())
 }
 
 /// Follows every job of the project's folders that this workstation does not follow yet.
@@ -410,33 +392,5 @@ pub fn attach_all(app: &mut crate::tui::app::App, runner: &mut JobRunner, root: 
         };
         let id = crate::tui::state::job_list::attach(app, spec_of(&job), dir.clone());
         runner.follow(id, dir);
-    }
-}
-
-/// The spec of a job found in its folder (for the job list's description).
-pub fn spec_of(job: &crate::jobs::job_file::JobFile) -> JobSpec {
-    let r = &job.request;
-    let path = |k: &str| r.get(k).and_then(|v| v.as_str()).map(PathBuf::from);
-    let device = r
-        .get("device")
-        .and_then(|v| v.as_str())
-        .unwrap_or("auto")
-        .to_string();
-    match job.kind {
-        crate::jobs::job_file::JobKind::Train => JobSpec::Train(TrainSpec {
-            project: job.project.clone(),
-            config: path("config"),
-            name: r.get("name").and_then(|v| v.as_str()).map(str::to_string),
-            device,
-            resume: path("resume"),
-            overrides: serde_json::from_value(r.get("overrides").cloned().unwrap_or_default())
-                .unwrap_or_default(),
-        }),
-        crate::jobs::job_file::JobKind::Predict => JobSpec::Predict {
-            run: path("run").unwrap_or_default(),
-            sources: serde_json::from_value(r.get("sources").cloned().unwrap_or_default())
-                .unwrap_or_default(),
-            device,
-        },
     }
 }

@@ -19,6 +19,7 @@ pub mod headless;
 pub mod image;
 pub mod input;
 pub mod job_bridge;
+pub mod job_prepare;
 pub mod jobs;
 pub mod keymap;
 pub mod load;

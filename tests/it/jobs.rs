@@ -283,8 +283,10 @@ fn train_form_prefills_from_the_config_and_checks_values() {
         };
         // demo/config.yaml: resnet18, 64x64, 40 epochs, batch 8.
         assert_eq!(
-            form.values,
-            vec!["", "resnet18", "64", "64", "40", "8", "none", "auto"]
+            form.values[..9],
+            [
+                "", "resnet18", "64", "64", "40", "8", "none", "auto", "local"
+            ]
         );
         insta::assert_snapshot!(format!("train_form_{w}x{h}"), screen(&app, w, h));
         // Height 100 is refused by the engine's own config check, with its reason.

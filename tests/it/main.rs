@@ -15,6 +15,10 @@ mod gpu_check;
 mod jobs;
 #[cfg(feature = "engine")]
 mod jobs_detached;
+#[cfg(feature = "engine")]
+mod jobs_form;
+#[cfg(feature = "engine")]
+mod jobs_targets;
 mod labels;
 mod plot;
 mod project;

@@ -5,7 +5,9 @@
 //! and hung clients that time out in one line. The project folder's name has a space and a
 //! quote, so every path in the batch script is quoted.
 
+mod bench;
 pub mod cluster;
+mod workstation;
 
 use cluster::{Cluster, cluster_or_skip};
 use posedeck::jobs::list::{JobInfo, State};
@@ -343,6 +345,8 @@ fn slurm_predict_array_folds_into_one_job() {
     // One row: the array is one job of the list.
     let n = jobs(c, &proj).iter().filter(|j| j.dir == dir).count();
     assert_eq!(n, 1);
+    // `jobs --json` lists each task's state; the Jobs view folds them into one row.
+    workstation::array_in_the_jobs_view(c, &proj, &dir, v.job_id);
 }
 
 /// A client that hangs (a fake `squeue` or `sbatch` on PATH that sleeps) is given up after the

@@ -3,7 +3,7 @@
 //! limit, a lost node) is listed with SLURM's state and reason, never as running.
 
 use super::view::{SlurmView, poll};
-use crate::jobs::job_file::JobKind;
+use crate::jobs::job_file::{JobKind, Target};
 use crate::jobs::list::{JobInfo, State};
 use std::path::PathBuf;
 
@@ -16,6 +16,11 @@ pub fn attach(jobs: &mut [JobInfo]) {
             Ok(Some(r)) => {
                 idx.push(i);
                 recs.push((j.dir.clone(), r));
+            }
+            // Prepared for SLURM, its job id not recorded: being submitted now, or the
+            // submitting process died before sbatch answered.
+            Ok(None) if j.target == Target::Slurm && j.state == State::Pending => {
+                j.message = Some("prepared for SLURM; no job id recorded (slurm_job.json)".into());
             }
             Ok(None) => {}
             Err(e) => j.problems.push(e.to_string()),
@@ -127,6 +132,7 @@ mod tests {
             message: None,
             created: None,
             attempt: 0,
+            target: crate::jobs::job_file::Target::Slurm,
             summary,
             log_tail: Vec::new(),
             problems: Vec::new(),

@@ -41,6 +41,25 @@ pub fn timeout() -> Duration {
         .unwrap_or(TIMEOUT)
 }
 
+/// Whether `program` is an executable file in a folder of `PATH` (the thread's client
+/// environment's, else the process's).
+pub fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let own = ENV.with(|e| {
+        e.borrow()
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone())
+    });
+    let Some(path) = own.or_else(|| std::env::var_os("PATH")) else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|d| {
+        std::fs::metadata(d.join(program))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
 /// A client's exit and output.
 #[derive(Debug)]
 pub struct Output {

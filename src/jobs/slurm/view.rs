@@ -170,7 +170,16 @@ pub fn squeue() -> Result<Vec<Entry>> {
             Err(m) => m,
         }
     } else {
-        json.first_line()
+        let line = json.first_line();
+        // A controller that cannot be reached answers the second form no better, and each
+        // call waits for it (about 9 s): said at once.
+        if unreachable(&json.stderr) {
+            return Err(crate::Error::usage(format!(
+                "{}: {line}",
+                client::describe("squeue", &args)
+            )));
+        }
+        line
     };
     let fmt = format!("--format={}", parse::SQUEUE_FORMAT);
     let args2 = ["--me", "--all", "--states=all", "--noheader", &fmt];
@@ -183,6 +192,14 @@ pub fn squeue() -> Result<Vec<Entry>> {
             client::describe("squeue", &args)
         ))),
     }
+}
+
+/// Whether a client's stderr says the controller could not be reached.
+pub fn unreachable(stderr: &str) -> bool {
+    let s = stderr.to_ascii_lowercase();
+    s.contains("unable to contact slurm controller")
+        || s.contains("connection refused")
+        || s.contains("socket timed out")
 }
 
 /// `sacct` about `ids` (one call).

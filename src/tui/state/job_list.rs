@@ -45,6 +45,8 @@ pub struct TrainSpec {
     pub resume: Option<PathBuf>,
     /// `(dotted key, YAML value)` pairs written over the config (backbone, image size ...).
     pub overrides: Vec<(String, String)>,
+    /// Submitted to SLURM with these resources (`None`: run by the project's scheduler).
+    pub slurm: Option<Box<crate::jobs::slurm::Resources>>,
 }
 
 impl JobSpec {
@@ -112,6 +114,12 @@ pub enum JobBody {
         at: Option<String>,
     },
     Event(JobEvent),
+    /// SLURM's last view of the job (kept while SLURM cannot be asked) and why it could not
+    /// be asked this time.
+    Slurm {
+        view: Option<crate::jobs::slurm::SlurmView>,
+        error: Option<String>,
+    },
     Ended(JobEnd),
 }
 
@@ -158,6 +166,10 @@ pub struct JobRecord {
     pub log: VecDeque<String>,
     /// `pid@host` of the worker.
     pub at: Option<String>,
+    /// SLURM's view of a job submitted to it (the last one SLURM gave).
+    pub slurm: Option<crate::jobs::slurm::SlurmView>,
+    /// Why SLURM could not be asked the last time (the controller down, a client that hangs).
+    pub slurm_error: Option<String>,
 }
 
 impl JobRecord {
@@ -186,6 +198,8 @@ impl JobRecord {
             warnings: 0,
             log: VecDeque::new(),
             at: None,
+            slurm: None,
+            slurm_error: None,
         }
     }
 
@@ -249,6 +263,12 @@ impl JobRecord {
                 }
             }
             JobBody::Event(e) => self.event(t, e),
+            JobBody::Slurm { view, error } => {
+                if view.is_some() {
+                    self.slurm = view;
+                }
+                self.slurm_error = error;
+            }
             JobBody::Ended(end) => {
                 let (state, text) = match end {
                     JobEnd::Completed(s) => (JobState::Completed, s),
@@ -263,7 +283,10 @@ impl JobRecord {
     }
 
     fn event(&mut self, t: f64, e: JobEvent) {
-        if self.state == JobState::Queued {
+        // Lines about the job (SLURM's word while it waits, a warning) do not make it run.
+        let about = matches!(&e, JobEvent::Info(_) | JobEvent::Warning(_))
+            || matches!(&e, JobEvent::Phase(p) if p.starts_with("SLURM "));
+        if self.state == JobState::Queued && !about {
             self.state = JobState::Running;
         }
         match e {
@@ -385,10 +408,13 @@ pub fn submit(app: &mut App, spec: JobSpec) -> u64 {
     let what = spec.describe();
     l.jobs.push(JobRecord::new(id, spec.clone()));
     l.selected = l.jobs.len() - 1;
+    let slurm = matches!(&spec, JobSpec::Train(t) if t.slurm.is_some());
     app.push(Effect::StartJob { id, spec });
-    app.info(format!(
-        "queued: {what} (a detached job: it keeps running when the workstation quits)"
-    ));
+    app.info(if slurm {
+        format!("submitting to SLURM: {what} (it runs on the cluster; this view follows it)")
+    } else {
+        format!("queued: {what} (a detached job: it keeps running when the workstation quits)")
+    });
     id
 }
 

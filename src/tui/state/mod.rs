@@ -4,6 +4,7 @@ pub mod compare;
 pub mod curves;
 pub mod extract_form;
 pub mod job_list;
+pub mod job_slurm;
 pub mod label_doc;
 pub mod label_edit;
 pub mod label_instances;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 pub const BACKBONES: [&str; 3] = ["resnet18", "resnet34", "resnet50"];
 pub const DEVICES: [&str; 3] = ["auto", "cpu", "gpu"];
+pub const TARGETS: [&str; 2] = ["local", "slurm"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -19,10 +20,18 @@ pub enum Field {
     Batch,
     Losses,
     Device,
+    /// Where it runs: here (the project's scheduler) or SLURM.
+    Target,
+    Partition,
+    Gres,
+    Time,
+    Cpus,
+    Mem,
+    Account,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 15] = [
         Field::Name,
         Field::Backbone,
         Field::Height,
@@ -31,6 +40,13 @@ impl Field {
         Field::Batch,
         Field::Losses,
         Field::Device,
+        Field::Target,
+        Field::Partition,
+        Field::Gres,
+        Field::Time,
+        Field::Cpus,
+        Field::Mem,
+        Field::Account,
     ];
     pub fn label(self) -> &'static str {
         match self {
@@ -42,6 +58,13 @@ impl Field {
             Field::Batch => "batch size",
             Field::Losses => "unsup. losses",
             Field::Device => "device",
+            Field::Target => "run on",
+            Field::Partition => "partition",
+            Field::Gres => "gres",
+            Field::Time => "time limit",
+            Field::Cpus => "cpus per task",
+            Field::Mem => "memory",
+            Field::Account => "account",
         }
     }
     /// Chosen with left/right instead of typed.
@@ -49,9 +72,57 @@ impl Field {
         match self {
             Field::Backbone => Some(&BACKBONES),
             Field::Device => Some(&DEVICES),
+            Field::Target => Some(&TARGETS),
             _ => None,
         }
     }
+    /// A SLURM resource, shown when the target is SLURM.
+    pub fn is_slurm(self) -> bool {
+        matches!(
+            self,
+            Field::Partition
+                | Field::Gres
+                | Field::Time
+                | Field::Cpus
+                | Field::Mem
+                | Field::Account
+        )
+    }
+    /// What the field takes, shown while it has the focus.
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self {
+            Field::Losses => "temporal, pca_singleview, pca_multiview [:log_weight] or none",
+            Field::Partition => "SLURM partition (empty: the cluster's default)",
+            Field::Gres => "generic resources, e.g. gpu:1 or gpu:a100:2; none for no GPU",
+            Field::Time => "minutes, HH:MM:SS or D-HH:MM:SS (empty: the partition's limit)",
+            Field::Cpus => "CPUs per task (empty: SLURM's default)",
+            Field::Mem => "memory per node, e.g. 16G (empty: SLURM's default)",
+            Field::Account => "SLURM account (empty: your default)",
+            _ => return None,
+        })
+    }
+}
+
+/// Whether SLURM can be the target, and its defaults (slurm.toml over config.toml's
+/// `[slurm]`), or why not: one line.
+pub fn slurm_defaults() -> Result<crate::jobs::slurm::Resources, String> {
+    if !crate::jobs::slurm::client::on_path("sbatch") {
+        return Err("SLURM: no sbatch on PATH".into());
+    }
+    crate::jobs::slurm::config::load_user().map_err(|e| format!("SLURM: {e}"))
+}
+
+/// The form's text of each SLURM resource.
+fn slurm_values(r: &crate::jobs::slurm::Resources) -> [String; 6] {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        s(&r.partition),
+        r.gres.clone().unwrap_or_else(|| "none".into()),
+        s(&r.time),
+        r.cpus_per_task.map(|c| c.to_string()).unwrap_or_default(),
+        s(&r.mem),
+        s(&r.account),
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,9 +131,12 @@ pub struct TrainForm {
     pub config: PathBuf,
     /// One value per [`Field::ALL`] entry.
     pub values: Vec<String>,
+    /// Index into [`TrainForm::fields`].
     pub focus: usize,
     /// Why Enter did not start the job.
     pub error: Option<String>,
+    /// SLURM's defaults when SLURM can be the target, else why it cannot.
+    pub slurm: Result<crate::jobs::slurm::Resources, String>,
 }
 
 impl TrainForm {
@@ -70,12 +144,82 @@ impl TrainForm {
         let i = Field::ALL.iter().position(|x| *x == f).unwrap_or(0);
         self.values.get(i).map(String::as_str).unwrap_or("")
     }
+    /// The fields shown: the SLURM resources only when SLURM is the target.
+    pub fn fields(&self) -> Vec<Field> {
+        let slurm = self.is_slurm();
+        Field::ALL
+            .into_iter()
+            .filter(|f| slurm || !f.is_slurm())
+            .collect()
+    }
+    pub fn is_slurm(&self) -> bool {
+        self.value(Field::Target) == "slurm"
+    }
     pub fn field(&self) -> Field {
-        Field::ALL[self.focus.min(Field::ALL.len() - 1)]
+        let f = self.fields();
+        f[self.focus.min(f.len() - 1)]
+    }
+    /// The choices of a field here: SLURM is offered only when it can be used.
+    pub fn choices(&self, f: Field) -> Option<&'static [&'static str]> {
+        match f {
+            Field::Target if self.slurm.is_err() => Some(&TARGETS[..1]),
+            _ => f.choices(),
+        }
     }
     fn value_mut(&mut self) -> &mut String {
-        let i = self.focus.min(self.values.len().saturating_sub(1));
+        let f = self.field();
+        let i = Field::ALL.iter().position(|x| *x == f).unwrap_or(0);
         &mut self.values[i]
+    }
+
+    /// Sets SLURM's defaults (or why SLURM cannot be the target) and the resource fields
+    /// from them; the target goes back to local when SLURM cannot be it.
+    pub fn set_slurm(&mut self, slurm: Result<crate::jobs::slurm::Resources, String>) {
+        let vals = slurm_values(slurm.as_ref().unwrap_or(&Default::default()));
+        for (f, v) in Field::ALL.iter().filter(|f| f.is_slurm()).zip(vals) {
+            if let Some(i) = Field::ALL.iter().position(|x| x == f) {
+                self.values[i] = v;
+            }
+        }
+        if slurm.is_err()
+            && let Some(i) = Field::ALL.iter().position(|x| *x == Field::Target)
+        {
+            self.values[i] = "local".into();
+        }
+        self.slurm = slurm;
+    }
+
+    /// The SLURM resources: the defaults with the form's values over them, each checked.
+    fn resources(&self) -> Result<crate::jobs::slurm::Resources, String> {
+        use crate::jobs::slurm::config as c;
+        let mut r = self.slurm.clone()?;
+        let opt = |f: Field, check: fn(&str) -> Result<String, String>| {
+            let v = self.value(f).trim();
+            if v.is_empty() {
+                return Ok(None);
+            }
+            check(v).map(Some).map_err(|m| format!("{} {m}", f.label()))
+        };
+        r.partition = opt(Field::Partition, c::check_name)?;
+        r.account = opt(Field::Account, c::check_name)?;
+        r.time = opt(Field::Time, c::check_time)?;
+        r.mem = opt(Field::Mem, c::check_mem)?;
+        r.gres = c::check_gres(self.value(Field::Gres).trim())
+            .map_err(|m| format!("{} {m}", Field::Gres.label()))?;
+        let cpus = self.value(Field::Cpus).trim();
+        r.cpus_per_task = match cpus {
+            "" => None,
+            v => match v.parse::<u32>() {
+                Ok(n) if (1..=4096).contains(&n) => Some(n),
+                _ => {
+                    return Err(format!(
+                        "{} {v:?}: expected a whole number in 1..4096",
+                        Field::Cpus.label()
+                    ));
+                }
+            },
+        };
+        Ok(r)
     }
 
     /// Checks the values and turns them into a training job.
@@ -118,6 +262,10 @@ impl TrainForm {
         }
         let losses =
             crate::formats::config::overrides::losses_overrides(self.value(Field::Losses))?;
+        let slurm = match self.is_slurm() {
+            true => Some(Box::new(self.resources()?)),
+            false => None,
+        };
         let o = |k: &str, v: String| (k.to_owned(), v);
         let spec = TrainSpec {
             project: self.project.clone(),
@@ -136,6 +284,7 @@ impl TrainForm {
             .into_iter()
             .chain(losses)
             .collect(),
+            slurm,
         };
         check(&spec)?;
         Ok(JobSpec::Train(spec))
@@ -183,6 +332,7 @@ pub fn open(app: &mut App) {
     }
     let loaded = find_project_config(&root)
         .and_then(|c| LoadedConfig::load(&c, &root, None).map(|l| (c, l)));
+    let slurm = slurm_defaults();
     match loaded {
         Ok((config, l)) => {
             let c = &l.cfg;
@@ -198,9 +348,14 @@ pub fn open(app: &mut App) {
                     c.train_batch_size.to_string(),
                     losses_field(&c.unsup),
                     "auto".into(),
-                ],
+                    "local".into(),
+                ]
+                .into_iter()
+                .chain(slurm_values(slurm.as_ref().unwrap_or(&Default::default())))
+                .collect(),
                 focus: 0,
                 error: None,
+                slurm,
             })
         }
         Err(e) => app.error(format!("cannot train: {e}")),
@@ -232,15 +387,16 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
     let Overlay::TrainForm(form) = &mut app.overlay else {
         return false;
     };
-    let n = Field::ALL.len();
+    let n = form.fields().len();
     let cycle = |form: &mut TrainForm, d: isize| {
-        if let Some(ch) = form.field().choices() {
+        if let Some(ch) = form.choices(form.field()) {
             let cur = ch.iter().position(|c| *c == form.value(form.field()));
             let i = match cur {
                 Some(i) => (i as isize + d).rem_euclid(ch.len() as isize) as usize,
                 None => 0,
             };
             *form.value_mut() = ch[i].to_owned();
+            form.error = None;
         }
     };
     match k.code {

@@ -1,10 +1,13 @@
 //! The Jobs view: the workstation's train/predict jobs (queued, running, finished) with their
-//! progress, elapsed and remaining time, and the selected job's facts and log tail.
+//! progress, elapsed and remaining time, and the selected job's facts and log tail. A SLURM
+//! job shows its job id and SLURM's state; an array is one row with its tasks by state and a
+//! detail line per task (see [`crate::tui::state::job_slurm`]).
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::state::job_list::{JobRecord, JobState, clock};
-use crate::tui::views::widgets::{bar, num, truncate_left};
+use crate::tui::state::job_slurm;
+use crate::tui::views::widgets::{bar, num, truncate, truncate_left};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -68,13 +71,22 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
     let l = &app.jobs;
     let (running, queued) = l.counts();
     let others = elsewhere(app).len();
+    let unreachable = l
+        .jobs
+        .iter()
+        .any(|j| !j.state.is_done() && j.slurm_error.is_some());
     let title = format!(
-        " jobs {}  running {running}  queued {queued}{} ",
+        " jobs {}  running {running}  queued {queued}{}{} ",
         l.jobs.len(),
         if others > 0 {
             format!("  training elsewhere {others}")
         } else {
             String::new()
+        },
+        if unreachable {
+            "  SLURM unreachable"
+        } else {
+            ""
         }
     );
     let wide = area.width >= 120;
@@ -83,18 +95,18 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
         .jobs
         .iter()
         .map(|j| {
-            let state = if j.cancel_requested && j.state == JobState::Running {
-                "CANCELING".to_string()
-            } else {
-                j.state.label().to_string()
+            let state = job_slurm::state_label(j);
+            let title = match &j.slurm {
+                Some(v) => format!("{}  {}", j.title(), job_slurm::job_id(v)),
+                None => j.title(),
             };
             let mut cells = vec![
                 Cell::from(j.id.to_string()),
-                Cell::from(j.title()),
+                Cell::from(title),
                 Cell::from(Span::styled(state, state_style(app, j))),
             ];
             if wide {
-                cells.push(Cell::from(j.phase.clone()));
+                cells.push(Cell::from(job_slurm::phase(j)));
             }
             cells.extend([
                 Cell::from(progress_text(j, bw)),
@@ -128,7 +140,8 @@ fn table(app: &App, f: &mut Frame, area: Rect) {
     ];
     if wide {
         header.push("phase");
-        widths.push(Constraint::Length(18));
+        // Room for a SLURM array's tasks: `3 tasks: 2 COMPLETED 1 RUNNING`.
+        widths.push(Constraint::Length(30));
     }
     header.extend(["progress", "elapsed", "left"]);
     widths.extend([
@@ -172,9 +185,18 @@ fn facts(app: &App, j: &JobRecord, w: usize) -> Vec<Line<'static>> {
     let mut l = vec![Line::from(vec![
         Span::styled(format!("job {}  {}", j.id, j.title()), t.title()),
         Span::raw("  "),
-        Span::styled(j.state.label(), state_style(app, j)),
+        Span::styled(job_slurm::state_label(j), state_style(app, j)),
         Span::styled(format!("  {}", j.phase), t.dim()),
     ])];
+    if let Some(v) = &j.slurm {
+        for (i, line) in job_slurm::detail(v, 8).into_iter().enumerate() {
+            let st = if i == 0 { t.base() } else { t.dim() };
+            l.push(Line::from(Span::styled(truncate(&line, w), st)));
+        }
+    }
+    if let Some(e) = job_slurm::unreachable(j) {
+        l.push(Line::from(Span::styled(truncate(&e, w), t.err())));
+    }
     if let Some((name, why)) = &j.device {
         l.push(Line::from(vec![
             Span::styled("device ", t.dim()),

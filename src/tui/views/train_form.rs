@@ -1,5 +1,7 @@
 //! The "train a new model" popup: one line per field, the focused one highlighted, the
-//! config it starts from, and why Enter did not start the job.
+//! config it starts from, and why Enter did not start the job. With SLURM as the target its
+//! resources follow (slurm.toml's defaults, editable); when SLURM cannot be the target the
+//! field says why while it has the focus.
 
 use crate::tui::app::App;
 use crate::tui::state::train_form::{Field, TrainForm};
@@ -12,7 +14,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 pub fn render(app: &App, form: &TrainForm, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let w = 64.min(area.width);
-    let h = (Field::ALL.len() as u16 + 7).min(area.height);
+    let fields = form.fields();
+    let h = (fields.len() as u16 + 7).min(area.height);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 3,
@@ -29,11 +32,12 @@ pub fn render(app: &App, form: &TrainForm, f: &mut Frame, area: Rect) {
         truncate_left(&format!("from {}", crate::sanitize::clean(&cfg)), inner_w),
         t.dim(),
     ))];
-    for (i, field) in Field::ALL.iter().enumerate() {
-        let focused = i == form.focus;
+    for (i, field) in fields.iter().enumerate() {
+        let focused = i == form.focus.min(fields.len() - 1);
         let v = crate::sanitize::clean(form.value(*field)).into_owned();
         let shown = match (field, v.is_empty()) {
             (Field::Name, true) if !focused => "(date/time)".to_string(),
+            (f, true) if f.is_slurm() && !focused => "(default)".to_string(),
             _ => v,
         };
         let value = match (field.choices().is_some(), focused) {
@@ -50,12 +54,23 @@ pub fn render(app: &App, form: &TrainForm, f: &mut Frame, area: Rect) {
     lines.push(Line::raw(""));
     match &form.error {
         Some(e) => lines.push(Line::from(crate::tui::views::widgets::error_span(t, e))),
-        None if form.field() == Field::Losses => lines.push(Line::from(Span::styled(
-            "temporal, pca_singleview, pca_multiview [:log_weight] or none",
+        None if form.field() == Field::Target && form.slurm.is_err() => {
+            let why = form.slurm.as_ref().err().cloned().unwrap_or_default();
+            lines.push(Line::from(Span::styled(
+                crate::sanitize::one_line(&why),
+                t.warn(),
+            )))
+        }
+        None if form.field().hint().is_some() => lines.push(Line::from(Span::styled(
+            form.field().hint().unwrap_or_default(),
             t.dim(),
         ))),
         None => lines.push(Line::from(Span::styled(
-            "enter start  ↑↓ field  ←→ choose  esc close",
+            if form.is_slurm() {
+                "enter submit to SLURM  ↑↓ field  ←→ choose  esc close"
+            } else {
+                "enter start  ↑↓ field  ←→ choose  esc close"
+            },
             t.dim(),
         ))),
     }

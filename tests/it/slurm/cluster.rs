@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 pub struct Cluster {
     pub conf: PathBuf,
     pub node: String,
+    /// The cluster's folder (config, state, logs).
+    pub dir: PathBuf,
+    /// munged, slurmctld and slurmd.
+    pids: Vec<i32>,
 }
 
 impl Cluster {
@@ -79,6 +83,68 @@ extern "C" fn stop_all() {
 }
 
 fn start() -> Result<Cluster, String> {
+    let port = 20000 + (std::process::id() % 20000) as u16 * 2;
+    let c = boot(port)?;
+    *DIR.lock().unwrap() = Some(c.dir.clone());
+    // SAFETY: registering a plain extern "C" function.
+    unsafe { libc::atexit(stop_all) };
+    Ok(c)
+}
+
+/// A cluster of its own for a test that stops its daemons (the shared one must stay up);
+/// stopped and removed when dropped.
+pub struct Private(pub Cluster);
+
+impl Private {
+    /// Stops the controller (SIGKILL, as a crash would) and waits until it is gone.
+    pub fn kill_controller(&self) {
+        let pid = self.0.pids[1];
+        // SAFETY: a signal to the slurmctld this test started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let t0 = Instant::now();
+        while Path::new(&format!("/proc/{pid}/status")).exists()
+            && std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .is_ok_and(|s| !s.contains("State:\tZ"))
+            && t0.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let _ = Command::new("scancel")
+            .args(["--me", "--full"])
+            .env("SLURM_CONF", &self.0.conf)
+            .env("POSEDECK_SLURM_TIMEOUT", "2")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        for &p in self.0.pids.iter().rev() {
+            // SAFETY: signals to the daemons this test started.
+            unsafe { libc::kill(p, libc::SIGTERM) };
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = std::fs::remove_dir_all(&self.0.dir);
+    }
+}
+
+/// A new cluster of its own, or `None` after printing `SKIP: why`.
+pub fn private() -> Option<Private> {
+    static N: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
+    let k = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let port = 20000 + ((std::process::id() as u16 % 10000).wrapping_add(k * 2503) % 20000) * 2;
+    match boot(port) {
+        Ok(c) => Some(Private(c)),
+        Err(why) => {
+            eprintln!("SKIP: no SLURM cluster: {why}");
+            None
+        }
+    }
+}
+
+fn boot(port: u16) -> Result<Cluster, String> {
     for p in [
         "munged",
         "slurmctld",
@@ -103,9 +169,6 @@ fn start() -> Result<Cluster, String> {
         .tempdir()
         .map_err(|e| e.to_string())?
         .keep();
-    *DIR.lock().unwrap() = Some(dir.clone());
-    // SAFETY: registering a plain extern "C" function.
-    unsafe { libc::atexit(stop_all) };
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let m = dir.join("munge");
     for d in ["", "etc", "run", "lib", "log"] {
@@ -151,7 +214,6 @@ fn start() -> Result<Cluster, String> {
     for d in ["state", "spool", "log"] {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
-    let port = 20000 + (std::process::id() % 20000) as u16 * 2;
     let d = dir.display();
     let conf = format!(
         "ClusterName=posedeck\nSlurmctldHost={name}\nSlurmUser=root\nSlurmdUser=root\n\
@@ -188,7 +250,7 @@ fn start() -> Result<Cluster, String> {
             std::thread::park();
         }
     });
-    rx.recv().map_err(|e| e.to_string())??;
+    let pids = rx.recv().map_err(|e| e.to_string())??;
     let t0 = Instant::now();
     loop {
         let out = Command::new("sinfo")
@@ -214,10 +276,20 @@ fn start() -> Result<Cluster, String> {
     Ok(Cluster {
         conf: conf_path,
         node: name,
+        dir,
+        pids,
     })
 }
 
-fn spawn_daemons(m: &Path, dir: &Path, conf: &Path, muid: u32, mgid: u32) -> Result<(), String> {
+/// Starts munged, slurmctld and slurmd; their pids in that order.
+fn spawn_daemons(
+    m: &Path,
+    dir: &Path,
+    conf: &Path,
+    muid: u32,
+    mgid: u32,
+) -> Result<Vec<i32>, String> {
+    let mut started = Vec::new();
     let pdeath = || {
         // SAFETY: prctl in the child before exec; async-signal-safe.
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) };
@@ -244,6 +316,7 @@ fn spawn_daemons(m: &Path, dir: &Path, conf: &Path, muid: u32, mgid: u32) -> Res
     unsafe { munged.pre_exec(pdeath) };
     let c = munged.spawn().map_err(|e| format!("munged: {e}"))?;
     PIDS.lock().unwrap().push(c.id() as i32);
+    started.push(c.id() as i32);
     let t0 = Instant::now();
     while !m.join("run/munge.socket").exists() {
         if t0.elapsed() > Duration::from_secs(10) {
@@ -270,10 +343,11 @@ fn spawn_daemons(m: &Path, dir: &Path, conf: &Path, muid: u32, mgid: u32) -> Res
         unsafe { c.pre_exec(pdeath) };
         let child = c.spawn().map_err(|e| format!("{prog}: {e}"))?;
         PIDS.lock().unwrap().push(child.id() as i32);
+        started.push(child.id() as i32);
         std::mem::forget(child);
     }
     std::mem::forget(c);
-    Ok(())
+    Ok(started)
 }
 
 /// `slurmd -C`'s NodeName line: this machine's real CPUs and memory.
