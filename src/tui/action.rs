@@ -102,6 +102,7 @@ pub enum Action {
     ExtractFrames,
     AddFrame,
     AddFrameWithPreds,
+    CancelExtraction,
     NextQueued,
     PrevQueued,
     // Models -> Compare
@@ -216,6 +217,7 @@ impl Action {
         Action::ExtractFrames,
         Action::AddFrame,
         Action::AddFrameWithPreds,
+        Action::CancelExtraction,
         Action::NextQueued,
         Action::PrevQueued,
         Action::CompareRuns,

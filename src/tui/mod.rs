@@ -20,6 +20,7 @@ pub mod input;
 pub mod job_bridge;
 pub mod jobs;
 pub mod keymap;
+pub mod label_io;
 pub mod load;
 pub mod msg;
 pub mod runner;

@@ -18,6 +18,8 @@ pub enum Msg {
     Job(crate::tui::state::job_list::JobMsg),
     /// Progress and the end of a frame extraction.
     Extract(crate::tui::state::extract_form::ExtractMsg),
+    /// A label file opened or written by the label worker.
+    LabelIo(crate::tui::label_io::LabelIoMsg),
     /// The input thread ended (stdin closed).
     InputClosed,
 }

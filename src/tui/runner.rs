@@ -133,6 +133,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         watcher: None,
         watched: Vec::new(),
         engine_jobs: crate::tui::job_bridge::JobRunner::new(tx.clone()),
+        label_io: crate::tui::label_io::LabelWorker::spawn(tx.clone()),
     };
 
     spawn_input(tx.clone());
@@ -217,6 +218,9 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 }
             }
             workers.engine_jobs.shutdown(Duration::from_secs(2));
+            // A label write in flight (a signal, stdin closed) is waited for: the file is
+            // replaced whole, never left half-written or with its edits lost.
+            workers.label_io.shutdown();
             drop(workers);
             if let Some(p) = &opts.timings {
                 let line = format!(

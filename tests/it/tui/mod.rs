@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 
 mod compare;
 pub mod e2e;
-mod e2e_label_edit;
+pub mod e2e_label_edit;
+mod e2e_label_write;
 mod extract;
 mod label_edit;
+mod label_edit_multiview;
 mod lp;
 mod terminal_colours;
 
