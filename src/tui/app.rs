@@ -314,6 +314,13 @@ impl App {
                     false
                 }
             }
+            Msg::ImagePatch(p) => match &mut self.image {
+                Some(img) if p.generation == self.image_gen && img.base_id == Some(p.base) => {
+                    img.patch = Some(p.patch);
+                    true
+                }
+                _ => false,
+            },
         }
     }
 

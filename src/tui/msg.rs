@@ -14,6 +14,8 @@ pub enum Msg {
     /// A background job finished a unit of work the app must pick up (project load etc.).
     Loaded(Box<crate::tui::load::Loaded>),
     Image(Box<crate::tui::image::ImageReady>),
+    /// A cursor step's patch over the image the UI holds (edit mode, sixel and kitty).
+    ImagePatch(Box<crate::tui::image::PatchReady>),
     /// Progress, log lines and the end of a train/predict job (`tui::job_bridge`).
     Job(crate::tui::state::job_list::JobMsg),
     /// Progress and the end of a frame extraction.

@@ -118,8 +118,11 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let mut cache = Cache::default();
     let img_picker = picker.clone();
     let images: Latest<ImageRequest> = Latest::spawn("image", move |g, req| {
-        let r = image::encode(&img_picker, &mut cache, g, &req);
-        let _ = img_tx.send(Msg::Image(Box::new(r)));
+        let m = match image::encode_step(&img_picker, &mut cache, g, &req) {
+            image::Encoded::Full(r) => Msg::Image(Box::new(r)),
+            image::Encoded::Patch(p) => Msg::ImagePatch(Box::new(p)),
+        };
+        let _ = img_tx.send(m);
         // The next frame decoded while the user looks at this one.
         image::prefetch(&img_picker, &mut cache, &req);
     });

@@ -537,6 +537,13 @@ pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageReq
             highlight: Some(s.keypoint),
             brightness: s.brightness,
             contrast: s.contrast,
+            // The base and crosshair on screen: a cursor step only patches them.
+            shown: app.image.as_ref().and_then(|i| {
+                Some(crate::tui::image::Shown {
+                    base: i.base_id?,
+                    cross: i.patch.as_ref()?.cross,
+                })
+            }),
         },
     })
 }
