@@ -305,7 +305,7 @@ impl App {
             // The status bar shows the running job's progress in every view.
             Msg::Job(j) => crate::tui::state::job_list::on_msg(self, j),
             Msg::Extract(m) => crate::tui::state::extract_form::on_msg(self, m),
-            Msg::LabelIo(m) => crate::tui::state::label_write::on_msg(self, m),
+            Msg::LabelIo(m) => crate::tui::state::label_write::on_msg(self, *m),
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
                     self.image = Some(*img);

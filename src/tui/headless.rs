@@ -157,7 +157,7 @@ impl Headless {
             Effect::LabelIo(slot) => {
                 if let Some(job) = slot.take() {
                     let m = crate::tui::label_io::run_job(job);
-                    app.handle(Msg::LabelIo(m));
+                    app.handle(Msg::LabelIo(Box::new(m)));
                 }
             }
             Effect::AttachJobs(root) => {

@@ -20,7 +20,7 @@ pub enum LabelJob {
 pub enum LabelIoMsg {
     Opened {
         id: u64,
-        result: Result<Doc, String>,
+        result: Result<Box<Doc>, String>,
     },
     Written {
         id: u64,
@@ -72,7 +72,7 @@ pub fn run_job(job: LabelJob) -> LabelIoMsg {
     match job {
         LabelJob::Open { id, origin } => LabelIoMsg::Opened {
             id,
-            result: Doc::open(&origin),
+            result: Doc::open(&origin).map(Box::new),
         },
         LabelJob::Write { id, job } => LabelIoMsg::Written {
             id,
@@ -95,7 +95,7 @@ impl LabelWorker {
             .name("label-io".into())
             .spawn(move || {
                 for job in jrx {
-                    if tx.send(Msg::LabelIo(run_job(job))).is_err() {
+                    if tx.send(Msg::LabelIo(Box::new(run_job(job)))).is_err() {
                         // The app is gone; later jobs (writes) still run to the end.
                         continue;
                     }

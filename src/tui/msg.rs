@@ -21,7 +21,7 @@ pub enum Msg {
     /// Progress and the end of a frame extraction.
     Extract(crate::tui::state::extract_form::ExtractMsg),
     /// A label file opened or written by the label worker.
-    LabelIo(crate::tui::label_io::LabelIoMsg),
+    LabelIo(Box<crate::tui::label_io::LabelIoMsg>),
     /// The input thread ended (stdin closed).
     InputClosed,
 }

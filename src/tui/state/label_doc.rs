@@ -15,7 +15,7 @@ pub type Points = Vec<Option<(f64, f64)>>;
 /// The open label file and the frame being edited in it.
 pub enum Doc {
     Csv {
-        doc: LpDocument,
+        doc: Box<LpDocument>,
         image: String,
         row: usize,
     },
@@ -98,7 +98,7 @@ impl Doc {
         match origin {
             FrameOrigin::None => Err("this frame's labels are not stored in a label file".into()),
             FrameOrigin::Csv { file, image } => {
-                let mut doc = LpDocument::read(file).map_err(msg)?;
+                let mut doc = Box::new(LpDocument::read(file).map_err(msg)?);
                 let row = doc.ensure_row(image);
                 Ok(Doc::Csv {
                     doc,

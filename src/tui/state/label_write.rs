@@ -144,7 +144,7 @@ pub fn on_msg(app: &mut App, m: LabelIoMsg) -> bool {
             match result {
                 Ok(doc) => {
                     app.note = None;
-                    super::label_edit::start(app, o.image, o.source, doc)
+                    super::label_edit::start(app, o.image, o.source, *doc)
                 }
                 Err(e) => app.error(format!("cannot edit: {e}")),
             }
