@@ -4,6 +4,11 @@
 //! which writes them into the file as it now is, so the other person's changes to every
 //! other cell stay. Every write keeps the previous file in `.posedeck-backup/` and replaces
 //! the file atomically (temporary + rename).
+//!
+//! A write can run off the thread that edits: [`LpDocument::begin_write`] takes a snapshot
+//! (the bytes to write, the edited rows), [`LpWriteJob::run`] checks the disk, keeps the
+//! backup and writes, anywhere; [`LpDocument::finish_write`] makes the snapshot the document's
+//! base, so edits made meanwhile stay unwritten edits.
 
 use super::backup;
 use super::lp_doc::{LpDocument, RawRow};
@@ -51,6 +56,111 @@ fn disk_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// A row the snapshot changed: its index, image, the base it had and what is written.
+#[derive(Clone, Debug)]
+pub struct ChangedRow {
+    row: usize,
+    image: String,
+    base: Option<RawRow>,
+    now: RawRow,
+}
+
+/// A write of a snapshot of an [`LpDocument`], to run on any thread.
+#[derive(Clone, Debug)]
+pub struct LpWriteJob {
+    path: PathBuf,
+    /// What the disk must still hold (the document's bytes as read or last written).
+    expected: Vec<u8>,
+    bytes: Vec<u8>,
+    changed: Vec<ChangedRow>,
+    keypoints: Vec<String>,
+    coords: Vec<String>,
+}
+
+/// What an [`LpWriteJob`] did.
+#[derive(Clone, Debug)]
+pub enum LpWriteDone {
+    Written {
+        bytes: Vec<u8>,
+        backup: Option<PathBuf>,
+        changed: Vec<ChangedRow>,
+    },
+    Conflict(Conflict),
+}
+
+impl LpWriteJob {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The images of the rows this write changes.
+    pub fn images(&self) -> Vec<String> {
+        self.changed.iter().map(|c| c.image.clone()).collect()
+    }
+
+    /// Checks the disk, keeps the backup, writes atomically.
+    pub fn run(self) -> Result<LpWriteDone> {
+        match disk_bytes(&self.path)? {
+            Some(d) if d == self.expected => {}
+            Some(d) => {
+                let theirs = LpDocument::parse(&self.path, d)?;
+                return Ok(LpWriteDone::Conflict(Conflict {
+                    frames: self.conflicts_with(&theirs),
+                    gone: false,
+                }));
+            }
+            None => {
+                return Ok(LpWriteDone::Conflict(Conflict {
+                    frames: self.images(),
+                    gone: true,
+                }));
+            }
+        }
+        let backup = Some(backup::keep(&self.path, &self.expected)?);
+        crate::util::write_atomic(&self.path, &self.bytes)?;
+        Ok(LpWriteDone::Written {
+            bytes: self.bytes,
+            backup,
+            changed: self.changed,
+        })
+    }
+
+    /// Edited frames that `disk` changed too.
+    fn conflicts_with(&self, disk: &LpDocument) -> Vec<String> {
+        let nc = self.coords.len().max(1);
+        let mine = |row: &RawRow| -> Vec<((String, String), Vec<u8>)> {
+            (1..row.fields.len())
+                .map(|c| {
+                    let names = (
+                        self.keypoints[(c - 1) / nc].clone(),
+                        self.coords[(c - 1) % nc].clone(),
+                    );
+                    (names, row.fields[c].clone())
+                })
+                .collect()
+        };
+        let theirs = |row: &RawRow| -> Vec<((String, String), Vec<u8>)> {
+            disk.cells_by_name(row)
+                .into_iter()
+                .map(|((k, c), v)| ((k.to_owned(), c.to_owned()), v.to_vec()))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for c in &self.changed {
+            let t = disk.row_of(&c.image).map(|d| &disk.rows[d]);
+            let differs = match (&c.base, t) {
+                (Some(b), Some(t)) => mine(b) != theirs(t),
+                (None, None) => false,
+                _ => true,
+            };
+            if differs {
+                out.push(c.image.clone());
+            }
+        }
+        out
+    }
+}
+
 impl LpDocument {
     /// The column of (keypoint, coord) names.
     fn col_named(&self, keypoint: &str, coord: &str) -> Option<usize> {
@@ -85,54 +195,68 @@ impl LpDocument {
             .collect()
     }
 
-    /// Edited frames that `disk` changed too.
-    fn conflicts_with(&self, disk: &LpDocument) -> Vec<String> {
-        let mut out = Vec::new();
-        for (r, base) in self.changed_rows() {
-            let image = &self.index[r];
-            let theirs = disk.row_of(image).map(|d| &disk.rows[d]);
-            let differs = match (base, theirs) {
-                (Some(b), Some(t)) => self.cells_by_name(b) != disk.cells_by_name(t),
-                (None, None) => false,
-                _ => true,
-            };
-            if differs {
-                out.push(image.clone());
-            }
-        }
-        out
-    }
-
     /// Writes the document: refused with the conflicting frames when the file changed on
     /// disk since it was read. With no edits the bytes written are the bytes read.
     pub fn write(&mut self) -> Result<WriteResult> {
-        let disk = disk_bytes(&self.path)?;
-        match &disk {
-            Some(d) if *d == self.original => {}
-            Some(d) => {
-                let theirs = LpDocument::parse(&self.path, d.clone())?;
-                return Ok(WriteResult::Conflict(Conflict {
-                    frames: self.conflicts_with(&theirs),
-                    gone: false,
-                }));
-            }
-            None => {
-                return Ok(WriteResult::Conflict(Conflict {
-                    frames: self.edited_images(),
-                    gone: true,
-                }));
+        let done = self.begin_write().run()?;
+        Ok(self.finish_write(done))
+    }
+
+    /// A snapshot of the document for a write that runs elsewhere (see the module docs).
+    pub fn begin_write(&self) -> LpWriteJob {
+        let changed = self
+            .changed_rows()
+            .into_iter()
+            .map(|(r, base)| ChangedRow {
+                row: r,
+                image: self.index[r].clone(),
+                base: base.cloned(),
+                now: self.rows[r].clone(),
+            })
+            .collect();
+        LpWriteJob {
+            path: self.path.clone(),
+            expected: self.original.clone(),
+            bytes: self.to_bytes(),
+            changed,
+            keypoints: self.keypoints.clone(),
+            coords: self.coords.clone(),
+        }
+    }
+
+    /// Takes a finished job's outcome in: after a write, the snapshot is the base (edits made
+    /// since it was taken stay edits).
+    pub fn finish_write(&mut self, done: LpWriteDone) -> WriteResult {
+        match done {
+            LpWriteDone::Conflict(c) => WriteResult::Conflict(c),
+            LpWriteDone::Written {
+                bytes,
+                backup,
+                changed,
+            } => {
+                let rows = changed.iter().map(|c| c.image.clone()).collect();
+                self.original = bytes;
+                for c in changed {
+                    if c.row < self.base.len() {
+                        self.base[c.row] = c.now;
+                    } else if c.row == self.base.len() {
+                        self.base.push(c.now);
+                    }
+                }
+                let still: BTreeSet<usize> = self
+                    .touched
+                    .iter()
+                    .copied()
+                    .filter(|&r| self.row_edited(r))
+                    .collect();
+                self.touched = still;
+                WriteResult::Written(Written {
+                    path: self.path.clone(),
+                    backup,
+                    rows,
+                })
             }
         }
-        let rows = self.edited_images();
-        let bytes = self.to_bytes();
-        let backup = Some(backup::keep(&self.path, &self.original)?);
-        crate::util::write_atomic(&self.path, &bytes)?;
-        self.rebase(bytes);
-        Ok(WriteResult::Written(Written {
-            path: self.path.clone(),
-            backup,
-            rows,
-        }))
     }
 
     /// After a conflict: writes this document's edited cells into the file as it is on disk

@@ -20,6 +20,7 @@ mod queries;
 pub mod queue;
 mod resolve;
 pub mod slp_doc;
+pub mod slp_write;
 mod store;
 mod suggestions;
 mod tracks;

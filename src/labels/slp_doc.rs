@@ -11,6 +11,7 @@ use super::store::Labels;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A frame's key: (video index, frame index).
 pub type FrameKey = (usize, u64);
@@ -57,12 +58,13 @@ pub enum SlpWriteResult {
 }
 
 pub struct SlpDocument {
-    path: PathBuf,
-    pub labels: Labels,
+    pub(crate) path: PathBuf,
+    /// Shared with a write in flight (its snapshot); an edit meanwhile copies it first.
+    pub labels: Arc<Labels>,
     /// Hash and length of the bytes read (or last written).
-    stamp: (u64, usize),
-    /// The instances of each edited frame as read.
-    base: BTreeMap<FrameKey, Vec<Instance>>,
+    pub(crate) stamp: (u64, usize),
+    /// The instances of each edited frame as read (or last written).
+    pub(crate) base: BTreeMap<FrameKey, Vec<Instance>>,
 }
 
 /// Inserts `inst` at `at`, shifting the frame's in-frame links past it.
@@ -86,7 +88,7 @@ impl SlpDocument {
         let labels = Labels::from_data(slp.labels).map_err(|m| Error::invalid(path, m))?;
         Ok(SlpDocument {
             path: path.to_path_buf(),
-            labels,
+            labels: Arc::new(labels),
             stamp,
             base: BTreeMap::new(),
         })
@@ -266,7 +268,7 @@ impl SlpDocument {
             ) => {
                 let p = if forward { *after } else { *before };
                 let (i, n) = (*instance, *node);
-                self.labels.edit_frame(video, frame_idx, |f| {
+                Arc::make_mut(&mut self.labels).edit_frame(video, frame_idx, |f| {
                     if let Some(pt) = f.instances.get_mut(i).and_then(|x| x.points.get_mut(n)) {
                         *pt = p;
                     }
@@ -275,11 +277,11 @@ impl SlpDocument {
             (SlpEdit::Add { at, instance, .. }, true)
             | (SlpEdit::Remove { at, instance, .. }, false) => {
                 let (at, inst) = (*at, instance.clone());
-                self.labels
+                Arc::make_mut(&mut self.labels)
                     .edit_frame(video, frame_idx, |f| insert_at(f, at, inst))?;
             }
             (SlpEdit::Add { at, .. }, false) | (SlpEdit::Remove { at, .. }, true) => {
-                self.labels.remove_instance(super::InstanceRef {
+                Arc::make_mut(&mut self.labels).remove_instance(super::InstanceRef {
                     video,
                     frame_idx,
                     instance: *at,
@@ -302,7 +304,7 @@ impl SlpDocument {
             .collect()
     }
 
-    fn disk(&self) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn disk(&self) -> Result<Option<Vec<u8>>> {
         match std::fs::read(&self.path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -315,7 +317,7 @@ impl SlpDocument {
         let backup = old.map(|b| backup::keep(&self.path, b)).transpose()?;
         crate::util::write_atomic(&self.path, &bytes)?;
         self.stamp = (backup::hash(&bytes), bytes.len());
-        self.labels = labels;
+        self.labels = Arc::new(labels);
         self.base.clear();
         Ok(SlpWritten {
             path: self.path.clone(),
@@ -326,34 +328,8 @@ impl SlpDocument {
 
     /// Writes the labels; refused when the file changed on disk since it was read.
     pub fn write(&mut self) -> Result<SlpWriteResult> {
-        let Some(disk) = self.disk()? else {
-            return Ok(SlpWriteResult::Conflict {
-                frames: self.edited_frames(),
-                gone: true,
-            });
-        };
-        if (backup::hash(&disk), disk.len()) != self.stamp {
-            let theirs = crate::formats::slp::read_slp_bytes(&self.path, disk)?;
-            let frames = self
-                .edited_frames()
-                .into_iter()
-                .filter(|k| {
-                    let on_disk = theirs
-                        .labels
-                        .labeled_frames
-                        .iter()
-                        .find(|f| (f.video, f.frame_idx) == *k)
-                        .map(|f| &f.instances);
-                    on_disk != self.base.get(k)
-                })
-                .collect();
-            return Ok(SlpWriteResult::Conflict {
-                frames,
-                gone: false,
-            });
-        }
-        let labels = self.labels.clone();
-        Ok(SlpWriteResult::Written(self.finish(labels, Some(&disk))?))
+        let done = self.begin_write().run()?;
+        Ok(self.finish_write(done))
     }
 
     /// After a conflict: the file as it is on disk with this document's edits put in: the
@@ -362,7 +338,7 @@ impl SlpDocument {
     /// frame not edited here keeps the other person's changes.
     pub fn write_keep_mine(&mut self) -> Result<SlpWritten> {
         let Some(disk) = self.disk()? else {
-            let labels = self.labels.clone();
+            let labels = Labels::clone(&self.labels);
             return self.finish(labels, None);
         };
         let theirs = crate::formats::slp::read_slp_bytes(&self.path, disk.clone())?;

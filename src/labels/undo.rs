@@ -10,6 +10,16 @@ pub struct UndoStack<T> {
     /// `done.len()` when the document equalled the file; `None` when no sequence of undo and
     /// redo leads back there.
     saved: Option<usize>,
+    /// Since the last [`UndoStack::checkpoint`]: the lowest `done.len()` a new edit was pushed
+    /// at (the edits below it are the ones the checkpoint saw).
+    pushed_at: Option<usize>,
+}
+
+/// Where the stack stood when a snapshot of the document was taken for a write that runs
+/// while editing goes on ([`UndoStack::checkpoint`], [`UndoStack::mark_saved_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    len: usize,
 }
 
 impl<T> Default for UndoStack<T> {
@@ -18,6 +28,7 @@ impl<T> Default for UndoStack<T> {
             done: Vec::new(),
             undone: Vec::new(),
             saved: Some(0),
+            pushed_at: None,
         }
     }
 }
@@ -32,6 +43,8 @@ impl<T: Clone> UndoStack<T> {
         if self.saved.is_some_and(|s| s > self.done.len()) {
             self.saved = None;
         }
+        let at = self.done.len();
+        self.pushed_at = Some(self.pushed_at.map_or(at, |p| p.min(at)));
         self.done.push(edit);
         self.undone.clear();
     }
@@ -58,6 +71,28 @@ impl<T: Clone> UndoStack<T> {
     /// The document was just written: this is the clean state.
     pub fn mark_saved(&mut self) {
         self.saved = Some(self.done.len());
+    }
+
+    /// The state now is about to be written (a snapshot taken); edits, undo and redo go on.
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        self.pushed_at = None;
+        Checkpoint {
+            len: self.done.len(),
+        }
+    }
+
+    /// Whether an edit, undo or redo happened since `c` (the state differs from the snapshot).
+    pub fn changed_since(&self, c: Checkpoint) -> bool {
+        self.pushed_at.is_some() || self.done.len() != c.len
+    }
+
+    /// The snapshot taken at `c` was written: that state is the clean one, reachable by undo
+    /// and redo unless an edit since then replaced part of the history it was made of.
+    pub fn mark_saved_at(&mut self, c: Checkpoint) {
+        self.saved = match self.pushed_at {
+            Some(p) if p < c.len => None,
+            _ => Some(c.len),
+        };
     }
 
     pub fn can_undo(&self) -> bool {
@@ -113,5 +148,33 @@ mod tests {
         s.undo();
         assert!(s.dirty());
         assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn a_write_of_a_snapshot_while_editing_goes_on() {
+        let mut s = UndoStack::new();
+        s.push(1);
+        s.push(2);
+        let c = s.checkpoint();
+        // Edited while the write runs: still dirty once it lands; undo reaches the written.
+        s.push(3);
+        s.mark_saved_at(c);
+        assert!(s.dirty());
+        assert_eq!(s.undo(), Some(3));
+        assert!(!s.dirty());
+        // Undone below the snapshot and redone: the written state is still reachable.
+        let c = s.checkpoint();
+        s.undo();
+        s.redo();
+        s.mark_saved_at(c);
+        assert!(!s.dirty());
+        // Undone below it and a new edit pushed: unreachable.
+        let c = s.checkpoint();
+        s.undo();
+        s.push(4);
+        s.mark_saved_at(c);
+        assert!(s.dirty());
+        s.undo();
+        assert!(s.dirty());
     }
 }

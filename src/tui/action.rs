@@ -103,6 +103,7 @@ pub enum Action {
     ExtractFrames,
     AddFrame,
     AddFrameWithPreds,
+    CancelExtraction,
     NextQueued,
     PrevQueued,
     // Models -> Compare
@@ -220,6 +221,7 @@ impl Action {
         Action::ExtractFrames,
         Action::AddFrame,
         Action::AddFrameWithPreds,
+        Action::CancelExtraction,
         Action::NextQueued,
         Action::PrevQueued,
         Action::CompareRuns,

@@ -138,10 +138,15 @@ pub enum Effect {
     CancelJob(u64),
     /// Turn the terminal's mouse reporting on (label edit mode) or off.
     MouseCapture(bool),
-    /// Choose, write and queue frames to label on a background thread.
-    Extract(Box<crate::labels::extract::Request>),
     /// Write the Curves view's figure (PNG + CSV) on a background thread.
     ExportCurves(Box<crate::tui::export::ExportJob>),
+    /// Open or write a label file on the label worker.
+    LabelIo(crate::tui::label_io::JobSlot),
+    /// Choose, write and queue frames to label on a background thread (canceled by the flag).
+    Extract(
+        Box<crate::labels::extract::Request>,
+        crate::tui::state::extract_form::CancelFlag,
+    ),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +177,8 @@ pub struct App {
     pub jobs: crate::tui::state::job_list::JobList,
     /// The running frame extraction's progress.
     pub extraction: Option<crate::tui::state::extract_form::ExtractProgress>,
+    /// Its cancel flag (set by Esc / `c` in the Videos view).
+    pub extract_cancel: Option<crate::tui::state::extract_form::CancelFlag>,
     pub overview_scroll: usize,
     pub note: Option<(Severity, String)>,
     /// "inotify" or "polling (nfs)".
@@ -183,6 +190,12 @@ pub struct App {
     pub quit: Option<i32>,
     /// Label edit mode of the Labels view.
     pub edit: Option<crate::tui::state::label_edit::EditSession>,
+    /// The label file being opened for edit mode (on the label worker).
+    pub edit_opening: Option<crate::tui::state::label_write::Opening>,
+    /// Jobs given to the label worker so far (their ids).
+    pub label_jobs: u64,
+    /// `q` was pressed while a label write was in flight: quit when it lands.
+    pub quit_after_write: bool,
     /// The screen's size (as of the last draw), to map mouse clicks.
     pub screen: ratatui::layout::Rect,
     /// The quit question's default is to cancel the jobs (`posedeck demo`).
@@ -211,6 +224,7 @@ impl App {
             videos: Default::default(),
             jobs: Default::default(),
             extraction: None,
+            extract_cancel: None,
             overview_scroll: 0,
             note: None,
             watch_mode: String::new(),
@@ -219,6 +233,9 @@ impl App {
             image_gen: 0,
             quit: None,
             edit: None,
+            edit_opening: None,
+            label_jobs: 0,
+            quit_after_write: false,
             screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             quit_cancels_jobs: false,
 
@@ -292,6 +309,7 @@ impl App {
             // The status bar shows the running job's progress in every view.
             Msg::Job(j) => crate::tui::state::job_list::on_msg(self, j),
             Msg::Extract(m) => crate::tui::state::extract_form::on_msg(self, m),
+            Msg::LabelIo(m) => crate::tui::state::label_write::on_msg(self, *m),
             Msg::Image(img) => {
                 if img.generation == self.image_gen {
                     self.image = Some(*img);
@@ -300,6 +318,13 @@ impl App {
                     false
                 }
             }
+            Msg::ImagePatch(p) => match &mut self.image {
+                Some(img) if p.generation == self.image_gen && img.base_id == Some(p.base) => {
+                    img.patch = Some(p.patch);
+                    true
+                }
+                _ => false,
+            },
         }
     }
 
@@ -379,7 +404,9 @@ impl App {
         self.note = None;
         match a {
             Action::Quit => {
-                if !crate::tui::state::label_edit::guard_quit(self) {
+                if !crate::tui::state::label_write::hold_quit(self)
+                    && !crate::tui::state::label_edit::guard_quit(self)
+                {
                     crate::tui::state::quit_jobs::quit(self)
                 }
             }
@@ -388,6 +415,7 @@ impl App {
                     self.overlay = Overlay::None;
                 } else if crate::tui::state::label_edit::context(self).is_some() {
                     crate::tui::state::label_edit::on_action(self, a);
+                } else if crate::tui::state::label_write::cancel_open(self) {
                 } else {
                     crate::tui::input::back(self);
                 }

@@ -28,6 +28,8 @@ pub struct Workers {
     pub watched: Vec<PathBuf>,
     /// The train / predict jobs started from the workstation.
     pub engine_jobs: crate::tui::job_bridge::JobRunner,
+    /// Opens and writes label files for edit mode.
+    pub label_io: crate::tui::label_io::LabelWorker,
 }
 
 impl Workers {
@@ -114,17 +116,30 @@ impl Workers {
                     return true;
                 }
             }
-            Effect::Extract(req) => {
+            Effect::LabelIo(slot) => {
+                if let Some(job) = slot.take()
+                    && !self.label_io.submit(job)
+                {
+                    app.error("the label worker is not running: nothing was read or written");
+                    app.edit_opening = None;
+                    if let Some(s) = app.edit.as_mut() {
+                        s.writing = None;
+                    }
+                    return true;
+                }
+            }
+            Effect::Extract(req, cancel) => {
                 let tx = self.tx.clone();
                 let spawned = std::thread::Builder::new()
                     .name("extract-frames".into())
                     .spawn(move || {
-                        crate::tui::state::extract_form::run_blocking(&req, move |m| {
+                        crate::tui::state::extract_form::run_blocking(&req, &cancel, move |m| {
                             let _ = tx.send(Msg::Extract(m));
                         })
                     });
                 if let Err(e) = spawned {
                     app.extraction = None;
+                    app.extract_cancel = None;
                     app.error(format!("cannot start the extraction: {e}"));
                     return true;
                 }

@@ -157,13 +157,19 @@ impl Headless {
                 let r = job.run();
                 app.handle(Msg::Loaded(Box::new(Loaded::Exported(r))));
             }
-            Effect::Extract(req) => {
+            Effect::Extract(req, cancel) => {
                 let (tx, rx) = std::sync::mpsc::channel();
-                crate::tui::state::extract_form::run_blocking(&req, move |m| {
+                crate::tui::state::extract_form::run_blocking(&req, &cancel, move |m| {
                     let _ = tx.send(m);
                 });
                 for m in rx.try_iter() {
                     app.handle(Msg::Extract(m));
+                }
+            }
+            Effect::LabelIo(slot) => {
+                if let Some(job) = slot.take() {
+                    let m = crate::tui::label_io::run_job(job);
+                    app.handle(Msg::LabelIo(Box::new(m)));
                 }
             }
             Effect::AttachJobs(root) => {

@@ -131,8 +131,11 @@ pub fn set_filter(app: &mut App, text: &str) {
     }
 }
 
-/// Esc with no popup: clear the view's filter, else nothing.
+/// Esc with no popup: cancel a running extraction (Videos), else clear the view's filter.
 pub fn back(app: &mut App) {
+    if app.view == View::Videos && crate::tui::state::extract_form::cancel(app) {
+        return;
+    }
     if app.view == View::Curves && !app.curves.grid {
         // An enlarged chart goes back to the dashboard first.
         app.curves.grid = true;

@@ -22,6 +22,7 @@ pub mod job_bridge;
 pub mod job_prepare;
 pub mod jobs;
 pub mod keymap;
+pub mod label_io;
 pub mod load;
 pub mod msg;
 pub mod plots;

@@ -118,8 +118,11 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
     let mut cache = Cache::default();
     let img_picker = picker.clone();
     let images: Latest<ImageRequest> = Latest::spawn("image", move |g, req| {
-        let r = image::encode(&img_picker, &mut cache, g, &req);
-        let _ = img_tx.send(Msg::Image(Box::new(r)));
+        let m = match image::encode_step(&img_picker, &mut cache, g, &req) {
+            image::Encoded::Full(r) => Msg::Image(Box::new(r)),
+            image::Encoded::Patch(p) => Msg::ImagePatch(Box::new(p)),
+        };
+        let _ = img_tx.send(m);
         // The next frame decoded while the user looks at this one.
         image::prefetch(&img_picker, &mut cache, &req);
     });
@@ -134,6 +137,7 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
         watcher: None,
         watched: Vec::new(),
         engine_jobs: crate::tui::job_bridge::JobRunner::new(tx.clone()),
+        label_io: crate::tui::label_io::LabelWorker::spawn(tx.clone()),
     };
 
     spawn_input(tx.clone());
@@ -223,6 +227,9 @@ pub fn run(opts: Options) -> anyhow::Result<i32> {
                 }
             }
             workers.engine_jobs.shutdown(Duration::from_secs(2));
+            // A label write in flight (a signal, stdin closed) is waited for: the file is
+            // replaced whole, never left half-written or with its edits lost.
+            workers.label_io.shutdown();
             drop(workers);
             if let Some(p) = &opts.timings {
                 draw_ms.sort_by(f32::total_cmp);

@@ -257,7 +257,7 @@ fn kmeans(x: &[Vec<f64>], k: usize, seed: u64, ctl: &Control) -> Result<Vec<Vec<
     let mut labels = vec![0usize; m];
     for it in 0..MAX_ITER {
         if ctl.cancelled() {
-            return Err(crate::Error::usage("cancelled"));
+            return Err(super::cancelled());
         }
         ctl.progress("k-means", it + 1, MAX_ITER);
         for (i, row) in x.iter().enumerate() {

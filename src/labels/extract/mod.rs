@@ -32,6 +32,18 @@ pub struct Control {
     pub on_progress: Option<Arc<dyn Fn(&str, usize, usize) + Send + Sync>>,
 }
 
+/// The error a canceled extraction ends with (see [`is_cancelled`]).
+pub fn cancelled() -> Error {
+    Error::usage(CANCELLED)
+}
+
+const CANCELLED: &str = "extraction canceled: no frame written, nothing queued";
+
+/// Whether `e` is the error of a canceled extraction.
+pub fn is_cancelled(e: &Error) -> bool {
+    matches!(e, Error::Usage(m) if m == CANCELLED)
+}
+
 impl Control {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
@@ -278,13 +290,19 @@ pub fn run(req: &Request, ctl: &Control) -> Result<Report> {
     for (video, csv) in &req.siblings {
         views.push((Source::open(video)?, csv.clone()));
     }
-    // Every view's frames first, then every view's queue; any failure takes back the images
-    // this run wrote.
+    // Every view's frames first, then every view's queue; any failure, and a cancel before
+    // the queues are written, takes back the images this run wrote (and the folders it
+    // made): a canceled run leaves no frame file and no queue entry. Frames already there
+    // with the same pixels (`kept`) were not this run's and stay.
     let mut written: Vec<PathBuf> = Vec::new();
     let mut kept: Vec<PathBuf> = Vec::new();
-    let undo = |written: &[PathBuf]| {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let undo = |written: &[PathBuf], dirs: &[PathBuf]| {
         for p in written {
             let _ = std::fs::remove_file(p);
+        }
+        for d in dirs {
+            let _ = std::fs::remove_dir(d);
         }
     };
     for (s, _) in &mut views {
@@ -293,12 +311,17 @@ pub fn run(req: &Request, ctl: &Control) -> Result<Report> {
             Ok(w) => {
                 written.extend(w.written);
                 kept.extend(w.kept);
+                dirs.extend(w.created_dir);
             }
             Err(e) => {
-                undo(&written);
+                undo(&written, &dirs);
                 return Err(e);
             }
         }
+    }
+    if ctl.cancelled() {
+        undo(&written, &dirs);
+        return Err(cancelled());
     }
     let mut queued = 0;
     let mut qpath = PathBuf::new();
@@ -319,7 +342,7 @@ pub fn run(req: &Request, ctl: &Control) -> Result<Report> {
             }
             Ok(_) => {}
             Err(e) => {
-                undo(&written);
+                undo(&written, &dirs);
                 return Err(e);
             }
         }

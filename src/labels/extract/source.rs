@@ -90,13 +90,13 @@ impl Source {
                     true
                 })?;
                 if stopped {
-                    return Err(Error::usage("cancelled"));
+                    return Err(super::cancelled());
                 }
             }
             Source::Folder { files, .. } => {
                 for (i, f) in files.iter().enumerate() {
                     if ctl.cancelled() {
-                        return Err(Error::usage("cancelled"));
+                        return Err(super::cancelled());
                     }
                     let img = read_image(f)?;
                     out.push(thumbnail(

@@ -2,8 +2,9 @@
 //! and staged as a temporary file first; only when all are staged are they put in place, each
 //! by a link that fails rather than replace a file that appeared meanwhile. A file already
 //! there with the same pixels is kept; one with other pixels stops the extraction before
-//! anything is put in place. On any failure the staged files (and a folder this created) are
-//! removed.
+//! anything is put in place. On any failure, and on a cancel (checked before every frame),
+//! the staged files (and a folder this created) are removed: a canceled extraction leaves no
+//! partial frame file.
 
 use super::Control;
 use super::source::{Source, read_image};
@@ -21,6 +22,8 @@ pub struct Written {
     pub written: Vec<PathBuf>,
     /// Frames already there with the same pixels.
     pub kept: Vec<PathBuf>,
+    /// The frame folder when this call created it (removed again if the run is taken back).
+    pub created_dir: Option<PathBuf>,
 }
 
 /// Writes `frames` (ascending) of `src` into `root/labeled-data/<stem>/`.
@@ -36,10 +39,17 @@ pub fn write_frames(
     let created_dir = !dir.exists();
     crate::util::create_dirs_below(root, &rel)?;
     let result = stage_and_place(&dir, src, frames, ctl);
-    if result.is_err() && created_dir {
-        let _ = std::fs::remove_dir(&dir);
+    match result {
+        Err(_) if created_dir => {
+            let _ = std::fs::remove_dir(&dir);
+            result
+        }
+        Ok(mut w) => {
+            w.created_dir = created_dir.then_some(dir);
+            Ok(w)
+        }
+        Err(e) => Err(e),
     }
-    result
 }
 
 fn stage_and_place(
@@ -52,7 +62,7 @@ fn stage_and_place(
     let mut out = Written::default();
     for (i, &f) in frames.iter().enumerate() {
         if ctl.cancelled() {
-            return Err(Error::usage("cancelled"));
+            return Err(super::cancelled());
         }
         ctl.progress("writing frames", i, frames.len());
         let dest = dir.join(frame_name(f));

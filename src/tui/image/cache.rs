@@ -52,6 +52,8 @@ pub struct Cache {
     /// The last image or embedded frame scaled for its view: redrawing the same view (the
     /// edit cursor moving, markers changing) only draws and encodes.
     view: Option<(ViewKey, Scaled)>,
+    /// Edit mode with sixel or kitty: the base on screen, which cursor steps patch.
+    pub(super) edit: Option<super::patch::EditBase>,
 }
 
 impl Cache {

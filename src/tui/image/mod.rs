@@ -7,9 +7,11 @@
 
 mod cache;
 mod draw;
+pub mod patch;
 pub mod place;
 
 pub use cache::{Cache, Scaled};
+pub use patch::{CellRect, Patch, PatchReady, Shown};
 pub use place::Placement;
 
 use crate::tui::data::FrameSource;
@@ -61,6 +63,8 @@ pub struct EditLook {
     pub brightness: f32,
     /// Contrast around mid-grey: a factor of `1 + contrast`.
     pub contrast: f32,
+    /// What the screen shows now (sixel, kitty): a cursor step on the same base is a patch.
+    pub shown: Option<Shown>,
 }
 
 /// A finished image for the UI thread.
@@ -73,6 +77,16 @@ pub struct ImageReady {
     pub cells: (u16, u16),
     /// Where the source pixels landed in the cell area (mouse clicks map back through it).
     pub placement: Placement,
+    /// Edit mode with sixel or kitty: `result` is the base (no crosshair), this its id (the
+    /// generation that encoded it), and `patch` the crosshair drawn over it.
+    pub base_id: Option<u64>,
+    pub patch: Option<Patch>,
+}
+
+/// What the image worker hands the UI: a whole image, or a patch over the base it holds.
+pub enum Encoded {
+    Full(ImageReady),
+    Patch(PatchReady),
 }
 
 impl std::fmt::Debug for ImageReady {
@@ -122,6 +136,8 @@ pub fn encode(
         source_size: (0, 0),
         cells: req.cells,
         placement: Placement::default(),
+        base_id: None,
+        patch: None,
     };
     let (cw, ch) = req.cells;
     if cw == 0 || ch == 0 {
@@ -176,7 +192,10 @@ pub fn encode(
         let (px, py) = to_px(m.x, m.y);
         draw::highlight(&mut out, px, py, r, halfblocks);
     }
-    if let Some((cx, cy)) = req.look.cursor {
+    let patchable = patch::patchable(req);
+    if let Some((cx, cy)) = req.look.cursor
+        && !patchable
+    {
         let (px, py) = to_px(cx, cy);
         let cell = if halfblocks {
             (font.width as f64, font.height as f64 / 2.0)
@@ -184,6 +203,28 @@ pub fn encode(
             (1.0, 1.0)
         };
         draw::crosshair(&mut out, px, py, r * 2.5, cell);
+    }
+    let (mut base_id, mut patch) = (None, None);
+    if patchable {
+        // The base without the crosshair, kept for the cursor steps; the crosshair a patch.
+        out = patch::pad_to_cells(out, (font.width, font.height));
+        let base = patch::EditBase {
+            key: req.clone(),
+            id: generation,
+            img: out.clone(),
+            radius: r,
+            origin: (x0, y0),
+            scale,
+            font: (font.width, font.height),
+        };
+        if let Some(c) = req.look.cursor {
+            match base.patch(&picker, req.protocol, c, None) {
+                Ok(p) => patch = Some(p),
+                Err(e) => return fail(e),
+            }
+        }
+        base_id = Some(generation);
+        cache.edit = Some(base);
     }
     let result = picker
         .new_protocol(
@@ -204,7 +245,33 @@ pub fn encode(
             font: (font.width, font.height),
             drawn: (tw, th),
         },
+        base_id,
+        patch,
     }
+}
+
+/// The live worker's job: a cursor step in edit mode (sixel, kitty) on the base the screen
+/// holds is a patch; anything else is encoded whole.
+pub fn encode_step(
+    picker: &Picker,
+    cache: &mut Cache,
+    generation: u64,
+    req: &ImageRequest,
+) -> Encoded {
+    if let (Some(shown), Some(cursor), Some(base)) =
+        (req.look.shown, req.look.cursor, cache.edit.as_ref())
+        && patch::patchable(req)
+        && base.id == shown.base
+        && patch::same_base(&base.key, req)
+        && let Ok(p) = base.patch(picker, req.protocol, cursor, Some(shown.cross))
+    {
+        return Encoded::Patch(PatchReady {
+            generation,
+            base: base.id,
+            patch: p,
+        });
+    }
+    Encoded::Full(encode(picker, cache, generation, req))
 }
 
 /// After `req` was encoded: the next video frame decoded and scaled for the same view, so

@@ -2,11 +2,16 @@
 //! metric), `a` (the current frame) and `A` (the current frame with the shown model's
 //! predictions as a starting point). The extraction runs on a background thread
 //! ([`crate::labels::extract::run`]); its progress and result come back as [`ExtractMsg`].
+//! Esc or `c` in the Videos view cancels it: the thread checks the flag before every frame
+//! it reads or writes, and a canceled run takes back every frame file it wrote and queues
+//! nothing.
 
 use crate::labels::extract::{Method, Metric, Request};
 use crate::tui::app::{App, Effect, Overlay};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub const METHODS: [&str; 3] = ["kmeans", "uniform", "outliers"];
 pub const METRICS: [&str; 3] = ["likelihood", "temporal", "pca"];
@@ -32,12 +37,39 @@ pub struct ExtractProgress {
     pub total: usize,
 }
 
+/// The running extraction's cancel flag, shared with its thread (equal: the same flag).
+#[derive(Clone, Default)]
+pub struct CancelFlag(pub Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Relaxed)
+    }
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl std::fmt::Debug for CancelFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelFlag({})", self.is_set())
+    }
+}
+
 /// What the extraction thread reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExtractMsg {
     Progress(ExtractProgress),
     /// The summary line, or the error.
     Done(Result<String, String>),
+    /// Canceled: nothing of this run was left behind.
+    Canceled,
 }
 
 /// The selected video's file and the shown model (name, run folder).
@@ -55,7 +87,9 @@ fn selection(app: &App) -> Option<(PathBuf, Option<(String, PathBuf)>)> {
 
 fn busy(app: &mut App) -> bool {
     if app.extraction.is_some() {
-        app.error("an extraction is running: wait for it to finish");
+        app.error(
+            "an extraction is running: wait for it to finish (c or esc in Videos cancels it)",
+        );
         return true;
     }
     false
@@ -133,18 +167,36 @@ fn start(
         done: 0,
         total: 0,
     });
-    app.push(Effect::Extract(Box::new(Request {
-        root,
-        video,
-        csv,
-        siblings: views.collect(),
-        n,
-        method,
-        context: 2,
-        min_gap: 10,
-        seed: 0,
-        predictions_from,
-    })));
+    let cancel = CancelFlag::default();
+    app.extract_cancel = Some(cancel.clone());
+    app.push(Effect::Extract(
+        Box::new(Request {
+            root,
+            video,
+            csv,
+            siblings: views.collect(),
+            n,
+            method,
+            context: 2,
+            min_gap: 10,
+            seed: 0,
+            predictions_from,
+        }),
+        cancel,
+    ));
+}
+
+/// Esc or `c` while an extraction runs: asks its thread to stop; true when one was running.
+pub fn cancel(app: &mut App) -> bool {
+    let Some(flag) = &app.extract_cancel else {
+        return false;
+    };
+    flag.set();
+    if let Some(p) = &mut app.extraction {
+        p.stage = "canceling".into();
+    }
+    app.info("canceling the extraction: its frames are taken back, nothing is queued");
+    true
 }
 
 impl ExtractForm {
@@ -229,9 +281,20 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
 /// Applies a message from the extraction thread.
 pub fn on_msg(app: &mut App, m: ExtractMsg) -> bool {
     match m {
-        ExtractMsg::Progress(p) => app.extraction = Some(p),
+        ExtractMsg::Progress(mut p) => {
+            if app.extract_cancel.as_ref().is_some_and(CancelFlag::is_set) {
+                p.stage = "canceling".into();
+            }
+            app.extraction = Some(p)
+        }
+        ExtractMsg::Canceled => {
+            app.extraction = None;
+            app.extract_cancel = None;
+            app.info("extraction canceled: no frame written, nothing queued");
+        }
         ExtractMsg::Done(r) => {
             app.extraction = None;
+            app.extract_cancel = None;
             match r {
                 Ok(line) => app.info(line),
                 Err(e) => app.error(format!("extract: {e}")),
@@ -264,7 +327,11 @@ pub fn summary(r: &crate::labels::extract::Report) -> String {
 
 /// Runs an extraction on this thread, reporting through `send` (the live runner calls it on
 /// a background thread; the headless runner inline).
-pub fn run_blocking(req: &Request, send: impl Fn(ExtractMsg) + Send + Sync + 'static) {
+pub fn run_blocking(
+    req: &Request,
+    cancel: &CancelFlag,
+    send: impl Fn(ExtractMsg) + Send + Sync + 'static,
+) {
     let send = std::sync::Arc::new(send);
     let s2 = send.clone();
     let last = std::sync::Mutex::new(std::time::Instant::now());
@@ -282,10 +349,12 @@ pub fn run_blocking(req: &Request, send: impl Fn(ExtractMsg) + Send + Sync + 'st
                 total,
             }));
         })),
-        ..Default::default()
+        cancel: Arc::clone(&cancel.0),
     };
-    let r = crate::labels::extract::run(req, &ctl)
-        .map(|r| summary(&r))
-        .map_err(|e| e.to_string());
-    send(ExtractMsg::Done(r));
+    match crate::labels::extract::run(req, &ctl) {
+        Err(e) if crate::labels::extract::is_cancelled(&e) => send(ExtractMsg::Canceled),
+        r => send(ExtractMsg::Done(
+            r.map(|r| summary(&r)).map_err(|e| e.to_string()),
+        )),
+    }
 }

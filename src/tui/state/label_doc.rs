@@ -2,8 +2,9 @@
 //! shown, the edits (with undo/redo), writing with its conflict check.
 
 use crate::labels::lp_doc::PointEdit;
-use crate::labels::lp_write::WriteResult;
+use crate::labels::lp_write::{LpWriteDone, LpWriteJob, WriteResult};
 use crate::labels::slp_doc::{FrameKey, SlpEdit, SlpWriteResult};
+use crate::labels::slp_write::{SlpWriteDone, SlpWriteJob};
 use crate::labels::{LpDocument, SlpDocument};
 use crate::tui::data::FrameOrigin;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ pub type Points = Vec<Option<(f64, f64)>>;
 /// The open label file and the frame being edited in it.
 pub enum Doc {
     Csv {
-        doc: LpDocument,
+        doc: Box<LpDocument>,
         image: String,
         row: usize,
     },
@@ -45,6 +46,48 @@ pub enum Outcome {
     },
 }
 
+/// A snapshot of the document being written on the label worker (see [`Doc::begin_write`]).
+pub enum WriteJob {
+    Csv(LpWriteJob),
+    Slp(SlpWriteJob),
+}
+
+/// What a [`WriteJob`] did, for [`Doc::finish_write`].
+pub enum WriteDone {
+    Csv {
+        done: LpWriteDone,
+        /// The labeling queue could not be updated.
+        warnings: Vec<String>,
+    },
+    Slp(SlpWriteDone),
+}
+
+impl WriteJob {
+    pub fn path(&self) -> &Path {
+        match self {
+            WriteJob::Csv(j) => j.path(),
+            WriteJob::Slp(j) => j.path(),
+        }
+    }
+
+    /// Checks the disk, keeps the backup, writes (and, for a CollectedData CSV, takes the
+    /// frames now labeled out of its queue). Runs on the label worker.
+    pub fn run(self) -> Result<WriteDone, String> {
+        match self {
+            WriteJob::Csv(j) => {
+                let (path, images) = (j.path().to_path_buf(), j.images());
+                let done = j.run().map_err(msg)?;
+                let warnings = match &done {
+                    LpWriteDone::Written { .. } => dequeue_images(&path, &images),
+                    LpWriteDone::Conflict(_) => Vec::new(),
+                };
+                Ok(WriteDone::Csv { done, warnings })
+            }
+            WriteJob::Slp(j) => Ok(WriteDone::Slp(j.run().map_err(msg)?)),
+        }
+    }
+}
+
 fn msg(e: crate::Error) -> String {
     crate::sanitize::clean(&e.to_string()).into_owned()
 }
@@ -55,7 +98,7 @@ impl Doc {
         match origin {
             FrameOrigin::None => Err("this frame's labels are not stored in a label file".into()),
             FrameOrigin::Csv { file, image } => {
-                let mut doc = LpDocument::read(file).map_err(msg)?;
+                let mut doc = Box::new(LpDocument::read(file).map_err(msg)?);
                 let row = doc.ensure_row(image);
                 Ok(Doc::Csv {
                     doc,
@@ -179,20 +222,38 @@ impl Doc {
         }
     }
 
-    /// Writes; refused (with the conflicting frames) when the file changed on disk.
+    /// Writes on this thread; refused (with the conflicting frames) when the file changed on
+    /// disk. The workstation writes on its label worker instead ([`Doc::begin_write`]).
     pub fn write(&mut self) -> Result<Outcome, String> {
+        let done = self.begin_write().run()?;
+        self.finish_write(done)
+    }
+
+    /// A snapshot to write elsewhere; editing goes on meanwhile.
+    pub fn begin_write(&self) -> WriteJob {
         match self {
-            Doc::Csv { doc, .. } => Ok(match doc.write().map_err(msg)? {
-                WriteResult::Written(w) => Outcome::Written {
-                    warnings: dequeue(&w),
-                    backup: w.backup,
-                },
-                WriteResult::Conflict(c) => Outcome::Conflict {
-                    frames: c.frames,
-                    gone: c.gone,
-                },
-            }),
-            Doc::Slp { doc, .. } => Ok(match doc.write().map_err(msg)? {
+            Doc::Csv { doc, .. } => WriteJob::Csv(doc.begin_write()),
+            Doc::Slp { doc, .. } => WriteJob::Slp(doc.begin_write()),
+        }
+    }
+
+    /// A finished write taken in: the snapshot becomes what the file holds; edits made since
+    /// it was taken stay unwritten.
+    pub fn finish_write(&mut self, done: WriteDone) -> Result<Outcome, String> {
+        match (self, done) {
+            (Doc::Csv { doc, .. }, WriteDone::Csv { done, warnings }) => {
+                Ok(match doc.finish_write(done) {
+                    WriteResult::Written(w) => Outcome::Written {
+                        warnings,
+                        backup: w.backup,
+                    },
+                    WriteResult::Conflict(c) => Outcome::Conflict {
+                        frames: c.frames,
+                        gone: c.gone,
+                    },
+                })
+            }
+            (Doc::Slp { doc, .. }, WriteDone::Slp(done)) => Ok(match doc.finish_write(done) {
                 SlpWriteResult::Written(w) => Outcome::Written {
                     backup: w.backup,
                     warnings: w.warnings,
@@ -205,6 +266,7 @@ impl Doc {
                     gone,
                 },
             }),
+            _ => Err("the write belongs to another file".into()),
         }
     }
 
@@ -253,8 +315,12 @@ impl Doc {
 /// (`CollectedData*.unlabeled.jsonl`, as the Lightning Pose app moves them); a queue that
 /// cannot be rewritten is a warning beside the written file, not a failed write.
 fn dequeue(w: &crate::labels::lp_write::Written) -> Vec<String> {
-    let q = crate::labels::queue::path_for_csv(&w.path);
-    let rows: Vec<&str> = w.rows.iter().map(String::as_str).collect();
+    dequeue_images(&w.path, &w.rows)
+}
+
+fn dequeue_images(csv: &Path, images: &[String]) -> Vec<String> {
+    let q = crate::labels::queue::path_for_csv(csv);
+    let rows: Vec<&str> = images.iter().map(String::as_str).collect();
     match crate::labels::queue::remove(&q, &rows) {
         Ok(_) => Vec::new(),
         Err(e) => vec![format!("queue not updated: {e}")],

@@ -34,6 +34,8 @@ pub struct EditSession {
     pub conflict: Option<ConflictPrompt>,
     /// The last write: "wrote FILE (backup .posedeck-backup/...)".
     pub last_write: Option<String>,
+    /// The write on the label worker, if one is in flight.
+    pub writing: Option<super::label_write::InFlight>,
 }
 
 impl std::fmt::Debug for EditSession {
@@ -86,7 +88,8 @@ fn source_size(app: &App, s: &EditSession) -> (f64, f64) {
     }
 }
 
-/// `e`: opens the selected frame's label file for editing.
+/// `e`: opens the selected frame's label file for editing (read on the label worker; edit
+/// mode starts when it is read).
 pub fn enter(app: &mut App) {
     let Some(idx) = crate::tui::state::labels::current(app) else {
         app.error("no frame selected");
@@ -94,13 +97,11 @@ pub fn enter(app: &mut App) {
     };
     let fr = &app.data.frames[idx];
     let (image, source, origin) = (fr.image.clone(), fr.source.clone(), fr.origin.clone());
-    let doc = match Doc::open(&origin) {
-        Ok(d) => d,
-        Err(e) => {
-            app.error(format!("cannot edit: {e}"));
-            return;
-        }
-    };
+    super::label_write::open(app, image, source, origin);
+}
+
+/// Edit mode on `doc`, just read for the frame `image`.
+pub fn start(app: &mut App, image: String, source: FrameSource, doc: Doc) {
     let mut s = EditSession {
         doc,
         image,
@@ -113,6 +114,7 @@ pub fn enter(app: &mut App) {
         context: 0,
         conflict: None,
         last_write: None,
+        writing: None,
     };
     let (w, h) = source_size(app, &s);
     s.cursor = s
@@ -314,13 +316,22 @@ fn undo_redo(app: &mut App, forward: bool) {
     }
 }
 
-fn written(app: &mut App, o: Result<Outcome, String>) {
+/// A write's outcome shown (and, written, the undo stack's clean state set: at `checkpoint`
+/// when the write covered a snapshot taken there, else now).
+pub fn written(
+    app: &mut App,
+    o: Result<Outcome, String>,
+    checkpoint: Option<crate::labels::undo::Checkpoint>,
+) {
     let Some(s) = app.edit.as_mut() else { return };
     let file = s.doc.file_name();
     match o {
         Ok(Outcome::Written { backup, warnings }) => {
             s.conflict = None;
-            s.undo.mark_saved();
+            match checkpoint {
+                Some(c) => s.undo.mark_saved_at(c),
+                None => s.undo.mark_saved(),
+            }
             let b = backup.map_or(String::new(), |b| {
                 let name = b.file_name().map(|n| n.to_string_lossy().into_owned());
                 format!(" (backup .posedeck-backup/{})", name.unwrap_or_default())
@@ -409,7 +420,7 @@ pub fn on_action(app: &mut App, a: Action) {
     .max(1);
     match a {
         Action::Back => {
-            if s.conflict.take().is_none() {
+            if s.conflict.take().is_none() && !super::label_write::hold_leave(app) {
                 leave(app);
             }
         }
@@ -441,13 +452,14 @@ pub fn on_action(app: &mut App, a: Action) {
         }
         Action::Undo => undo_redo(app, false),
         Action::Redo => undo_redo(app, true),
-        Action::WriteLabels => {
-            let o = s.doc.write();
-            written(app, o)
+        Action::WriteLabels => super::label_write::write(app),
+        Action::KeepMine | Action::ReloadLabels if s.writing.is_some() => {
+            let file = s.doc.file_name();
+            app.info(format!("writing {file}…: wait for the write to land"));
         }
         Action::KeepMine => {
             let o = s.doc.keep_mine();
-            written(app, o);
+            written(app, o, None);
             if let Some(s) = app.edit.as_mut() {
                 s.undo = UndoStack::new();
             }
@@ -525,6 +537,13 @@ pub fn request(app: &App, body: Rect, protocol: ProtocolType) -> Option<ImageReq
             highlight: Some(s.keypoint),
             brightness: s.brightness,
             contrast: s.contrast,
+            // The base and crosshair on screen: a cursor step only patches them.
+            shown: app.image.as_ref().and_then(|i| {
+                Some(crate::tui::image::Shown {
+                    base: i.base_id?,
+                    cross: i.patch.as_ref()?.cross,
+                })
+            }),
         },
     })
 }
@@ -538,10 +557,11 @@ pub fn status_text(app: &App) -> Option<String> {
         .get(s.keypoint)
         .cloned()
         .unwrap_or_else(|| format!("#{}", s.keypoint));
-    let mark = if s.doc.unwritten() {
-        " ● unwritten"
-    } else {
-        ""
+    let mark = match &s.writing {
+        Some(_) if super::label_write::edited_since_snapshot(s) => " ● unwritten · writing…",
+        Some(_) => " · writing…",
+        None if s.doc.unwritten() => " ● unwritten",
+        None => "",
     };
     Some(format!(
         "EDIT {} x {:.2} y {:.2}{mark}",

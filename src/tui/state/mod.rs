@@ -8,6 +8,7 @@ pub mod job_slurm;
 pub mod label_doc;
 pub mod label_edit;
 pub mod label_instances;
+pub mod label_write;
 pub mod labels;
 pub mod models;
 pub mod overview;

@@ -122,6 +122,12 @@ pub fn on_action(app: &mut App, a: Action) {
             crate::tui::state::extract_form::add_current(app, a == Action::AddFrameWithPreds);
             return;
         }
+        Action::CancelExtraction => {
+            if !crate::tui::state::extract_form::cancel(app) {
+                app.info("no extraction is running");
+            }
+            return;
+        }
         Action::GotoFrame => {
             app.overlay = Overlay::Goto {
                 input: String::new(),

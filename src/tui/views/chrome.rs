@@ -41,7 +41,9 @@ pub fn status(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     // Edit mode: the keypoint, the cursor pixel and whether edits are unwritten.
-    if let Some(e) = crate::tui::state::label_edit::status_text(app) {
+    let edit = crate::tui::state::label_edit::status_text(app)
+        .or_else(|| crate::tui::state::label_write::status_text(app));
+    if let Some(e) = edit {
         spans.push(Span::styled(
             format!(" {} ", crate::sanitize::clean(&e)),
             t.warn(),

@@ -232,6 +232,16 @@ pub fn draw_image(app: &App, f: &mut Frame, area: Rect, names: bool) {
         Some(img) if img.cells == (area.width, area.height) => match &img.result {
             Ok(p) => {
                 f.render_widget(ratatui_image::Image::new(p), area);
+                // Edit mode (sixel, kitty): the crosshair's cells over the base.
+                if let Some(pt) = &img.patch {
+                    let r = Rect::new(area.x + pt.area.x, area.y + pt.area.y, pt.area.w, pt.area.h)
+                        .intersection(area);
+                    f.render_widget(ratatui_image::Image::new(&pt.protocol), r);
+                    if let ratatui_image::protocol::Protocol::Kitty(_) = &pt.protocol {
+                        let cols = p.size().width;
+                        crate::tui::image::patch::kitty_resume(f.buffer_mut(), area, pt.area, cols);
+                    }
+                }
                 if names {
                     for (i, c) in img.marker_cells.iter().enumerate() {
                         let (Some((cx, cy)), Some(name)) = (c, app.data.keypoints.get(i)) else {

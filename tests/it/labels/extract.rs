@@ -645,3 +645,82 @@ fn queued_frames_carry_the_model_predictions() {
         );
     }
 }
+
+/// A canceled extraction (the flag set while the second view's frames are being written,
+/// after the first view's were put in place) takes back every frame file it wrote and the
+/// folders it made, and queues nothing, in either view.
+#[test]
+fn a_canceled_multiview_extraction_leaves_no_frame_and_no_queue_entry() {
+    use posedeck::labels::extract::{Control, Method, Request, is_cancelled, run};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let tmp = tempfile::tempdir().unwrap();
+    let p = demo(tmp.path());
+    std::fs::rename(p.join("CollectedData.csv"), p.join("CollectedData_top.csv")).unwrap();
+    std::fs::copy(
+        p.join("CollectedData_top.csv"),
+        p.join("CollectedData_bot.csv"),
+    )
+    .unwrap();
+    std::fs::rename(p.join("videos/walk_01"), p.join("videos/s1_top")).unwrap();
+    std::fs::rename(p.join("videos/walk_02"), p.join("videos/s1_bot")).unwrap();
+    let req = Request {
+        root: p.clone(),
+        video: p.join("videos/s1_top"),
+        csv: p.join("CollectedData_top.csv"),
+        siblings: vec![(p.join("videos/s1_bot"), p.join("CollectedData_bot.csv"))],
+        n: 3,
+        method: Method::Uniform,
+        context: 2,
+        min_gap: 10,
+        seed: 0,
+        predictions_from: None,
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (c2, k2) = (Arc::clone(&calls), Arc::clone(&cancel));
+    let ctl = Control {
+        cancel: Arc::clone(&cancel),
+        on_progress: Some(Arc::new(move |stage: &str, done, total| {
+            if stage != "writing frames" {
+                return;
+            }
+            // 15 frames a view (3 chosen, ±2 context), reported 0..=15: the first view done,
+            // the second at its fourth frame.
+            let n = c2.fetch_add(1, Ordering::SeqCst);
+            if n == total + 1 + 3 {
+                assert_eq!(done, 3);
+                k2.store(true, Ordering::SeqCst);
+            }
+        })),
+    };
+    let e = run(&req, &ctl).expect_err("canceled");
+    assert!(is_cancelled(&e), "{e}");
+    assert!(
+        calls.load(Ordering::SeqCst) > 16,
+        "the first view was written first"
+    );
+    for view in ["top", "bot"] {
+        let dir = p.join(format!("labeled-data/s1_{view}"));
+        assert!(!dir.exists(), "{} left behind", dir.display());
+        assert!(
+            !p.join(format!("CollectedData_{view}.unlabeled.jsonl"))
+                .exists()
+        );
+    }
+    // No staged temporary anywhere in the project either.
+    let mut stack = vec![p.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap().path();
+            assert!(!e.to_string_lossy().ends_with(".tmp"), "{}", e.display());
+            if e.is_dir() {
+                stack.push(e);
+            }
+        }
+    }
+    // The same request without the cancel writes and queues everything.
+    let r = run(&req, &Control::default()).unwrap();
+    assert_eq!(r.queued, 3);
+    assert_eq!(r.written.len(), 30);
+}

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Compares two CollectedData files with pandas: every differing cell as
 /// [row, bodypart, coord, old, new] (NaN as null).
-const DIFF: &str = r#"
+pub const DIFF: &str = r#"
 import json, sys, math, pandas as pd
 a = pd.read_csv(sys.argv[1], header=[0, 1, 2], index_col=0)
 b = pd.read_csv(sys.argv[2], header=[0, 1, 2], index_col=0)

@@ -165,6 +165,115 @@ fn extract_form_refuses_outliers_without_a_model() {
     assert!(queue_lines(&proj).is_empty());
 }
 
+/// Esc (and `c`) while an extraction runs cancels it: the extraction thread (held at its first
+/// progress report until the key is pressed) stops at its next frame, the status bar says
+/// so, no frame file and no queue entry are left, and the project reloads nothing new.
+/// Every path under `dir`, sorted.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_extraction_canceled_from_the_videos_view_leaves_nothing() {
+    use posedeck::tui::app::Effect;
+    use posedeck::tui::state::extract_form::{ExtractMsg, run_blocking};
+    for cancel_key in [KeyCode::Esc, KeyCode::Char('c')] {
+        let tmp = tempfile::tempdir().unwrap();
+        let proj = tmp.path().join("demo");
+        let (code, _, err) = crate::common::run_posedeck(&[
+            "demo",
+            "--no-tui",
+            "--dir",
+            proj.to_str().unwrap(),
+            "--frames",
+            "40",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let before = files_under(&proj);
+        let (w, h) = (120, 40);
+        let (mut app, mut hl) = open(&proj, w, h);
+        act(
+            &mut app,
+            &mut hl,
+            w,
+            h,
+            &[Action::ViewVideos, Action::ExtractFrames],
+        );
+        // uniform, N = 10: started, but carried out here on a thread of the test's own.
+        key(&mut app, &mut hl, KeyCode::Right, w, h);
+        app.handle(Msg::Input(Event::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        ))));
+        let (req, cancel) = app
+            .take_effects()
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::Extract(r, c) => Some((r, c)),
+                _ => None,
+            })
+            .expect("the extraction starts");
+        assert!(app.extraction.is_some());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Mutex::new(Some(gate_rx));
+        let worker = std::thread::spawn(move || {
+            run_blocking(&req, &cancel, move |m| {
+                let first = matches!(m, ExtractMsg::Progress(_));
+                let _ = tx.send(m);
+                if first && let Some(g) = gate.lock().unwrap().take() {
+                    let _ = g.recv();
+                }
+            })
+        });
+        let m = rx.recv().unwrap();
+        assert!(matches!(m, ExtractMsg::Progress(_)), "{m:?}");
+        app.handle(Msg::Extract(m));
+        key(&mut app, &mut hl, cancel_key, w, h);
+        assert!(
+            screen(&app, w, h).contains("canceling"),
+            "{}",
+            screen(&app, w, h)
+        );
+        gate_tx.send(()).unwrap();
+        worker.join().unwrap();
+        let mut last = None;
+        for m in rx.try_iter() {
+            last = Some(m.clone());
+            app.handle(Msg::Extract(m));
+        }
+        assert_eq!(last, Some(ExtractMsg::Canceled));
+        hl.settle(&mut app, Rect::new(0, 0, w, h));
+        assert!(app.extraction.is_none() && app.extract_cancel.is_none());
+        let note = app.note.clone().unwrap().1;
+        assert!(note.contains("extraction canceled"), "{note}");
+        assert!(queue_lines(&proj).is_empty());
+        assert_eq!(before, files_under(&proj), "no frame folder or file left");
+        assert_eq!(app.data.n_queued, 0);
+        // Nothing running: `c` says so.
+        key(&mut app, &mut hl, KeyCode::Char('c'), w, h);
+        assert!(
+            app.note
+                .clone()
+                .unwrap()
+                .1
+                .contains("no extraction is running")
+        );
+    }
+}
+
 /// The live workstation in tmux: the extraction runs on a background thread, so while it
 /// decodes test_vid.mp4 the keys still switch views at once; when it ends the Overview shows
 /// the queue (the project reloads; the watcher sees the queue file).

@@ -249,10 +249,40 @@ fn slp_edits_move_hide_delete_add_then_write() {
     }
 }
 
-/// The cost of one cursor step on screen with sixel and kitty at 160x48: the frame re-marked
-/// and re-encoded (what the image worker does off the UI thread after each key).
+/// This thread's CPU time in ms.
+fn thread_cpu_ms() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into `t`.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+}
+
+/// The bytes a protocol puts into the terminal when drawn at `area`.
+fn drawn_bytes(p: &ratatui_image::protocol::Protocol, area: Rect) -> usize {
+    use ratatui::widgets::Widget;
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    ratatui_image::Image::new(p).render(area, &mut buf);
+    buf.content().iter().map(|c| c.symbol().len()).sum()
+}
+
+fn stats(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[(v.len() * 9 / 10).min(v.len() - 1)])
+}
+
+/// The cost of one cursor step on screen with sixel and kitty at 160x48 (what the image
+/// worker does off the UI thread after each key), the way the live worker does it: the base
+/// frame stays on screen and a step encodes only the crosshair's patch. Against the same
+/// step encoded whole (the frame re-marked and re-encoded), in the same run; wall and CPU
+/// time, and the bytes sent to the terminal. (That base and patches show exactly what the
+/// whole image would: `tui::image::patch`'s unit test.)
 #[test]
 fn edit_cursor_step_encode_time_sixel_kitty_160x48() {
+    use posedeck::tui::image::{Encoded, encode, encode_step};
+    use posedeck::tui::msg::Msg;
     use ratatui_image::picker::ProtocolType;
     let data = shared_or_skip!();
     let (_tmp, root) = lp_copy(&data);
@@ -266,27 +296,73 @@ fn edit_cursor_step_encode_time_sixel_kitty_160x48() {
         &[Action::ViewLabels, Action::EditLabels],
     );
     let body = posedeck::tui::views::body_rect(Rect::new(0, 0, w, h));
+    let (_, area, _) = posedeck::tui::frames::labels_layout(body);
     for proto in [ProtocolType::Sixel, ProtocolType::Kitty] {
         let mut picker = posedeck::tui::image::halfblocks_picker();
         picker.set_protocol_type(proto);
         let mut cache = posedeck::tui::image::Cache::default();
-        let mut times = Vec::new();
-        for i in 0..21 {
+        let (mut full_ms, mut full_cpu, mut step_ms, mut step_cpu) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut full_bytes, mut step_bytes) = (0, Vec::new());
+        let mut g = 0;
+        for i in 0..41 {
             app.run(Action::CursorRight);
+            if i % 10 == 9 {
+                // Now and then a far step (H J K L: ten pixels).
+                app.run(Action::CursorDownFar);
+            }
             let req = posedeck::tui::frames::request(&app, body, proto).unwrap();
             assert_eq!(req.look.cursor, Some(app.edit.as_ref().unwrap().cursor));
-            let t0 = std::time::Instant::now();
-            let r = posedeck::tui::image::encode(&picker, &mut cache, i, &req);
-            if i > 0 {
-                times.push(t0.elapsed().as_secs_f64() * 1e3);
+            // Encoded whole, as a fresh cache would.
+            let mut fresh = posedeck::tui::image::Cache::default();
+            let _ = encode(&picker, &mut fresh, 0, &req); // decode and scale once
+            let (t0, c0) = (std::time::Instant::now(), thread_cpu_ms());
+            let r = encode(&picker, &mut fresh, 0, &req);
+            full_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+            full_cpu.push(thread_cpu_ms() - c0);
+            full_bytes = drawn_bytes(r.result.as_ref().unwrap(), area)
+                + r.patch.as_ref().map_or(0, |p| {
+                    let a = p.area;
+                    drawn_bytes(&p.protocol, Rect::new(area.x + a.x, area.y + a.y, a.w, a.h))
+                });
+            // The live worker's step.
+            g += 1;
+            app.image_gen = g;
+            let (t0, c0) = (std::time::Instant::now(), thread_cpu_ms());
+            let e = encode_step(&picker, &mut cache, g, &req);
+            let (ms, cpu) = (t0.elapsed().as_secs_f64() * 1e3, thread_cpu_ms() - c0);
+            match e {
+                Encoded::Full(r) => {
+                    assert!(r.result.is_ok() && r.patch.is_some());
+                    assert!(i == 0, "step {i} was encoded whole");
+                    app.handle(Msg::Image(Box::new(r)));
+                }
+                Encoded::Patch(p) => {
+                    step_ms.push(ms);
+                    step_cpu.push(cpu);
+                    let a = p.patch.area;
+                    step_bytes.push(drawn_bytes(
+                        &p.patch.protocol,
+                        Rect::new(area.x + a.x, area.y + a.y, a.w, a.h),
+                    ));
+                    assert!(app.handle(Msg::ImagePatch(Box::new(p))), "patch applied");
+                }
             }
-            assert!(r.result.is_ok());
         }
-        times.sort_by(f64::total_cmp);
+        let (fm, fp) = stats(&mut full_ms);
+        let (fcm, fcp) = stats(&mut full_cpu);
+        let (sm, sp) = stats(&mut step_ms);
+        let (scm, scp) = stats(&mut step_cpu);
+        step_bytes.sort_unstable();
         eprintln!(
-            "MEASURED edit cursor step, {proto:?} 160x48 (10x20 px cells): median {:.1} ms, max {:.1} ms per re-encode",
-            times[times.len() / 2],
-            times[times.len() - 1]
+            "MEASURED edit cursor step, {proto:?} 160x48 (10x20 px cells), {} steps: whole re-encode median {fm:.1} ms p90 {fp:.1} ms (CPU {fcm:.1} / {fcp:.1} ms), {full_bytes} bytes; patch median {sm:.2} ms p90 {sp:.2} ms (CPU {scm:.2} / {scp:.2} ms), median {} bytes",
+            step_ms.len(),
+            step_bytes[step_bytes.len() / 2]
+        );
+        assert!(step_ms.len() == 40);
+        assert!(
+            step_bytes[step_bytes.len() / 2] * 20 < full_bytes,
+            "a patch is small"
         );
     }
 }

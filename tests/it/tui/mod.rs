@@ -16,9 +16,11 @@ mod compare;
 mod curves_export;
 mod curves_live;
 pub mod e2e;
-mod e2e_label_edit;
+pub mod e2e_label_edit;
+mod e2e_label_write;
 mod extract;
 mod label_edit;
+mod label_edit_multiview;
 mod lp;
 mod terminal_colours;
 
