@@ -64,7 +64,7 @@ pub(crate) struct Damage {
 }
 
 /// Points drained from a decoder.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Drained {
     pub scalars: Vec<ScalarSeries>,
     pub texts: Vec<TextSeries>,

@@ -18,6 +18,9 @@ pub mod proto;
 mod reader;
 pub mod record;
 mod series;
+pub(crate) mod stream;
+#[cfg(test)]
+mod stream_tests;
 mod tail;
 mod writer;
 
