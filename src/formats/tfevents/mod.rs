@@ -19,6 +19,7 @@ mod reader;
 pub mod record;
 mod series;
 pub(crate) mod stream;
+mod stream_pipe;
 #[cfg(test)]
 mod stream_tests;
 mod tail;

@@ -32,6 +32,9 @@ pub(crate) struct Plan {
     pub parallel_min: u64,
     pub probe: usize,
     pub threads: usize,
+    /// Cut the range into one part per thread (decoded apart, then merged), rather than one
+    /// walk with reading and decoding on two threads.
+    pub parts: bool,
 }
 
 impl Plan {
@@ -41,13 +44,15 @@ impl Plan {
             parallel_min: 2 * CHUNK as u64,
             probe: 64 << 10,
             threads: crate::util::cores().clamp(1, 8),
+            // Parts cost a merge (each point written twice): worth it from 4 cores.
+            parts: crate::util::cores() >= 4,
         }
     }
 }
 
 /// How one part's walk ended (offsets in the file).
 #[derive(Debug)]
-enum PartEnd {
+pub(super) enum PartEnd {
     /// The chain reached the part's limit exactly (or the file's end, when it shrank
     /// under the last part at a record boundary).
     Clean { at: u64 },
@@ -61,12 +66,60 @@ enum PartEnd {
     Damaged { good_end: u64, at: u64, msg: String },
 }
 
-/// Walks the records of `file` from `from` (a record start) up to `limit`, decoding them
-/// into `d`; `end` is the file's length (`limit <= end`). `buf` is the kept piece buffer.
-fn walk(
+/// Where a walk's records go: decoded on the spot, or handed to another thread.
+pub(super) trait Sink {
+    /// Takes the records `spans` of `buf[..filled]` (the file's bytes from `pos`).
+    /// Afterwards `buf` must start with what was `buf[keep..filled]` (a record the piece's
+    /// end cut). Damage ends the walk with `Err`.
+    fn piece(
+        &mut self,
+        buf: &mut Vec<u8>,
+        filled: usize,
+        spans: &mut Vec<Span>,
+        pos: u64,
+        keep: usize,
+    ) -> Result<(), PartEnd>;
+}
+
+/// Decodes each piece on the walking thread.
+struct DecodeHere<'a>(&'a mut Decoder);
+
+impl Sink for DecodeHere<'_> {
+    fn piece(
+        &mut self,
+        buf: &mut Vec<u8>,
+        filled: usize,
+        spans: &mut Vec<Span>,
+        pos: u64,
+        keep: usize,
+    ) -> Result<(), PartEnd> {
+        if let Err(e) = self.0.decode(&buf[..filled], spans) {
+            return Err(damaged(pos, spans, e));
+        }
+        buf.copy_within(keep..filled, 0);
+        Ok(())
+    }
+}
+
+/// The end of a walk at a record that failed to decode.
+pub(super) fn damaged(pos: u64, spans: &[Span], e: super::decode::Damage) -> PartEnd {
+    let start = spans.get(e.span).map_or(0, |s| s.start);
+    PartEnd::Damaged {
+        good_end: pos + start as u64,
+        at: pos + e.at as u64,
+        msg: e.msg,
+    }
+}
+
+/// Walks the records of `file` from `from` (a record start) up to `limit`, handing them to
+/// `sink` piece by piece; `end` is the file's length (`limit <= end`). `buf` is the piece
+/// buffer, `spans` the records' buffer (both kept between calls).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn walk(
     file: &File,
-    d: &mut Decoder,
+    sink: &mut impl Sink,
     buf: &mut Vec<u8>,
+    spans: &mut Vec<Span>,
     from: u64,
     limit: u64,
     end: u64,
@@ -74,7 +127,6 @@ fn walk(
 ) -> std::io::Result<PartEnd> {
     let last = limit >= end;
     let (mut limit, mut end) = (limit, end);
-    let mut spans: Vec<Span> = Vec::new();
     // `buf[..filled]` holds the file's bytes from `pos`, a record start.
     let mut pos = from;
     let mut filled = 0usize;
@@ -101,56 +153,53 @@ fn walk(
                 limit = end;
             }
         }
-        let piece = &buf[..filled];
         spans.clear();
-        let stop = record::scan_into(piece, 0, filled, &mut spans);
-        if let Err(e) = d.decode(piece, &spans) {
-            let start = spans.get(e.span).map_or(0, |s| s.start);
-            return Ok(PartEnd::Damaged {
-                good_end: pos + start as u64,
-                at: pos + e.at as u64,
-                msg: e.msg,
-            });
-        }
-        match stop {
-            Stop::Clean => {
-                pos += filled as u64;
-                filled = 0;
-                want = chunk.max(1) as u64;
-            }
+        let stop = record::scan_into(&buf[..filled], 0, filled, spans);
+        // What the sink keeps (a record cut by the piece's end), and how the walk ends.
+        let (keep, next, ended) = match stop {
+            Stop::Clean => (filled, 0, None),
             Stop::Damaged { at, msg } => {
                 let at = pos + at as u64;
-                return Ok(PartEnd::Damaged {
+                let end = PartEnd::Damaged {
                     good_end: at,
                     at,
                     msg,
-                });
+                };
+                (filled, 0, Some(end))
             }
             // Never: the scan's limit is the piece's end, so a record running past it is
             // partial. Going on serially from it is right whatever happened.
-            Stop::Overshoot { at } => return Ok(PartEnd::Overshoot { at: pos + at as u64 }),
+            Stop::Overshoot { at } => (filled, 0, Some(PartEnd::Overshoot { at: pos + at as u64 })),
             Stop::Partial { at, have, need } => {
                 let rec = pos + at as u64;
-                let past_limit = pos + filled as u64 >= limit || need > limit - rec;
-                if past_limit {
-                    if !last {
-                        return Ok(PartEnd::Overshoot { at: rec });
-                    }
-                    // The file ends inside it: left pending, the rest never read.
-                    let have = if need > end - rec {
-                        end - rec
+                if pos + filled as u64 >= limit || need > limit - rec {
+                    let end = if !last {
+                        PartEnd::Overshoot { at: rec }
                     } else {
-                        have as u64
+                        // The file ends inside it: left pending, the rest never read.
+                        let have = if need > end - rec {
+                            end - rec
+                        } else {
+                            have as u64
+                        };
+                        PartEnd::Partial { at: rec, have, need }
                     };
-                    return Ok(PartEnd::Partial { at: rec, have, need });
+                    (filled, 0, Some(end))
+                } else {
+                    // The piece ends inside it: keep its start, read the rest (all of it).
+                    (at, need, None)
                 }
-                // The piece ends inside it: keep its start, read the rest (all of it).
-                buf.copy_within(at..filled, 0);
-                filled -= at;
-                pos = rec;
-                want = need.max(chunk as u64);
             }
+        };
+        if let Err(end) = sink.piece(buf, filled, spans, pos, keep) {
+            return Ok(end);
         }
+        if let Some(end) = ended {
+            return Ok(end);
+        }
+        pos += keep as u64;
+        filled -= keep;
+        want = next.max(chunk.max(1) as u64);
     }
 }
 
@@ -190,8 +239,10 @@ pub(crate) fn decode_file_range_with(
         PartEnd::Clean { at: start }
     } else if plan.threads < 2 || end - start < plan.parallel_min {
         serial(file, decoder, start, end, plan).map_err(io)?
-    } else {
+    } else if plan.parts {
         parallel(file, decoder, start, end, plan).map_err(io)?
+    } else {
+        pipe(file, decoder, start, end, plan).map_err(io)?
     };
     let (good_end, pending, pending_need, damage) = match end_state {
         PartEnd::Clean { at } => (at, 0, 0, None),
@@ -219,7 +270,27 @@ fn serial(
     end: u64,
     plan: Plan,
 ) -> std::io::Result<PartEnd> {
-    with_thread_buffer(|buf| walk(file, d, buf, from, end, end, plan.chunk))
+    with_thread_buffer(|buf| {
+        let mut spans = Vec::new();
+        walk(file, &mut DecodeHere(d), buf, &mut spans, from, end, end, plan.chunk)
+    })
+}
+
+fn pipe(
+    file: &File,
+    d: &mut Decoder,
+    from: u64,
+    end: u64,
+    plan: Plan,
+) -> std::io::Result<PartEnd> {
+    thread_local! {
+        static POOL: std::cell::RefCell<Vec<(Vec<u8>, Vec<Span>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    POOL.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut pool) => super::stream_pipe::pipelined(file, d, from, end, plan.chunk, &mut pool),
+        Err(_) => super::stream_pipe::pipelined(file, d, from, end, plan.chunk, &mut Vec::new()),
+    })
 }
 
 fn parallel(
@@ -255,11 +326,17 @@ fn parallel(
             .iter_mut()
             .zip(&ranges[1..])
             .map(|(d, &(a, b))| {
-                sc.spawn(move || walk(file, d, &mut Vec::new(), a, b, end, chunk))
+                sc.spawn(move || {
+                    let (mut buf, mut spans) = (Vec::new(), Vec::new());
+                    walk(file, &mut DecodeHere(d), &mut buf, &mut spans, a, b, end, chunk)
+                })
             })
             .collect();
         let (a, b) = ranges[0];
-        let first = with_thread_buffer(|buf| walk(file, decoder, buf, a, b, end, chunk));
+        let first = with_thread_buffer(|buf| {
+            let mut spans = Vec::new();
+            walk(file, &mut DecodeHere(decoder), buf, &mut spans, a, b, end, chunk)
+        });
         let mut out = vec![Some(first)];
         out.extend(handles.into_iter().map(|h| h.join().ok()));
         out

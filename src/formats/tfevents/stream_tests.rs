@@ -35,12 +35,15 @@ fn plans() -> Vec<Plan> {
     for chunk in [1, 13, 64, 700, 1 << 20] {
         for threads in [1, 2, 3, 7] {
             for probe in [20, 300] {
-                out.push(Plan {
-                    chunk,
-                    parallel_min: 0,
-                    probe,
-                    threads,
-                });
+                for parts in [false, true] {
+                    out.push(Plan {
+                        chunk,
+                        parallel_min: 0,
+                        probe,
+                        threads,
+                        parts,
+                    });
+                }
             }
         }
     }
@@ -94,7 +97,7 @@ fn every_truncation_reads_as_in_memory() {
         let some: Vec<Plan> = if n % 97 == 0 || n == full.len() {
             plans.clone()
         } else {
-            vec![plans[8], plans[19], plans[20]]
+            vec![plans[16], plans[16 * 2 + 4], plans[16 * 2 + 8 + 1]]
         };
         for plan in some {
             assert_same(&path, &full[..n], 0, plan, &format!("cut at {n}"));
