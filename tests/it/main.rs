@@ -18,6 +18,7 @@ mod jobs_detached;
 mod labels;
 mod project;
 mod slp;
+mod slp_tables;
 #[cfg(feature = "engine")]
 mod slurm;
 mod status_gaps;
