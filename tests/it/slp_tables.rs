@@ -57,11 +57,7 @@ fn plain_points(name: &str, pts: &[[f64; 5]]) -> Table<'static> {
 
 fn float_points(name: &str, pts: &[[f64; 5]]) -> Table<'static> {
     let rows: Vec<Vec<f64>> = pts.iter().map(|p| p.to_vec()).collect();
-    f64_table(
-        name,
-        &["x", "y", "visible", "complete", "score"],
-        &rows,
-    )
+    f64_table(name, &["x", "y", "visible", "complete", "score"], &rows)
 }
 
 #[test]
@@ -85,11 +81,14 @@ fn plain_and_float_point_layouts_give_the_same_model() {
         .collect();
     let frames = f64_table(
         "frames",
-        &["frame_id", "video", "frame_idx", "instance_id_start", "instance_id_end"],
         &[
-            vec![0.0, 0.0, 5.0, 0.0, 2.0],
-            vec![1.0, 0.0, 9.0, 2.0, 5.0],
+            "frame_id",
+            "video",
+            "frame_idx",
+            "instance_id_start",
+            "instance_id_end",
         ],
+        &[vec![0.0, 0.0, 5.0, 0.0, 2.0], vec![1.0, 0.0, 9.0, 2.0, 5.0]],
     );
     let icols = [
         "instance_id",
@@ -138,7 +137,11 @@ fn plain_and_float_point_layouts_give_the_same_model() {
             &float_points("points", &user),
             &float_points("pred_points", &pred),
         );
-        assert_eq!(format!("{plain:?}"), format!("{float:?}"), "format {format_id}");
+        assert_eq!(
+            format!("{plain:?}"),
+            format!("{float:?}"),
+            "format {format_id}"
+        );
         assert_eq!(w1, w2);
         assert_eq!(w1.len(), 1, "one short instance: {w1:?}");
         // The values themselves.

@@ -222,7 +222,17 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     };
     let counts = (records, scalars, tags);
     let peer = (tbtui, tbtui_not_measured);
-    finish(args, common, file, bytes, counts, (parse, parse_cpu), phases, procs, peer)
+    finish(
+        args,
+        common,
+        file,
+        bytes,
+        counts,
+        (parse, parse_cpu),
+        phases,
+        procs,
+        peer,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

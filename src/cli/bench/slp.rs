@@ -10,8 +10,8 @@ use super::Common;
 use super::peers::{self, Peer};
 use super::timing::{self, ProcStats, Stats};
 use crate::formats::hdf5::H5File;
-use crate::formats::slp::table::Table;
 use crate::formats::slp::read::frames_from_tables;
+use crate::formats::slp::table::Table;
 use crate::formats::slp::{read_slp, write_slp};
 use crate::labels::{Instance, LabeledFrame, LabelsData, Point, Skeleton, Track, Video};
 use anyhow::Context;
@@ -280,9 +280,7 @@ fn print_report(r: &Report, file: &Path) {
                     p.cpu.as_ref().map_or("?".into(), cpu)
                 );
                 if let Some(x) = r.sleap_io_over_labels_info {
-                    println!(
-                        "  sleap-io / posedeck labels info    {x:.0}x (goal >= 100x)"
-                    );
+                    println!("  sleap-io / posedeck labels info    {x:.0}x (goal >= 100x)");
                 }
             }
             (None, why) => println!(

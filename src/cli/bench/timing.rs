@@ -203,7 +203,11 @@ pub fn run_measured(cmd: &mut Command) -> anyhow::Result<ProcRun> {
     // Reaped here: dropping `child` neither waits nor kills.
     drop(child);
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        bail!("{:?} {:?} failed (status {status})", cmd.get_program(), cmd.get_args());
+        bail!(
+            "{:?} {:?} failed (status {status})",
+            cmd.get_program(),
+            cmd.get_args()
+        );
     }
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     Ok(ProcRun {

@@ -223,7 +223,11 @@ impl Decoder {
         self.decode_spans::<false>(buf, spans)
     }
 
-    fn decode_spans<const CHECK: bool>(&mut self, buf: &[u8], spans: &[Span]) -> Result<(), Damage> {
+    fn decode_spans<const CHECK: bool>(
+        &mut self,
+        buf: &[u8],
+        spans: &[Span],
+    ) -> Result<(), Damage> {
         let mut values: Vec<(ValueView<'_>, Option<TensorValue<'_>>)> = Vec::with_capacity(4);
         for (i, &s) in spans.iter().enumerate() {
             if CHECK && !record::data_ok(buf, s) {

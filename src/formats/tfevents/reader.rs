@@ -3,8 +3,8 @@
 use super::decode::Decoder;
 use super::discover::find_events_files;
 use super::pipeline::{Chunk, decode_chunk};
-use super::stream::decode_file_range;
 use super::series::{BestValue, EventsFile};
+use super::stream::decode_file_range;
 use crate::{Error, Result};
 use std::path::Path;
 

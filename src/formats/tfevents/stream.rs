@@ -1,14 +1,16 @@
 //! Reading and decoding a byte range of an events file without ever holding it: the range
-//! is cut into one part per thread (at record boundaries found by their length CRC), and
-//! each thread walks its part through one buffer of [`CHUNK`] bytes that it keeps, decoding
-//! each piece right after reading it, while the bytes are still in the core's cache. No
-//! buffer the size of the file is allocated, zeroed or page-faulted, and nothing is mapped
-//! (a file cut short while it is read gives what is there, never SIGBUS).
+//! is walked through pieces of [`CHUNK`] bytes in kept buffers, each piece decoded right
+//! after it is read, while its bytes are still in the core's cache. No buffer the size of
+//! the file is allocated, zeroed or page-faulted, and nothing is mapped (a file cut short
+//! while it is read gives what is there, never SIGBUS).
 //!
-//! Each cut is verified: the previous part's chain must end exactly on it; a wrong cut, a
-//! part whose thread failed, or a file that shrank under a part falls back to a serial walk
-//! from the last good record, so the result is always what one thread reading the range
-//! from its start gives.
+//! On 2-3 cores one walk runs on two threads (`stream_pipe`: reading and CRCs there,
+//! decoding here, nothing merged). On 4 or more, the range is cut into one part per thread
+//! at record boundaries found by their length CRC, each walked on its own thread, and the
+//! parts merged in order. Each cut is verified: the previous part's chain must end exactly
+//! on it; a wrong cut, a part whose thread failed, or a file that shrank under a part falls
+//! back to a serial walk from the last good record, so the result is always what one thread
+//! reading the range from its start gives.
 
 use super::decode::Decoder;
 use super::fileread::{read_at_most, with_thread_buffer};
@@ -169,7 +171,13 @@ pub(super) fn walk(
             }
             // Never: the scan's limit is the piece's end, so a record running past it is
             // partial. Going on serially from it is right whatever happened.
-            Stop::Overshoot { at } => (filled, 0, Some(PartEnd::Overshoot { at: pos + at as u64 })),
+            Stop::Overshoot { at } => (
+                filled,
+                0,
+                Some(PartEnd::Overshoot {
+                    at: pos + at as u64,
+                }),
+            ),
             Stop::Partial { at, have, need } => {
                 let rec = pos + at as u64;
                 if pos + filled as u64 >= limit || need > limit - rec {
@@ -182,7 +190,11 @@ pub(super) fn walk(
                         } else {
                             have as u64
                         };
-                        PartEnd::Partial { at: rec, have, need }
+                        PartEnd::Partial {
+                            at: rec,
+                            have,
+                            need,
+                        }
                     };
                     (filled, 0, Some(end))
                 } else {
@@ -272,17 +284,20 @@ fn serial(
 ) -> std::io::Result<PartEnd> {
     with_thread_buffer(|buf| {
         let mut spans = Vec::new();
-        walk(file, &mut DecodeHere(d), buf, &mut spans, from, end, end, plan.chunk)
+        walk(
+            file,
+            &mut DecodeHere(d),
+            buf,
+            &mut spans,
+            from,
+            end,
+            end,
+            plan.chunk,
+        )
     })
 }
 
-fn pipe(
-    file: &File,
-    d: &mut Decoder,
-    from: u64,
-    end: u64,
-    plan: Plan,
-) -> std::io::Result<PartEnd> {
+fn pipe(file: &File, d: &mut Decoder, from: u64, end: u64, plan: Plan) -> std::io::Result<PartEnd> {
     thread_local! {
         static POOL: std::cell::RefCell<Vec<(Vec<u8>, Vec<Span>)>> =
             const { std::cell::RefCell::new(Vec::new()) };
@@ -328,14 +343,32 @@ fn parallel(
             .map(|(d, &(a, b))| {
                 sc.spawn(move || {
                     let (mut buf, mut spans) = (Vec::new(), Vec::new());
-                    walk(file, &mut DecodeHere(d), &mut buf, &mut spans, a, b, end, chunk)
+                    walk(
+                        file,
+                        &mut DecodeHere(d),
+                        &mut buf,
+                        &mut spans,
+                        a,
+                        b,
+                        end,
+                        chunk,
+                    )
                 })
             })
             .collect();
         let (a, b) = ranges[0];
         let first = with_thread_buffer(|buf| {
             let mut spans = Vec::new();
-            walk(file, &mut DecodeHere(decoder), buf, &mut spans, a, b, end, chunk)
+            walk(
+                file,
+                &mut DecodeHere(decoder),
+                buf,
+                &mut spans,
+                a,
+                b,
+                end,
+                chunk,
+            )
         });
         let mut out = vec![Some(first)];
         out.extend(handles.into_iter().map(|h| h.join().ok()));
