@@ -23,6 +23,7 @@ mod labels;
 mod plot;
 mod project;
 mod slp;
+mod slp_tables;
 #[cfg(feature = "engine")]
 mod slurm;
 mod status_gaps;

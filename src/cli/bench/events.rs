@@ -5,11 +5,12 @@
 //! - tail latency: 1,000 scalars appended, picked up by an [`EventsTailer`] poll.
 
 use super::Common;
-use super::timing::{self, Stats};
+use super::timing::{self, ProcStats, Stats};
 use crate::formats::tfevents::{EventsTailer, EventsWriter, read_events_file};
 use anyhow::{Context, bail};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -38,14 +39,24 @@ struct Report {
     records: u64,
     scalars: usize,
     tags: usize,
+    /// In-process `read_events_file`: wall, and CPU of all threads together.
     parse: Stats,
+    parse_cpu: Stats,
     parse_mb_per_s: f64,
-    /// Median time of each part of a parse: `std::fs::read` of the file (single-threaded;
-    /// the reader itself reads in parallel), a serial walk of the record chain (length CRCs;
-    /// for reference, the reader walks in parallel), scan + decode on all threads (length and
-    /// data CRCs, protobuf, per-tag series), drain into series.
+    /// In-process parts of a parse (see [`Phases`]).
     phases: Phases,
-    scalars_process: Stats,
+    /// Whole processes, run in turn in the same rounds: the floor (`cat FILE > /dev/null`),
+    /// posedeck's start-up alone (`posedeck --version`), `posedeck scalars FILE`, the peer.
+    cat: ProcStats,
+    startup: ProcStats,
+    scalars_process: ProcStats,
+    /// `posedeck scalars` wall / `cat` wall (medians); the goal is at most 2.
+    ratio_to_cat: f64,
+    cpu_ratio_to_cat: f64,
+    /// CPU time of the whole `posedeck scalars` process per scalar read.
+    cpu_ns_per_scalar: f64,
+    tbtui: Option<ProcStats>,
+    tbtui_not_measured: Option<String>,
     tail_append_scalars: usize,
     tail_poll: Stats,
     hyperfine: Option<String>,
@@ -97,44 +108,67 @@ fn write_steps<W: std::io::Write>(
     Ok(n)
 }
 
+/// Median wall and CPU times of the parts of a parse, in process: reading the file through
+/// one kept 512 KB buffer and nothing else (what `cat` does), the same read with every record
+/// decoded on one thread, and on all threads (`read_events_file`).
 #[derive(Serialize, Default)]
 struct Phases {
     read_s: f64,
-    scan_s: f64,
-    decode_s: f64,
-    drain_s: f64,
+    read_cpu_s: f64,
+    serial_s: f64,
+    serial_cpu_s: f64,
 }
 
 fn phases(file: &Path, runs: usize) -> anyhow::Result<Phases> {
-    use crate::formats::tfevents::{decode::Decoder, pipeline, record};
-    let mut all: [Vec<f64>; 4] = Default::default();
-    for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let buf = crate::util::read(file)?;
-        let t1 = Instant::now();
-        std::hint::black_box(record::scan(&buf));
-        let t2 = Instant::now();
+    use crate::formats::tfevents::{decode::Decoder, stream};
+    let (read, read_cpu) = timing::time_fn_cpu(runs, || {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::File::open(file)?;
+        let mut buf = vec![0u8; stream::CHUNK];
+        let (mut at, mut sum) = (0u64, 0u64);
+        loop {
+            let n = f.read_at(&mut buf, at)?;
+            if n == 0 {
+                break;
+            }
+            sum += buf[n - 1] as u64;
+            at += n as u64;
+        }
+        Ok(sum)
+    })?;
+    let plan = stream::Plan {
+        threads: 1,
+        ..stream::Plan::standard()
+    };
+    let (serial, serial_cpu) = timing::time_fn_cpu(runs, || {
+        let f = std::fs::File::open(file)?;
+        let len = f.metadata()?.len();
         let mut d = Decoder::new();
-        if pipeline::decode_chunk(&mut d, &buf, 0).damage.is_some() {
+        let c = stream::decode_file_range_with(file, &f, &mut d, 0, len, plan)?;
+        if c.damage.is_some() {
             bail!("{}: damaged", file.display());
         }
-        let t3 = Instant::now();
-        std::hint::black_box(d.drain());
-        let t4 = Instant::now();
-        for (k, (a, b)) in [(t, t1), (t1, t2), (t2, t3), (t3, t4)]
-            .into_iter()
-            .enumerate()
-        {
-            all[k].push((b - a).as_secs_f64());
-        }
-    }
-    let [r, s, d, n] = all.map(|v| Stats::of(v).median_s);
+        Ok(d.drain())
+    })?;
     Ok(Phases {
-        read_s: r,
-        scan_s: s,
-        decode_s: d,
-        drain_s: n,
+        read_s: read.median_s,
+        read_cpu_s: read_cpu.median_s,
+        serial_s: serial.median_s,
+        serial_cpu_s: serial_cpu.median_s,
     })
+}
+
+/// `tbtui ls DIR` when tbtui is on PATH (its listing reads every scalar of the file).
+fn tbtui_command(dir: &Path) -> Result<std::process::Command, String> {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("tbtui").is_file()))
+        .unwrap_or(false);
+    if !found {
+        return Err("tbtui is not installed (not on PATH)".into());
+    }
+    let mut c = std::process::Command::new("tbtui");
+    c.arg("ls").arg(dir);
+    Ok(c)
 }
 
 pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
@@ -154,12 +188,69 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     }
     let (records, scalars, tags) = (data.records, data.scalar_count(), data.scalars.len());
     drop(data);
-    let parse = timing::time_fn(common.runs, || Ok(read_events_file(&file)?))?;
+    let (parse, parse_cpu) = timing::time_fn_cpu(common.runs, || Ok(read_events_file(&file)?))?;
     let phases = phases(&file, common.runs)?;
 
-    // Whole process.
-    let args_os = [std::ffi::OsStr::new("scalars"), file.as_os_str()];
-    let scalars_process = timing::time_posedeck(common.runs, &args_os)?;
+    // Whole processes, side by side in the same rounds.
+    let exe = std::env::current_exe().context("locating the posedeck executable")?;
+    let mut cat = Command::new("cat");
+    cat.arg(&file);
+    let mut version = Command::new(&exe);
+    version.arg("--version");
+    let mut scalars_cmd = Command::new(&exe);
+    scalars_cmd.arg("scalars").arg(&file);
+    let mut cmds = vec![cat, version, scalars_cmd];
+    let (tbtui_not_measured, with_tbtui) = match tbtui_command(&dir) {
+        Ok(c) => {
+            cmds.push(c);
+            (None, true)
+        }
+        Err(why) => (Some(why), false),
+    };
+    let (procs, tbtui, tbtui_not_measured) = match timing::measure_procs(common.runs, &mut cmds) {
+        Ok(mut procs) => {
+            let tbtui = if with_tbtui { procs.pop() } else { None };
+            (procs, tbtui, tbtui_not_measured)
+        }
+        Err(e) if with_tbtui => {
+            // The peer failed: measure without it, and say why.
+            cmds.pop();
+            let procs = timing::measure_procs(common.runs, &mut cmds)?;
+            (procs, None, Some(format!("tbtui failed: {e}")))
+        }
+        Err(e) => return Err(e),
+    };
+    let counts = (records, scalars, tags);
+    let peer = (tbtui, tbtui_not_measured);
+    finish(
+        args,
+        common,
+        file,
+        bytes,
+        counts,
+        (parse, parse_cpu),
+        phases,
+        procs,
+        peer,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    args: &Args,
+    common: &Common,
+    file: PathBuf,
+    bytes: u64,
+    (records, scalars, tags): (u64, usize, usize),
+    (parse, parse_cpu): (Stats, Stats),
+    phases: Phases,
+    procs: Vec<ProcStats>,
+    (tbtui, tbtui_not_measured): (Option<ProcStats>, Option<String>),
+) -> anyhow::Result<()> {
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let [cat, startup, scalars_process] = procs[..] else {
+        bail!("expected three measured processes");
+    };
     let hyperfine = if args.hyperfine {
         timing::hyperfine(&["scalars", &file.to_string_lossy()])
     } else {
@@ -215,7 +306,15 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         scalars,
         tags,
         parse,
+        parse_cpu,
+        ratio_to_cat: scalars_process.wall.median_s / cat.wall.median_s,
+        cpu_ratio_to_cat: scalars_process.cpu.median_s / cat.cpu.median_s,
+        cpu_ns_per_scalar: scalars_process.cpu.median_s / scalars.max(1) as f64 * 1e9,
+        cat,
+        startup,
         scalars_process,
+        tbtui,
+        tbtui_not_measured,
         tail_append_scalars: args.append,
         tail_poll,
         hyperfine,
@@ -232,21 +331,43 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         scalars,
         tags
     );
+    let r = &report;
     println!(
-        "parse (in-proc)  {}  = {:.0} MB/s",
-        report.parse.show(),
-        report.parse_mb_per_s
+        "whole processes, in turn in the same {} rounds (median, min):",
+        r.cat.wall.runs
+    );
+    println!("  cat FILE > /dev/null     {}", r.cat.show());
+    println!("  posedeck --version       {}", r.startup.show());
+    println!("  posedeck scalars FILE    {}", r.scalars_process.show());
+    match (&r.tbtui, &r.tbtui_not_measured) {
+        (Some(t), _) => println!("  tbtui ls DIR             {}", t.show()),
+        (None, why) => println!(
+            "  tbtui                    not measured: {}",
+            why.as_deref().unwrap_or("not run")
+        ),
+    }
+    println!(
+        "  posedeck scalars / cat   {:.2}x wall (goal <= 2x), {:.2}x CPU; {:.1} ns CPU per scalar",
+        r.ratio_to_cat, r.cpu_ratio_to_cat, r.cpu_ns_per_scalar
+    );
+    if let Some(t) = &r.tbtui {
+        println!(
+            "  tbtui / posedeck         {:.2}x wall",
+            t.wall.median_s / r.scalars_process.wall.median_s
+        );
+    }
+    println!(
+        "in process: read_events_file {}, CPU {} = {:.0} MB/s",
+        r.parse.show(),
+        timing::ms(r.parse_cpu.median_s),
+        r.parse_mb_per_s
     );
     println!(
-        "  parts          fs::read {}, serial walk {}, parallel scan+decode {}, drain {}",
-        timing::ms(report.phases.read_s),
-        timing::ms(report.phases.scan_s),
-        timing::ms(report.phases.decode_s),
-        timing::ms(report.phases.drain_s)
-    );
-    println!(
-        "posedeck scalars {}  (whole process)",
-        report.scalars_process.show()
+        "  parts      read through a 512 KB buffer {} (CPU {}); read + decode on one thread {} (CPU {})",
+        timing::ms(r.phases.read_s),
+        timing::ms(r.phases.read_cpu_s),
+        timing::ms(r.phases.serial_s),
+        timing::ms(r.phases.serial_cpu_s)
     );
     if let Some(h) = &report.hyperfine {
         println!("                 {h}");

@@ -14,14 +14,34 @@ pub struct Peer {
     pub name: String,
     pub version: Option<String>,
     pub read: Option<Stats>,
+    /// CPU time of each read (Python's `time.process_time`: all its threads).
+    pub cpu: Option<Stats>,
     pub not_measured: Option<String>,
 }
 
-/// The Python to run peers with: `POSEDECK_PEER_PYTHON`, else `python3` on PATH.
+/// The Python to run peers with: `POSEDECK_PEER_PYTHON`, else the peer venv the tests
+/// build (`~/.cache/posedeck/peers-*`, once complete), else `python3` on PATH.
 pub fn python() -> PathBuf {
-    std::env::var_os("POSEDECK_PEER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("python3"))
+    if let Some(p) = std::env::var_os("POSEDECK_PEER_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/posedeck"));
+    if let Some(Ok(rd)) = cache.map(std::fs::read_dir) {
+        let mut venvs: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("peers-"))
+                    && p.join(".complete").is_file()
+                    && p.join("bin/python").is_file()
+            })
+            .collect();
+        venvs.sort();
+        if let Some(v) = venvs.pop() {
+            return v.join("bin/python");
+        }
+    }
+    PathBuf::from("python3")
 }
 
 /// Reading a Lightning Pose predictions CSV (3 header rows, index column) with each peer.
@@ -45,19 +65,31 @@ pub fn csv_readers(file: &Path, runs: usize) -> Vec<Peer> {
     ];
     peers
         .iter()
-        .map(|(name, import, read)| time_python(name, import, read, file, runs))
+        .map(|(name, import, read)| time_python(name, import, read, file, runs, true))
         .collect()
 }
 
-fn time_python(name: &str, import: &str, read: &str, file: &Path, runs: usize) -> Peer {
+/// Times `read` (a Python expression of `f`, the file) inside one Python process that ran
+/// `import` (binding the module as `m`, whose `__version__` is reported): one untimed
+/// warm-up read when `warmup`, then `runs` timed ones, wall and CPU.
+pub fn time_python(
+    name: &str,
+    import: &str,
+    read: &str,
+    file: &Path,
+    runs: usize,
+    warmup: bool,
+) -> Peer {
+    let warm = if warmup { read } else { "pass" };
     let script = format!(
-        "import sys, time, json\n{import}\nf = sys.argv[1]\n{read}\nts = []\nfor _ in range({}):\n    t = time.perf_counter(); {read}; ts.append(time.perf_counter() - t)\nprint(json.dumps({{'version': m.__version__, 'times': ts}}))\n",
+        "import sys, time, json\n{import}\nf = sys.argv[1]\n{warm}\nts = []\ncs = []\nfor _ in range({}):\n    t = time.perf_counter(); c = time.process_time(); {read}; ts.append(time.perf_counter() - t); cs.append(time.process_time() - c)\nprint(json.dumps({{'version': m.__version__, 'times': ts, 'cpu': cs}}))\n",
         runs.max(1)
     );
     let none = |why: String| Peer {
         name: name.into(),
         version: None,
         read: None,
+        cpu: None,
         not_measured: Some(why),
     };
     let child = Command::new(python())
@@ -112,12 +144,17 @@ fn time_python(name: &str, import: &str, read: &str, file: &Path, runs: usize) -
     if times.is_empty() {
         return none("no timings".into());
     }
+    let cpu: Vec<f64> = v["cpu"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t.as_f64()).collect())
+        .unwrap_or_default();
     Peer {
         name: name.into(),
         version: v["version"]
             .as_str()
             .map(|s| crate::sanitize::clean(s).into_owned()),
         read: Some(Stats::of(times)),
+        cpu: (!cpu.is_empty()).then(|| Stats::of(cpu)),
         not_measured: None,
     }
 }

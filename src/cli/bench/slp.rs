@@ -1,13 +1,16 @@
 //! `posedeck bench slp`: a 100,000-frame prediction file (2 predicted instances x 13 nodes
 //! per frame, ~83 MB) written by posedeck's own .slp writer, then
-//! - reading it whole into the labels model, every point materialised (the work of
-//!   sleap-io's eager `load_slp`),
-//! - reading just the four raw tables (the work of h5py's `f[table][:]`),
-//! - `posedeck labels info FILE` as a whole process.
+//! - reading just the four raw tables (the work of h5py's `f[table][:]`): the floor,
+//! - building the labels model from those tables, every point materialised (the work of
+//!   sleap-io's eager `load_slp`), and the whole `read_slp`,
+//! - `posedeck labels info --json FILE` as a whole process beside `posedeck --version`,
+//! - sleap-io's eager `load_slp` in the same run, when the peer Python has it.
 
 use super::Common;
-use super::timing::{self, Stats};
+use super::peers::{self, Peer};
+use super::timing::{self, ProcStats, Stats};
 use crate::formats::hdf5::H5File;
+use crate::formats::slp::read::frames_from_tables;
 use crate::formats::slp::table::Table;
 use crate::formats::slp::{read_slp, write_slp};
 use crate::labels::{Instance, LabeledFrame, LabelsData, Point, Skeleton, Track, Video};
@@ -20,6 +23,12 @@ pub struct Args {
     /// Frames to generate (2 predicted instances of a 13-node skeleton each).
     #[arg(long, default_value_t = 100_000)]
     pub frames: u64,
+    /// Skip the peer (sleap-io; about 20 s a load).
+    #[arg(long)]
+    pub no_peers: bool,
+    /// Timed sleap-io loads (after none untimed: each is long enough on its own).
+    #[arg(long, default_value_t = 3)]
+    pub peer_runs: usize,
 }
 
 const NODES: [&str; 13] = [
@@ -45,9 +54,24 @@ struct Report {
     frames: usize,
     instances: usize,
     points: usize,
+    /// The floor: open the file and read the four raw tables, every row touched.
+    raw_tables: Stats,
+    raw_tables_cpu: Stats,
+    /// The labels model built from those tables (already read), every point materialised.
+    build: Stats,
+    build_cpu: Stats,
+    /// `build` / `raw_tables` (medians); the goal is at most 3.
+    build_ratio_to_raw: f64,
+    build_cpu_ns_per_point: f64,
+    /// The whole `read_slp`: file, tables, metadata, videos, model.
     read_labels: Stats,
-    read_raw_tables: Stats,
-    labels_info_process: Stats,
+    read_labels_cpu: Stats,
+    /// Whole processes in turn in the same rounds.
+    startup: ProcStats,
+    labels_info_process: ProcStats,
+    sleap_io: Option<Peer>,
+    /// sleap-io's eager load / `posedeck labels info --json` (wall medians); goal >= 100.
+    sleap_io_over_labels_info: Option<f64>,
 }
 
 /// The benchmark labels: deterministic tracked predictions, a few nodes missing.
@@ -94,6 +118,23 @@ pub fn labels(frames: u64) -> LabelsData {
     out
 }
 
+/// The four raw tables of an open file, every row touched; a sum of first bytes.
+fn raw_tables_of(f: &H5File) -> anyhow::Result<(usize, [Option<Table<'_>>; 4])> {
+    let mut n = 0;
+    let mut out: [Option<Table<'_>>; 4] = Default::default();
+    for (k, t) in ["frames", "instances", "points", "pred_points"]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(t) = Table::read(f, t)? {
+            // Touch every row so borrowed bytes are really read.
+            n += (0..t.len()).map(|r| t.row(r)[0] as usize).sum::<usize>();
+            out[k] = Some(t);
+        }
+    }
+    Ok((n, out))
+}
+
 pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     let dir = common.dir().join(format!("slp-{}", args.frames));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -114,34 +155,73 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         .map(|i| i.points.len())
         .sum();
 
-    let read_labels = timing::time_fn(common.runs, || {
+    let (raw_tables, raw_tables_cpu) = timing::time_fn_cpu(common.runs, || {
+        let f = H5File::open(&file)?;
+        Ok(raw_tables_of(&f)?.0)
+    })?;
+    let h5 = H5File::open(&file)?;
+    let (_, [Some(fr), Some(inst), pts, pred]) = raw_tables_of(&h5)? else {
+        anyhow::bail!("{}: no frames or instances table", file.display());
+    };
+    let sizes: Vec<usize> = l.skeletons.iter().map(|s| s.nodes.len()).collect();
+    let ids = vec![None; l.videos.len()];
+    let (build, build_cpu) = timing::time_fn_cpu(common.runs, || {
+        let (frames, _) = frames_from_tables(
+            &file,
+            once.format_id,
+            &fr,
+            &inst,
+            pts.as_ref(),
+            pred.as_ref(),
+            &ids,
+            &sizes,
+            l.tracks.len(),
+        )?;
+        Ok(frames)
+    })?;
+    let (read_labels, read_labels_cpu) = timing::time_fn_cpu(common.runs, || {
         let s = read_slp(&file)?;
         Ok(s.labels.labeled_frames.len())
     })?;
-    let read_raw_tables = timing::time_fn(common.runs, || {
-        let f = H5File::open(&file)?;
-        let mut n = 0;
-        for t in ["frames", "instances", "points", "pred_points"] {
-            if let Some(t) = Table::read(&f, t)? {
-                // Touch every row so borrowed (memory-mapped) bytes are really read.
-                n += (0..t.len()).map(|r| t.row(r)[0] as usize).sum::<usize>();
-            }
-        }
-        Ok(n)
-    })?;
-    let labels_info_process = timing::time_posedeck(
-        common.runs,
-        &["labels".as_ref(), "info".as_ref(), file.as_os_str()],
-    )?;
+
+    let exe = std::env::current_exe().context("locating the posedeck executable")?;
+    let mut version = std::process::Command::new(&exe);
+    version.arg("--version");
+    let mut info = std::process::Command::new(&exe);
+    info.args(["labels", "info", "--json"]).arg(&file);
+    let procs = timing::measure_procs(common.runs, &mut [version, info])?;
+    let sleap_io = (!args.no_peers).then(|| {
+        peers::time_python(
+            "sleap-io",
+            "import sleap_io as m",
+            "m.load_slp(f)",
+            &file,
+            args.peer_runs,
+            false,
+        )
+    });
+    let sleap_io_over_labels_info = sleap_io
+        .as_ref()
+        .and_then(|p| p.read)
+        .map(|r| r.median_s / procs[1].wall.median_s);
     let report = Report {
         file: file.clone(),
         bytes,
         frames: l.labeled_frames.len(),
         instances,
         points,
+        build_ratio_to_raw: build.median_s / raw_tables.median_s,
+        build_cpu_ns_per_point: build_cpu.median_s / points.max(1) as f64 * 1e9,
+        raw_tables,
+        raw_tables_cpu,
+        build,
+        build_cpu,
         read_labels,
-        read_raw_tables,
-        labels_info_process,
+        read_labels_cpu,
+        startup: procs[0],
+        labels_info_process: procs[1],
+        sleap_io,
+        sleap_io_over_labels_info,
     };
     if common.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -160,16 +240,53 @@ fn print_report(r: &Report, file: &Path) {
         r.instances,
         r.points
     );
+    let cpu = |s: &Stats| timing::ms(s.median_s);
     println!(
-        "  read into labels (every point):  {}",
-        r.read_labels.show()
+        "  floor: open + the 4 raw tables     {}, CPU {}",
+        r.raw_tables.show(),
+        cpu(&r.raw_tables_cpu)
     );
     println!(
-        "  read the 4 raw tables:           {}",
-        r.read_raw_tables.show()
+        "  labels model from those tables     {}, CPU {}",
+        r.build.show(),
+        cpu(&r.build_cpu)
     );
     println!(
-        "  `posedeck labels info` process:  {}",
+        "  model / raw tables                 {:.2}x (goal <= 3x); {:.1} ns CPU per point",
+        r.build_ratio_to_raw, r.build_cpu_ns_per_point
+    );
+    println!(
+        "  read_slp (whole, every point)      {}, CPU {}",
+        r.read_labels.show(),
+        cpu(&r.read_labels_cpu)
+    );
+    println!(
+        "  whole processes, in turn in the same {} rounds:",
+        r.startup.wall.runs
+    );
+    println!("    posedeck --version               {}", r.startup.show());
+    println!(
+        "    posedeck labels info --json FILE {}",
         r.labels_info_process.show()
     );
+    match &r.sleap_io {
+        None => println!("  sleap-io eager load_slp            not measured: --no-peers"),
+        Some(p) => match (&p.read, &p.not_measured) {
+            (Some(s), _) => {
+                println!(
+                    "  sleap-io {} eager load_slp     {}, CPU {}",
+                    p.version.as_deref().unwrap_or("?"),
+                    s.show(),
+                    p.cpu.as_ref().map_or("?".into(), cpu)
+                );
+                if let Some(x) = r.sleap_io_over_labels_info {
+                    println!("  sleap-io / posedeck labels info    {x:.0}x (goal >= 100x)");
+                }
+            }
+            (None, why) => println!(
+                "  sleap-io eager load_slp            not measured: {}",
+                why.as_deref().unwrap_or("?")
+            ),
+        },
+    }
 }

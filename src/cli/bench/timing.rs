@@ -140,3 +140,132 @@ pub fn hyperfine(args: &[&str]) -> Option<String> {
 pub fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
+
+/// Whole-process figures: wall time and CPU time (the child's user + system time, from
+/// `wait4`), each over the same runs.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ProcStats {
+    pub wall: Stats,
+    pub cpu: Stats,
+    /// Median minor page faults of one run.
+    pub page_faults: u64,
+}
+
+impl ProcStats {
+    /// "wall 12.3 ms (min 11.9), CPU 10.1 ms (min 9.8), 1234 page faults".
+    pub fn show(&self) -> String {
+        format!(
+            "wall {} (min {}), CPU {} (min {}), {} page faults",
+            ms(self.wall.median_s),
+            ms(self.wall.min_s),
+            ms(self.cpu.median_s),
+            ms(self.cpu.min_s),
+            self.page_faults
+        )
+    }
+}
+
+/// One whole run of a process.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcRun {
+    pub wall_s: f64,
+    /// User + system time.
+    pub cpu_s: f64,
+    pub page_faults: u64,
+}
+
+/// Runs `cmd` once with stdin, stdout and stderr on /dev/null and measures it. It must
+/// exit 0.
+pub fn run_measured(cmd: &mut Command) -> anyhow::Result<ProcRun> {
+    let t = Instant::now();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("running {:?}", cmd.get_program()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our own unreaped child; `status` and `ru` are valid for writes.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            bail!("waiting for {:?}: {e}", cmd.get_program());
+        }
+    }
+    let wall = t.elapsed().as_secs_f64();
+    // Reaped here: dropping `child` neither waits nor kills.
+    drop(child);
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!(
+            "{:?} {:?} failed (status {status})",
+            cmd.get_program(),
+            cmd.get_args()
+        );
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    Ok(ProcRun {
+        wall_s: wall,
+        cpu_s: tv(ru.ru_utime) + tv(ru.ru_stime),
+        page_faults: ru.ru_minflt.max(0) as u64,
+    })
+}
+
+/// Times whole processes side by side: one warm-up run of each, then `runs` rounds running
+/// each command once in turn (so a changing load hits all of them alike).
+pub fn measure_procs(runs: usize, cmds: &mut [Command]) -> anyhow::Result<Vec<ProcStats>> {
+    let mut all: Vec<Vec<ProcRun>> = vec![Vec::new(); cmds.len()];
+    for c in cmds.iter_mut() {
+        run_measured(c)?;
+    }
+    for _ in 0..runs.max(1) {
+        for (k, c) in cmds.iter_mut().enumerate() {
+            all[k].push(run_measured(c)?);
+        }
+    }
+    Ok(all
+        .into_iter()
+        .map(|r| {
+            let mut faults: Vec<u64> = r.iter().map(|x| x.page_faults).collect();
+            faults.sort_unstable();
+            ProcStats {
+                wall: Stats::of(r.iter().map(|x| x.wall_s).collect()),
+                cpu: Stats::of(r.iter().map(|x| x.cpu_s).collect()),
+                page_faults: faults[faults.len() / 2],
+            }
+        })
+        .collect())
+}
+
+/// This process's CPU time so far (user + system, all threads), in seconds.
+pub fn cpu_now() -> f64 {
+    // SAFETY: an all-zero rusage is valid; getrusage only writes into it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Like [`time_fn`], also giving the process's CPU time per run (all threads together).
+pub fn time_fn_cpu<T>(
+    runs: usize,
+    mut f: impl FnMut() -> anyhow::Result<T>,
+) -> anyhow::Result<(Stats, Stats)> {
+    f()?;
+    let mut secs = Vec::with_capacity(runs);
+    let mut cpus = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let (t, c) = (Instant::now(), cpu_now());
+        std::hint::black_box(f()?);
+        secs.push(t.elapsed().as_secs_f64());
+        cpus.push(cpu_now() - c);
+    }
+    Ok((Stats::of(secs), Stats::of(cpus)))
+}

@@ -451,6 +451,65 @@ impl PointCols {
     }
 }
 
+/// The points layout SLEAP and posedeck write (float64 x, y and score, uint8 flags), read
+/// without a per-value type switch; the same values [`Column`] gives.
+#[derive(Clone, Copy)]
+struct PlainPoints {
+    x: usize,
+    y: usize,
+    visible: usize,
+    complete: usize,
+    score: Option<usize>,
+}
+
+#[inline(always)]
+fn f64_at(row: &[u8], o: usize) -> f64 {
+    match row.get(o..o + 8) {
+        Some(b) => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        None => 0.0,
+    }
+}
+
+impl PlainPoints {
+    #[inline(always)]
+    fn point(&self, row: &[u8], shift: f64) -> Point {
+        Point {
+            x: f64_at(row, self.x) - shift,
+            y: f64_at(row, self.y) - shift,
+            visible: row.get(self.visible).is_some_and(|&b| b != 0),
+            complete: row.get(self.complete).is_some_and(|&b| b != 0),
+            score: self.score.map_or(0.0, |o| f64_at(row, o)),
+        }
+    }
+}
+
+impl PointCols {
+    /// The plain layout for points of `kind` (scores only for predicted instances).
+    fn plain(&self, kind: InstanceKind) -> Option<PlainPoints> {
+        use super::table::Num;
+        let flag = |c: &Column| matches!(c.num, Num::U8 | Num::I8);
+        if self.x.num != Num::F64
+            || self.y.num != Num::F64
+            || !flag(&self.visible)
+            || !flag(&self.complete)
+        {
+            return None;
+        }
+        let score = match (kind, &self.score) {
+            (InstanceKind::Predicted, Some(sc)) if sc.num == Num::F64 => Some(sc.offset),
+            (InstanceKind::Predicted, Some(_)) => return None,
+            _ => None,
+        };
+        Some(PlainPoints {
+            x: self.x.offset,
+            y: self.y.offset,
+            visible: self.visible.offset,
+            complete: self.complete.offset,
+            score,
+        })
+    }
+}
+
 /// Builds every labeled frame with its instances and points.
 #[allow(clippy::too_many_arguments)]
 fn build_frames(
@@ -578,7 +637,13 @@ fn build_frames(
                 )));
             }
             let mut pts = Vec::with_capacity(n_nodes);
-            if let (Some(t), Some(c)) = (table, cols) {
+            if let (Some(t), Some(c)) = (table, cols)
+                && let Some(f) = c.plain(kind)
+                && t.row_size() > 0
+            {
+                let rows = t.rows_bytes(ps as usize, pe as usize);
+                pts.extend(rows.chunks_exact(t.row_size()).map(|r| f.point(r, shift)));
+            } else if let (Some(t), Some(c)) = (table, cols) {
                 for pr in ps as usize..pe as usize {
                     let prow = t.row(pr);
                     pts.push(Point {

@@ -272,6 +272,21 @@ impl<'f> Table<'f> {
         self.bytes.get(s..s + self.row_size).unwrap_or(&[])
     }
 
+    /// Bytes per row.
+    pub fn row_size(&self) -> usize {
+        self.row_size
+    }
+
+    /// The bytes of rows `a..b`, clamped to the table.
+    #[inline]
+    pub fn rows_bytes(&self, a: usize, b: usize) -> &[u8] {
+        let b = b.min(self.rows);
+        let a = a.min(b);
+        self.bytes
+            .get(a * self.row_size..b * self.row_size)
+            .unwrap_or(&[])
+    }
+
     /// The column called `name`, if the table has it.
     pub fn column(&self, name: &str) -> Option<Column> {
         self.columns

@@ -18,6 +18,10 @@ pub mod proto;
 mod reader;
 pub mod record;
 mod series;
+pub(crate) mod stream;
+mod stream_pipe;
+#[cfg(test)]
+mod stream_tests;
 mod tail;
 mod writer;
 

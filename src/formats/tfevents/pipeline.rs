@@ -5,10 +5,7 @@
 //! the result is always what a single thread gives.
 
 use super::decode::{Damage, Decoder};
-use super::fileread::with_range;
 use super::record::{self, Stop};
-use std::fs::File;
-use std::path::Path;
 
 /// Decode on several threads when the buffer is at least this large (tiny under the fuzzer,
 /// so that it exercises the cuts and the merge).
@@ -168,74 +165,5 @@ fn decode_buf(decoder: &mut Decoder, buf: &[u8]) -> End {
         pending: 0,
         need: 0,
         damage: None,
-    }
-}
-
-/// The most of a file held in memory at once when reading a byte range: the range is read
-/// and decoded window by window (a record larger than this gets a window of its own size;
-/// the file's length bounds that, and a length running past the end is never allocated).
-#[cfg(not(fuzzing))]
-pub(crate) const WINDOW: u64 = 64 << 20;
-#[cfg(fuzzing)]
-pub(crate) const WINDOW: u64 = 256;
-
-/// Reads and decodes `file`'s bytes from `start` up to `end` into `decoder`, one window at a
-/// time (bounded memory: [`WINDOW`], or one record when it is larger). Stops at damage; a
-/// record that runs past `end` is left as `pending` (its declared size in `pending_need`)
-/// without reading it. A file that shrank meanwhile gives what is there.
-pub(crate) fn decode_file_range(
-    path: &Path,
-    file: &File,
-    decoder: &mut Decoder,
-    start: u64,
-    end: u64,
-) -> crate::Result<Chunk> {
-    let before = decoder.records;
-    let mut at = start;
-    let mut window = WINDOW;
-    loop {
-        let done = |decoder: &Decoder, good_end, pending, pending_need, damage| Chunk {
-            new_records: decoder.records - before,
-            good_end,
-            pending,
-            pending_need,
-            damage,
-        };
-        if at >= end {
-            return Ok(done(decoder, at, 0, 0, None));
-        }
-        let want = (end - at).min(window);
-        let (c, got) = with_range(path, file, at, want, |buf| {
-            (decode_chunk(decoder, buf, at), buf.len() as u64)
-        })?;
-        let buf_end = at + got;
-        let last = buf_end >= end || got < want;
-        if c.damage.is_some() || (c.pending == 0 && last) {
-            return Ok(done(
-                decoder,
-                c.good_end,
-                c.pending,
-                c.pending_need,
-                c.damage,
-            ));
-        }
-        if c.pending == 0 {
-            at = c.good_end;
-            window = WINDOW;
-            continue;
-        }
-        // A record cut by the window's end (or the file's).
-        if last || c.pending_need > end - c.good_end {
-            return Ok(done(
-                decoder,
-                c.good_end,
-                (end.min(buf_end)) - c.good_end,
-                c.pending_need,
-                None,
-            ));
-        }
-        // It fits in the file: the next window starts with it and holds all of it.
-        at = c.good_end;
-        window = WINDOW.max(c.pending_need);
     }
 }

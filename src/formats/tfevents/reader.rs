@@ -2,15 +2,16 @@
 
 use super::decode::Decoder;
 use super::discover::find_events_files;
-use super::pipeline::{Chunk, decode_chunk, decode_file_range};
+use super::pipeline::{Chunk, decode_chunk};
 use super::series::{BestValue, EventsFile};
+use super::stream::decode_file_range;
 use crate::{Error, Result};
 use std::path::Path;
 
 /// Reads one events file. Fails only when the file cannot be read at all; damage (bad CRC,
 /// malformed or truncated record) gives the records before it and `error` with the offset.
-/// The file is read in windows (at most 64 MB in memory besides what was decoded, or one
-/// record when it is larger), so a huge damaged file gives its error at once.
+/// The file is streamed through one 512 KB buffer per thread (one record when it is larger),
+/// never held whole, and decoded as it is read.
 pub fn read_events_file(path: &Path) -> Result<EventsFile> {
     read_with(path, Decoder::new())
 }

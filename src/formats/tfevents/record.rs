@@ -114,41 +114,42 @@ pub fn scan(buf: &[u8]) -> (Vec<Span>, Stop) {
 /// [`Stop::Clean`] when a record ends exactly at `limit`, and with [`Stop::Overshoot`] when
 /// a record starting before `limit` ends after it (so `limit` was no record boundary).
 pub fn scan_between(buf: &[u8], start: usize, limit: usize) -> (Vec<Span>, Stop) {
+    let mut spans = Vec::new();
+    let stop = scan_into(buf, start, limit, &mut spans);
+    (spans, stop)
+}
+
+/// [`scan_between`] appending the records to `spans` (a buffer kept between calls).
+pub fn scan_into(buf: &[u8], start: usize, limit: usize, spans: &mut Vec<Span>) -> Stop {
     let limit = limit.min(buf.len());
     // Records are rarely smaller than ~40 bytes; reserve a close guess to avoid regrowth.
-    let mut spans = Vec::with_capacity(limit.saturating_sub(start) / 48 + 1);
+    spans.reserve(limit.saturating_sub(start) / 48 + 1);
     let mut at = start;
     loop {
         if at >= limit {
-            return (spans, Stop::Clean);
+            break Stop::Clean;
         }
         let (Some(len), Some(len_crc)) = (le_u64(buf, at), le_u32(buf, at + 8)) else {
-            return (
-                spans,
-                Stop::Partial {
-                    at,
-                    have: buf.len() - at,
-                    need: HEADER as u64,
-                },
-            );
+            break Stop::Partial {
+                at,
+                have: buf.len() - at,
+                need: HEADER as u64,
+            };
         };
         if masked_crc32c(&buf[at..at + 8]) != len_crc {
-            return (
-                spans,
-                Stop::Damaged {
-                    at,
-                    msg: "record length fails its CRC (damaged file)".into(),
-                },
-            );
+            break Stop::Damaged {
+                at,
+                msg: "record length fails its CRC (damaged file)".into(),
+            };
         }
         let need = len.saturating_add(FRAMING as u64);
         let have = buf.len() - at;
         if need > have as u64 {
-            return (spans, Stop::Partial { at, have, need });
+            break Stop::Partial { at, have, need };
         }
         let len = len as usize; // fits: len + 16 <= have
         if at + FRAMING + len > limit {
-            return (spans, Stop::Overshoot { at });
+            break Stop::Overshoot { at };
         }
         spans.push(Span { start: at, len });
         at += FRAMING + len;
@@ -159,13 +160,19 @@ pub fn scan_between(buf: &[u8], start: usize, limit: usize) -> (Vec<Span>, Stop)
 /// its CRC and the record fits in `buf`. Used to split a buffer between threads; the split is
 /// verified afterwards (the previous part's chain must end exactly there).
 pub fn find_boundary(buf: &[u8], from: usize) -> Option<usize> {
+    find_boundary_within(buf, from, buf.len() as u64)
+}
+
+/// [`find_boundary`] in a piece of a file: `buf` holds the first bytes of `avail` bytes
+/// that follow in the file, and the record must fit in those.
+pub fn find_boundary_within(buf: &[u8], from: usize, avail: u64) -> Option<usize> {
     let last = buf.len().checked_sub(HEADER)?;
     (from..=last).find(|&at| {
         let (Some(len), Some(crc)) = (le_u64(buf, at), le_u32(buf, at + 8)) else {
             return false;
         };
         masked_crc32c(&buf[at..at + 8]) == crc
-            && len.saturating_add(FRAMING as u64) <= (buf.len() - at) as u64
+            && len.saturating_add(FRAMING as u64) <= avail.saturating_sub(at as u64)
     })
 }
 

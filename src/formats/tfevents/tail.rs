@@ -2,8 +2,8 @@
 //! only the bytes appended since, stopping cleanly before a partial trailing record.
 
 use super::decode::Decoder;
-use super::pipeline::decode_file_range;
 use super::series::TailUpdate;
+use super::stream::decode_file_range;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
