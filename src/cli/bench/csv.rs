@@ -52,6 +52,10 @@ struct Report {
     floor_read_cpu: Stats,
     /// The floor of looking at every byte: memchr's newline count of the bytes in memory.
     floor_newlines: Stats,
+    /// The kernel's direct-compaction stalls (`/proc/vmstat` `compact_stall`) during the
+    /// rounds: with little free memory, each huge-page fault of a fresh buffer may wait for
+    /// memory to be compacted, which inflates posedeck's read (not the floor's).
+    compact_stalls: Option<u64>,
     parse: Stats,
     careful: Option<Stats>,
     write: Option<Stats>,
@@ -98,6 +102,38 @@ fn ensure(path: &Path, rows: usize, keypoints: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The per-round figures: posedeck's read (wall, CPU), the floor read (wall, CPU), the
+/// newline count (wall).
+#[derive(Default)]
+struct Rounds {
+    read: Vec<f64>,
+    read_cpu: Vec<f64>,
+    floor: Vec<f64>,
+    floor_cpu: Vec<f64>,
+    nl: Vec<f64>,
+}
+
+impl Rounds {
+    /// One round; returns posedeck's wall time.
+    fn round(
+        &mut self,
+        file: &Path,
+        floor_files: &[PathBuf],
+        buf: &mut Vec<u8>,
+        bytes: &[u8],
+    ) -> anyhow::Result<f64> {
+        let (w, c) = timing::wall_and_cpu(|| Ok(PoseTable::read(file)?))?;
+        self.read.push(w);
+        self.read_cpu.push(c);
+        let (fw, fc) = timing::wall_and_cpu(|| timing::floor_read_files(floor_files, buf))?;
+        self.floor.push(fw);
+        self.floor_cpu.push(fc);
+        let (nw, _) = timing::wall_and_cpu(|| Ok(memchr::memchr_iter(b'\n', bytes).count()))?;
+        self.nl.push(nw);
+        Ok(w)
+    }
+}
+
 pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     if args.rows == 0 || args.keypoints == 0 {
         bail!("--rows and --keypoints must be at least 1");
@@ -117,33 +153,62 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     }
     let bytes = std::fs::read(&file).with_context(|| file.display().to_string())?;
     let runs = common.runs.max(1);
-    let mut peers = if args.no_peers {
-        None
-    } else {
-        Some(super::peers::Peers::csv_readers(&file))
-    };
-    // Warm-up, then rounds: posedeck, the floor and each peer read once per round.
+    // Warm-up, then rounds: posedeck, the floor and (one peer at a time) the peer read once
+    // per round.
     let mut buf = Vec::new();
     PoseTable::read(&file)?;
     let floor_files = [file.clone()];
     timing::floor_read_files(&floor_files, &mut buf)?;
-    let (mut read, mut read_cpu, mut floor, mut floor_cpu, mut nl) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let (w, c) = timing::wall_and_cpu(|| Ok(PoseTable::read(&file)?))?;
-        read.push(w);
-        read_cpu.push(c);
-        let (w, c) = timing::wall_and_cpu(|| timing::floor_read_files(&floor_files, &mut buf))?;
-        floor.push(w);
-        floor_cpu.push(c);
-        let (w, _) = timing::wall_and_cpu(|| Ok(memchr::memchr_iter(b'\n', &bytes).count()))?;
-        nl.push(w);
-        if let Some(p) = &mut peers {
-            p.round();
+    let mut r = Rounds::default();
+    let stalls_before = timing::vmstat_counter("compact_stall");
+    let mut peers = Vec::new();
+    let specs: &[_] = if args.no_peers {
+        &[]
+    } else {
+        &super::peers::CSV_READERS
+    };
+    for &(name, import, read) in specs {
+        let mut s = match super::peers::Session::start(name, import, read, &file) {
+            Ok(s) => s,
+            Err(why) => {
+                peers.push(super::peers::not_measured(name, why));
+                continue;
+            }
+        };
+        let mut mine = Vec::with_capacity(runs);
+        let mut failed = None;
+        for _ in 0..runs {
+            mine.push(r.round(&file, &floor_files, &mut buf, &bytes)?);
+            if let Err(why) = s.once() {
+                failed = Some(why);
+                break;
+            }
+        }
+        match failed {
+            Some(why) => {
+                s.close();
+                peers.push(super::peers::not_measured(name, why));
+            }
+            None => {
+                let mut p = s.finish();
+                p.posedeck_walls = mine;
+                peers.push(p);
+            }
         }
     }
-    let peers = peers.map(super::peers::Peers::finish).unwrap_or_default();
-    let rounds = read.clone();
+    while r.read.len() < runs {
+        r.round(&file, &floor_files, &mut buf, &bytes)?;
+    }
+    let compact_stalls = timing::vmstat_counter("compact_stall")
+        .zip(stalls_before)
+        .map(|(a, b)| a.saturating_sub(b));
+    let Rounds {
+        read,
+        read_cpu,
+        floor,
+        floor_cpu,
+        nl,
+    } = r;
     let (read, read_cpu) = (Stats::of(read), Stats::of(read_cpu));
     let parse = timing::time_fn(common.runs, || Ok(PoseTable::parse(&file, &bytes)?))?;
     let (careful, write) = if args.quick {
@@ -167,6 +232,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         floor_read: Stats::of(floor),
         floor_read_cpu: Stats::of(floor_cpu),
         floor_newlines: Stats::of(nl),
+        compact_stalls,
         file,
         read,
         parse,
@@ -218,6 +284,11 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         timing::ratio(report.read.median_s, report.floor_read.median_s),
         timing::ratio(report.read_cpu.median_s, report.floor_read_cpu.median_s)
     );
+    if let Some(n) = report.compact_stalls.filter(|&n| n > 0) {
+        println!(
+            "  kernel compaction stalls during the rounds: {n} (little free memory: huge-page faults of fresh buffers waited)"
+        );
+    }
     println!("  parse (in memory):   {}", report.parse.show());
     if let Some(c) = &report.careful {
         println!("  careful reader only: {}", c.show());
@@ -229,7 +300,12 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         match (&p.read, &p.cpu, &p.not_measured) {
             (Some(r), Some(c), _) => {
                 // Per round: the peer's read over posedeck's read just before it.
-                let each: Vec<f64> = p.walls.iter().zip(&rounds).map(|(a, b)| a / b).collect();
+                let each: Vec<f64> = p
+                    .walls
+                    .iter()
+                    .zip(&p.posedeck_walls)
+                    .map(|(a, b)| a / b)
+                    .collect();
                 println!(
                     "  peer {} {}: read {}; CPU {} = {}",
                     p.name,

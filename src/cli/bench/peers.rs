@@ -1,6 +1,8 @@
 //! Peers measured in the same run as posedeck: Python readers (pandas, pyarrow, polars), each
 //! kept running in its own Python process and asked for one read at a time, so that their
-//! reads interleave with posedeck's and a loaded machine slows both alike. Each read is timed
+//! reads interleave with posedeck's and a loaded machine slows both alike. One peer runs at a
+//! time (a peer holding its table in memory would otherwise shrink the free memory the others
+//! and posedeck fault their fresh pages from). Each read is timed
 //! inside Python (the read alone, after one warm-up read, as posedeck's in-process figure):
 //! wall time and the process's CPU time (`time.process_time`, all threads). Nothing is
 //! printed for a peer that was not measured here.
@@ -26,6 +28,9 @@ pub struct Peer {
     /// Wall time of each read, in the order of the rounds.
     #[serde(skip)]
     pub walls: Vec<f64>,
+    /// posedeck's wall time in the same rounds (filled in by the benchmark).
+    #[serde(skip)]
+    pub posedeck_walls: Vec<f64>,
 }
 
 /// The Python to run peers with: `POSEDECK_PEER_PYTHON`, else `python3` on PATH.
@@ -38,13 +43,29 @@ pub fn python() -> PathBuf {
 /// A peer never holds the benchmark up for ever.
 const PEER_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The CSV peers, started and warmed up; each [`Peers::round`] asks every one for one read.
-pub struct Peers {
-    live: Vec<Session>,
-    done: Vec<Peer>,
-}
+/// The readers of a Lightning Pose predictions CSV (3 header rows, index column): name, import,
+/// read expression (of the file `f`).
+pub const CSV_READERS: [(&str, &str, &str); 3] = [
+    (
+        "pandas",
+        "import pandas as m",
+        "m.read_csv(f, header=[0, 1, 2], index_col=0)",
+    ),
+    (
+        "pyarrow",
+        "import pyarrow as m, pyarrow.csv as c",
+        "c.read_csv(f, read_options=c.ReadOptions(skip_rows=3, autogenerate_column_names=True))",
+    ),
+    (
+        "polars",
+        "import polars as m",
+        "m.read_csv(f, skip_rows=3, has_header=False)",
+    ),
+];
 
-struct Session {
+/// One peer reader running in its own Python process, warmed up; [`Session::once`] asks it
+/// for one read.
+pub struct Session {
     name: String,
     version: Option<String>,
     child: Child,
@@ -55,75 +76,7 @@ struct Session {
     cpus: Vec<f64>,
 }
 
-impl Peers {
-    /// Starts the readers of a Lightning Pose predictions CSV (3 header rows, index column).
-    pub fn csv_readers(file: &Path) -> Peers {
-        let peers: [(&str, &str, &str); 3] = [
-            (
-                "pandas",
-                "import pandas as m",
-                "m.read_csv(f, header=[0, 1, 2], index_col=0)",
-            ),
-            (
-                "pyarrow",
-                "import pyarrow as m, pyarrow.csv as c",
-                "c.read_csv(f, read_options=c.ReadOptions(skip_rows=3, autogenerate_column_names=True))",
-            ),
-            (
-                "polars",
-                "import polars as m",
-                "m.read_csv(f, skip_rows=3, has_header=False)",
-            ),
-        ];
-        let mut all = Peers {
-            live: Vec::new(),
-            done: Vec::new(),
-        };
-        for (name, import, read) in peers {
-            match Session::start(name, import, read, file) {
-                Ok(s) => all.live.push(s),
-                Err(why) => all.done.push(not_measured(name, why)),
-            }
-        }
-        all
-    }
-
-    /// One read by each peer still running.
-    pub fn round(&mut self) {
-        let mut i = 0;
-        while i < self.live.len() {
-            match self.live[i].once() {
-                Ok(()) => i += 1,
-                Err(why) => {
-                    let s = self.live.remove(i);
-                    self.done.push(not_measured(&s.name, why));
-                    s.close();
-                }
-            }
-        }
-    }
-
-    /// Ends the peers' processes; their figures in the order they were started.
-    pub fn finish(self) -> Vec<Peer> {
-        let mut out = self.done;
-        for s in self.live {
-            out.push(Peer {
-                name: s.name.clone(),
-                version: s.version.clone(),
-                read: Some(Stats::of(s.walls.clone())),
-                cpu: Some(Stats::of(s.cpus.clone())),
-                not_measured: None,
-                walls: s.walls.clone(),
-            });
-            s.close();
-        }
-        let order = ["pandas", "pyarrow", "polars"];
-        out.sort_by_key(|p| order.iter().position(|&n| n == p.name));
-        out
-    }
-}
-
-fn not_measured(name: &str, why: String) -> Peer {
+pub fn not_measured(name: &str, why: String) -> Peer {
     Peer {
         name: name.into(),
         version: None,
@@ -131,11 +84,13 @@ fn not_measured(name: &str, why: String) -> Peer {
         cpu: None,
         not_measured: Some(why),
         walls: Vec::new(),
+        posedeck_walls: Vec::new(),
     }
 }
 
 impl Session {
-    fn start(name: &str, import: &str, read: &str, file: &Path) -> Result<Session, String> {
+    /// Starts the peer and lets it read the file once (the warm-up).
+    pub fn start(name: &str, import: &str, read: &str, file: &Path) -> Result<Session, String> {
         let script = format!(
             "import sys, time, json\n{import}\nf = sys.argv[1]\n{read}\nprint(json.dumps({{'version': m.__version__}}), flush=True)\nfor _ in sys.stdin:\n    t0_ = time.perf_counter(); c0_ = time.process_time(); {read}; w_ = time.perf_counter() - t0_; c_ = time.process_time() - c0_\n    print(json.dumps({{'wall': w_, 'cpu': c_}}), flush=True)\n"
         );
@@ -219,7 +174,8 @@ impl Session {
         }
     }
 
-    fn once(&mut self) -> Result<(), String> {
+    /// One read, timed inside Python.
+    pub fn once(&mut self) -> Result<(), String> {
         self.stdin
             .write_all(b"\n")
             .and_then(|()| self.stdin.flush())
@@ -235,7 +191,23 @@ impl Session {
         }
     }
 
-    fn close(mut self) {
+    /// Ends the process; the figures.
+    pub fn finish(self) -> Peer {
+        let peer = Peer {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            read: Some(Stats::of(self.walls.clone())),
+            cpu: Some(Stats::of(self.cpus.clone())),
+            not_measured: None,
+            walls: self.walls.clone(),
+            posedeck_walls: Vec::new(),
+        };
+        self.close();
+        peer
+    }
+
+    /// Ends the process.
+    pub fn close(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

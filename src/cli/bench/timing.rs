@@ -185,3 +185,13 @@ pub fn ratio(num: f64, den: f64) -> String {
         "-".into()
     }
 }
+
+/// A counter of the kernel's `/proc/vmstat` (Linux), e.g. `compact_stall`: how often an
+/// allocation waited for memory to be compacted into huge pages.
+pub fn vmstat_counter(name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/vmstat").ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == name).then(|| v.trim().parse().ok())?
+    })
+}
