@@ -7,9 +7,9 @@
 //! - `careful`: the single-threaded careful reader alone (what the fast path saves),
 //! - `write`: [`PoseTable::write`] of the same table,
 //!
-//! beside, in the same rounds (one read of each per round, so a loaded machine slows all
-//! alike): the floor (the file read into one reused buffer, as `cat` reads it, and its
-//! newlines counted in memory with memchr) and the peers (pandas, pyarrow, polars).
+//! `read` is timed in rounds beside the floor (the file read into one reused buffer, as `cat`
+//! reads it, and its newlines counted in memory with memchr) and one peer at a time (pandas,
+//! pyarrow, polars), one read of each per round, so a loaded machine slows them alike.
 
 use super::Common;
 use super::timing::{self, Stats};
