@@ -245,10 +245,19 @@ pub fn measure_procs(runs: usize, cmds: &mut [Command]) -> anyhow::Result<Vec<Pr
 
 /// This process's CPU time so far (user + system, all threads), in seconds.
 pub fn cpu_now() -> f64 {
-    // SAFETY: an all-zero rusage is valid; getrusage only writes into it.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF with a valid pointer.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    self_cpu_seconds()
+}
+
+/// CPU time this process has used so far (user + system, all threads), in seconds.
+pub fn self_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct we pass, which is plain data.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut ru) != 0 {
+            return f64::NAN;
+        }
+        ru
+    };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
@@ -268,4 +277,45 @@ pub fn time_fn_cpu<T>(
         cpus.push(cpu_now() - c);
     }
     Ok((Stats::of(secs), Stats::of(cpus)))
+}
+
+/// One in-process run of `f`: its wall time and this process's CPU time over it (seconds).
+pub fn wall_and_cpu<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(f64, f64)> {
+    let (t, c) = (Instant::now(), self_cpu_seconds());
+    std::hint::black_box(f()?);
+    Ok((t.elapsed().as_secs_f64(), self_cpu_seconds() - c))
+}
+
+/// The floor for reading `files`: each read whole into one reused buffer (no fresh pages),
+/// as `cat` reads; returns the bytes read.
+pub fn floor_read_files(files: &[std::path::PathBuf], buf: &mut Vec<u8>) -> anyhow::Result<u64> {
+    use std::io::Read;
+    let mut total = 0u64;
+    for f in files {
+        let mut file = std::fs::File::open(f).with_context(|| f.display().to_string())?;
+        buf.clear();
+        total += file
+            .read_to_end(buf)
+            .with_context(|| f.display().to_string())? as u64;
+    }
+    Ok(total)
+}
+
+/// `num / den` as "2.31x" (or "-" when either is not a positive finite number).
+pub fn ratio(num: f64, den: f64) -> String {
+    if num.is_finite() && den.is_finite() && num > 0.0 && den > 0.0 {
+        format!("{:.2}x", num / den)
+    } else {
+        "-".into()
+    }
+}
+
+/// A counter of the kernel's `/proc/vmstat` (Linux), e.g. `compact_stall`: how often an
+/// allocation waited for memory to be compacted into huge pages.
+pub fn vmstat_counter(name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/vmstat").ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == name).then(|| v.trim().parse().ok())?
+    })
 }

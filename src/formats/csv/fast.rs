@@ -1,8 +1,10 @@
 //! The fast body reader for the files pandas writes: no quotes in the body, one record per
-//! line. The body is split at line boundaries into one chunk per core; each chunk's rows are
-//! counted (memchr), one `Vec<f64>` for the whole table is allocated, and the threads fill their
-//! disjoint slices, parsing each number in place with fast-float2's partial parser (which also
-//! finds where the cell ends, so the line is walked once).
+//! line. The body is split at line boundaries into chunks of about 2 MB; each chunk's rows are
+//! counted (memchr), one `Vec<f64>` for the whole table is allocated, and the threads fill the
+//! chunks' disjoint slices, parsing each number in place (`decimal`, else fast-float2's partial
+//! parser; both also find where the cell ends, so the line is walked once). Each thread takes
+//! the next chunk when it is free, so on a loaded machine a thread that gets less of a core
+//! does less of the work instead of holding the others up at the end.
 //!
 //! Anything unusual (a quote, a blank line, a lone CR, a ragged row, a cell that is not a plain
 //! number, invalid UTF-8) makes it give up (`None`); the careful reader then reads the body and
@@ -16,6 +18,9 @@ use super::number::canonical;
 
 /// Below this many body bytes one thread does the work.
 const MIN_PARALLEL_BYTES: usize = 1 << 20;
+
+/// The bytes of one chunk of work (a slice of the body to parse, a piece of a file to read).
+const CHUNK_BYTES: usize = 2 << 20;
 
 /// Reads the body, or `None` to hand it to the careful reader.
 pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
@@ -31,10 +36,16 @@ pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
     if body.is_empty() {
         return Some(Body::default());
     }
-    let cores = crate::util::cores();
-    let n_chunks = cores.min(8).min(body.len() / MIN_PARALLEL_BYTES).max(1);
+    let (n_chunks, threads) = if body.len() < MIN_PARALLEL_BYTES {
+        (1, 1)
+    } else {
+        (
+            body.len().div_ceil(CHUNK_BYTES),
+            crate::util::cores().min(8),
+        )
+    };
     let chunks = split(body, n_chunks);
-    let counts = run_all(chunks.clone(), |c| Some(count_rows(c)))?;
+    let counts = run_all(chunks.clone(), threads, |c| Some(count_rows(c)))?;
     let total: usize = counts.iter().sum();
     let mut values = vec![0.0f64; total.checked_mul(layout.n_values)?];
     advise_huge_pages(&mut values);
@@ -45,7 +56,7 @@ pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
         parts.push((chunk, part));
         rest = tail;
     }
-    let filled = run_all(parts, |(chunk, out)| fill(chunk, layout, out))?;
+    let filled = run_all(parts, threads, |(chunk, out)| fill(chunk, layout, out))?;
     let mut body = Body {
         index: Vec::with_capacity(total),
         values: Vec::new(),
@@ -98,25 +109,51 @@ fn count_rows(chunk: &[u8]) -> usize {
     n + usize::from(chunk.last().is_some_and(|&b| b != b'\n'))
 }
 
-/// Runs `f` on every item, the first on this thread and each other on its own thread;
-/// `None` if any returns `None` or a thread cannot start (the careful reader then does the work).
-fn run_all<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> Option<R> + Sync) -> Option<Vec<R>> {
-    let mut items = items.into_iter();
-    let Some(first) = items.next() else {
-        return Some(Vec::new());
+/// Runs `f` on every item on up to `threads` threads (this one among them), each thread
+/// taking the next item when it is free; the results in the items' order. `None` if any
+/// returns `None` (the others then stop early; the careful reader does the work). A thread
+/// that cannot start leaves the work to the others.
+fn run_all<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> Option<R> + Sync,
+) -> Option<Vec<R>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let n = items.len();
+    let todo: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let done: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let work = || {
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = todo.get(i) else { break };
+            let item = slot.lock().ok().and_then(|mut t| t.take());
+            let stored = match (item.and_then(&f), done.get(i).map(Mutex::lock)) {
+                (Some(r), Some(Ok(mut d))) => {
+                    *d = Some(r);
+                    true
+                }
+                _ => false,
+            };
+            if !stored {
+                failed.store(true, Ordering::Relaxed);
+            }
+        }
     };
     std::thread::scope(|s| {
-        let f = &f;
-        let handles: Vec<_> = items
-            .map(|item| std::thread::Builder::new().spawn_scoped(s, move || f(item)))
-            .collect();
-        let mut out = Vec::with_capacity(handles.len() + 1);
-        out.push(f(first)?);
-        for h in handles {
-            out.push(h.ok()?.join().ok()??);
+        for _ in 1..threads.clamp(1, n.max(1)) {
+            // A thread that cannot start: the others take its share.
+            let _ = std::thread::Builder::new().spawn_scoped(s, work);
         }
-        Some(out)
-    })
+        work();
+    });
+    if failed.load(Ordering::Relaxed) {
+        return None;
+    }
+    done.into_iter()
+        .map(|d| d.into_inner().ok().flatten())
+        .collect()
 }
 
 #[inline]
@@ -205,9 +242,9 @@ fn fill(chunk: &[u8], layout: &Layout, out: &mut [f64]) -> Option<Filled> {
     (p == b.len()).then_some((index, set, names.names))
 }
 
-/// Reads a whole file; a large one in parallel slices (each thread copies and page-faults its
-/// own part), which roughly halves the time `std::fs::read` takes on two cores. A file that
-/// shrinks while being read is read again the plain way.
+/// Reads a whole file; a large one in 2 MB pieces by all cores (each thread copies and
+/// page-faults the pieces it takes), which roughly halves the time `std::fs::read` takes on
+/// two cores. A file that shrinks while being read is read again the plain way.
 pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
     #[cfg(unix)]
     {
@@ -217,18 +254,18 @@ pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
         let meta = file.metadata().map_err(io)?;
         let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         if meta.is_file() && len >= 4 * MIN_PARALLEL_BYTES {
-            let cores = crate::util::cores();
-            let n = cores.clamp(1, 8);
+            let threads = crate::util::cores().clamp(1, 8);
             let mut buf = vec![0u8; len];
             advise_huge_pages(&mut buf);
-            let step = len.div_ceil(n);
             let parts: Vec<(u64, &mut [u8])> = buf
-                .chunks_mut(step)
+                .chunks_mut(CHUNK_BYTES)
                 .enumerate()
-                .map(|(i, c)| ((i * step) as u64, c))
+                .map(|(i, c)| ((i * CHUNK_BYTES) as u64, c))
                 .collect();
             let file = &file;
-            let ok = run_all(parts, |(off, part)| file.read_exact_at(part, off).ok());
+            let ok = run_all(parts, threads, |(off, part)| {
+                file.read_exact_at(part, off).ok()
+            });
             if ok.is_some() {
                 return Ok(buf);
             }

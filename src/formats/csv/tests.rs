@@ -122,6 +122,44 @@ fn fast_path_runs_on_pandas_style_files() {
     assert!(fast::parse(b"\"1\",2,3,4,5,train\n", &layout).is_none());
 }
 
+/// A body of many 2 MB chunks (taken by the threads in any order) reads as the careful reader
+/// reads it: rows in file order, set names numbered in order of first appearance even when a
+/// name first appears in a late chunk, and damage in the last chunk found with its line.
+#[test]
+fn many_chunks_read_in_file_order() {
+    let head =
+        "scorer,s,s,s,s,s,s,set\nbodyparts,a,a,a,b,b,b,\ncoords,x,y,likelihood,x,y,likelihood,\n";
+    let mut s = String::from(head);
+    let rows = 140_000;
+    for i in 0..rows {
+        let set = match i {
+            _ if i > rows - 10 => "late",
+            _ if i % 3 == 0 => "validation",
+            _ => "train",
+        };
+        let v = (i as f32 * 0.37) as f64;
+        s.push_str(&format!(
+            "{i},{v},{},0.{i:07},{},,{},{set}\n",
+            v + 0.5,
+            v * 3.0,
+            -v
+        ));
+    }
+    assert!(s.len() > 4 * (2 << 20), "{} bytes: several chunks", s.len());
+    let t = pose(&s).unwrap();
+    assert_eq!(t.index.len(), rows);
+    assert_eq!(t.index[rows - 1], (rows - 1).to_string());
+    let set = t.set.as_ref().unwrap();
+    assert_eq!(set[0], "validation");
+    assert_eq!(set[1], "train");
+    assert_eq!(set[rows - 1], "late");
+    assert!(t.values[6 * (rows - 1) + 4].is_nan());
+    let mut bad = s.clone();
+    bad.truncate(bad.len() - 30);
+    bad.push_str("x,1\n");
+    assert!(pose(&bad).is_err());
+}
+
 #[test]
 fn round_trip_through_writer() {
     let t = PoseTable::new(
