@@ -19,14 +19,14 @@ pub struct RunErrors {
     pub table: MetricTable,
 }
 
+/// One view's pixel-error CSV: `(view, csv)`.
+pub type ViewCsv = (Option<String>, PathBuf);
+
 /// A run's pixel-error CSVs: `(view, csv)`, the view `None` for a single-view run's
 /// `predictions_pixel_error.csv` (or a CSV given directly), else one per
 /// `predictions_<view>_pixel_error.csv` of a multiview run, sorted by view. `only` keeps
 /// one view (an error naming the run folder and the views it has when it has not that one).
-pub fn resolve_views(
-    p: &Path,
-    only: Option<&str>,
-) -> Result<(PathBuf, Vec<(Option<String>, PathBuf)>)> {
+pub fn resolve_views(p: &Path, only: Option<&str>) -> Result<(PathBuf, Vec<ViewCsv>)> {
     if p.is_file() {
         let dir = p
             .parent()

@@ -60,10 +60,7 @@ pub fn start(app: &mut App) {
             (r.name.as_str(), pts)
         })
         .collect();
-    let figure = Figure::new(
-        shown_runs.iter().map(|(n, t)| (*n, color(n), t)),
-        &tags,
-    );
+    let figure = Figure::new(shown_runs.iter().map(|(n, t)| (*n, color(n), t)), &tags);
     if figure.runs.is_empty() {
         app.error("nothing to export: every run with these tags is hidden");
         return;

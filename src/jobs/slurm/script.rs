@@ -83,6 +83,10 @@ pub fn render(spec: &Spec) -> Result<String> {
     let mut s = String::from("#!/bin/bash\n");
     s.push_str("# Written by posedeck; submitted from this folder with\n");
     s.push_str("#   sbatch --parsable --chdir=<this folder> slurm.sbatch\n");
+    // A run folder holds one attempt: a lost node ends the job (NODE_FAIL, shown as such)
+    // instead of SLURM starting the worker again over the same folder. `extra` may say
+    // `--requeue`; the later line wins.
+    s.push_str("#SBATCH --no-requeue\n");
     let mut opt = |k: &str, v: &str| s.push_str(&format!("#SBATCH --{k}={v}\n"));
     opt("job-name", &spec.job_name);
     opt("output", spec.stdout);

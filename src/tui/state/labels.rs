@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Predictions of one model on the labeled frames: image path -> per keypoint (x, y, likelihood).
-pub type FramePreds = HashMap<String, Vec<Option<(f64, f64, f64)>>>;
+pub type FramePreds = HashMap<String, Vec<Pred>>;
+
+/// One keypoint's prediction: x, y, likelihood (`None`: not predicted).
+pub type Pred = Option<(f64, f64, f64)>;
 
 #[derive(Debug, Clone, Default)]
 pub struct LabelsState {
@@ -38,7 +41,7 @@ pub struct SecondModel {
 }
 
 /// The second model's predictions of one frame, once read.
-pub fn second_preds<'a>(app: &'a App, image: &str) -> Option<&'a [Option<(f64, f64, f64)>]> {
+pub fn second_preds<'a>(app: &'a App, image: &str) -> Option<&'a [Pred]> {
     match app.labels.second.as_ref()?.preds.as_ref()? {
         Ok(p) => p.get(image).map(Vec::as_slice),
         Err(_) => None,

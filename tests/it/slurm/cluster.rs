@@ -98,8 +98,18 @@ pub struct Private(pub Cluster);
 impl Private {
     /// Stops the controller (SIGKILL, as a crash would) and waits until it is gone.
     pub fn kill_controller(&self) {
-        let pid = self.0.pids[1];
-        // SAFETY: a signal to the slurmctld this test started.
+        self.kill_daemon(1);
+    }
+
+    /// Stops the node's slurmd (SIGKILL, as a lost node would) and waits until it is gone.
+    pub fn kill_slurmd(&self) {
+        self.kill_daemon(2);
+    }
+
+    /// SIGKILL to daemon `i` (munged, slurmctld, slurmd), then waits until it is gone.
+    fn kill_daemon(&self, i: usize) {
+        let pid = self.0.pids[i];
+        // SAFETY: a signal to a daemon this test started.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let t0 = Instant::now();
         while Path::new(&format!("/proc/{pid}/status")).exists()

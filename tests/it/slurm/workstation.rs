@@ -5,6 +5,7 @@
 //! its last known state, nothing waits longer than the client timeout.
 
 use super::cluster::{self, Cluster, cluster_or_skip};
+use posedeck::jobs::list::State;
 use posedeck::jobs::slurm::client;
 use posedeck::tui::slurm_follow::SlurmFollow;
 use posedeck::tui::state::job_list::{self, JobBody, JobMsg, JobSpec, TrainSpec};
@@ -323,4 +324,107 @@ fn slurm_stopped_controller_is_one_line_and_the_job_keeps_its_state() {
         e["problems"][0].as_str().unwrap().starts_with("squeue"),
         "{e}"
     );
+}
+
+fn ppid(pid: i32) -> Option<i32> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s.rsplit_once(") ")?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A lost node under a running training (its slurmd SIGKILLed): SLURM marks the node DOWN
+/// after `SlurmdTimeout` (30 s on the test cluster) and ends the job NODE_FAIL (the script
+/// asks for no requeue); `jobs` and the Jobs view show that within a minute, never TRAINING,
+/// although the folder's last word is a training step.
+#[test]
+fn slurm_killed_slurmd_shows_node_fail_within_a_minute() {
+    let _shared = cluster_or_skip!();
+    let Some(p) = cluster::private() else {
+        return;
+    };
+    let c = &p.0;
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = super::project(tmp.path());
+    let (run, id) = super::submit(c, &proj, "lost", 5000, &["--gres=none"]);
+    let script = std::fs::read_to_string(run.join("slurm.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --no-requeue\n"), "{script}");
+    let j = super::wait_for(c, &proj, &run, 120, |j| {
+        super::slurm_state(j) == "RUNNING" && j.summary.progress.is_some()
+    });
+    let worker = j.summary.pid.expect("the worker's start record") as i32;
+    let env = vec![
+        ("SLURM_CONF".to_string(), c.conf.clone().into_os_string()),
+        ("POSEDECK_SLURM_TIMEOUT".to_string(), "5".into()),
+    ];
+    client::set_thread_env(env.clone());
+    let mut app = new_app();
+    let jid = job_list::attach(
+        &mut app,
+        JobSpec::Train(TrainSpec {
+            project: proj.clone(),
+            name: Some("lost".into()),
+            device: "cpu".into(),
+            ..Default::default()
+        }),
+        run.clone(),
+    );
+    let mut f = SlurmFollow::every(Duration::ZERO);
+    let (b, _) = f.check(&run);
+    apply(&mut app, jid, b);
+    assert_eq!(
+        posedeck::tui::state::job_slurm::state_label(app.jobs.get(jid).unwrap()),
+        "RUNNING"
+    );
+
+    p.kill_slurmd();
+    let t0 = Instant::now();
+    let j = super::wait_for(c, &proj, &run, 90, |j| {
+        matches!(super::slurm_state(j), "NODE_FAIL" | "FAILED")
+    });
+    let took = t0.elapsed();
+    eprintln!(
+        "slurm: slurmd killed under job {id}: {} after {:.1} s",
+        super::slurm_state(&j),
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert_eq!(super::slurm_state(&j), "NODE_FAIL", "{j:#?}");
+    assert_eq!(j.state, State::Failed, "{j:#?}");
+    assert!(
+        j.message.as_deref().unwrap().contains("NODE_FAIL"),
+        "{j:#?}"
+    );
+    // The worker on the lost node still writes its steps; the folder says TRAINING.
+    assert_eq!(super::run_status(&run), "TRAINING");
+
+    client::set_thread_env(env);
+    let (b, ended) = f.check(&run);
+    apply(&mut app, jid, b);
+    assert!(ended);
+    let jr = app.jobs.get(jid).unwrap();
+    let label = posedeck::tui::state::job_slurm::state_label(jr);
+    assert!(label != "RUNNING" && label != "TRAINING", "{label}: {jr:?}");
+    let s = posedeck::tui::headless::screen(&app, 160, 48);
+    assert!(s.contains("NODE_FAIL"), "{s}");
+    client::set_thread_env(Vec::new());
+
+    let list = jobs_json(c, &proj, &[]);
+    let e = list
+        .iter()
+        .find(|e| e["dir"] == run.to_str().unwrap())
+        .unwrap();
+    assert_eq!(e["slurm"]["state"], "NODE_FAIL", "{e}");
+    assert_ne!(e["state"], "TRAINING", "{e}");
+
+    // What a lost node takes with it: the worker and its slurmstepd.
+    let step = ppid(worker);
+    // SAFETY: signals to the worker this test's job started and to its parent slurmstepd.
+    unsafe { libc::kill(worker, libc::SIGKILL) };
+    if let Some(s) = step.filter(|&s| s > 1) {
+        unsafe { libc::kill(s, libc::SIGKILL) };
+    }
 }
