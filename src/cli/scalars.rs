@@ -1,7 +1,9 @@
 //! `posedeck scalars PATH [--json] [--tag REGEX]`: the scalars of every TensorBoard events
 //! file under PATH (an events file, a model directory or a project).
 
-use crate::formats::tfevents::{self, EventsFile, OtherTag, ScalarSeries, TextSeries};
+use crate::formats::tfevents::{
+    self, EventsFile, OtherTag, ScalarSeries, ScalarSummary, TextSeries,
+};
 use crate::sanitize::clean;
 use crate::{Error, Result};
 use serde::Serialize;
@@ -34,9 +36,16 @@ pub fn run(args: &ScalarsArgs) -> Result<()> {
             "no TensorBoard events files (events.out.tfevents.*) below this directory",
         ));
     }
+    // The table needs each tag's summary, not its points: those files are folded as they
+    // are read (no series is built); JSON prints every point.
+    let read = if args.json {
+        tfevents::read_events_file
+    } else {
+        tfevents::read_events_summaries
+    };
     let mut files = Vec::with_capacity(paths.len());
     for p in &paths {
-        files.push(tfevents::read_events_file(p)?);
+        files.push(read(p)?);
     }
     let keep = |tag: &str| filter.as_ref().is_none_or(|re| re.is_match(tag));
     let stdout = std::io::stdout();
@@ -122,7 +131,7 @@ fn write_table(
             writeln!(out)?;
         }
         writeln!(out, "{}", shown(root, &f.path))?;
-        let total: usize = f.scalars.iter().map(|s| s.len()).sum();
+        let total = f.scalar_count();
         writeln!(
             out,
             "  run {}  ·  {} records, {} scalars, {} bytes{}",
@@ -136,7 +145,11 @@ fn write_table(
                 ""
             }
         )?;
-        let mut scalars: Vec<&ScalarSeries> = f.scalars.iter().filter(|s| keep(&s.tag)).collect();
+        let mut scalars: Vec<ScalarSummary> = f
+            .scalar_summaries()
+            .into_iter()
+            .filter(|s| keep(&s.tag))
+            .collect();
         scalars.sort_by(|a, b| a.tag.cmp(&b.tag));
         if !scalars.is_empty() {
             let tags: Vec<String> = scalars.iter().map(|s| clean(&s.tag).into_owned()).collect();
@@ -154,7 +167,7 @@ fn write_table(
             for (s, tag) in scalars.iter().zip(&tags) {
                 let cell =
                     |p: Option<tfevents::ScalarPoint>| p.map_or("-".into(), |p| fmt_value(p.value));
-                let steps = match (s.first(), s.last()) {
+                let steps = match (s.first, s.last) {
                     (Some(a), Some(b)) => format!("{}..{}", a.step, b.step),
                     _ => "-".into(),
                 };
@@ -162,12 +175,12 @@ fn write_table(
                     out,
                     "  {:<w$}  {:>8}  {:>17}  {:>12}  {:>12}  {:>12}  {:>12}",
                     tag,
-                    s.len(),
+                    s.count,
                     steps,
-                    cell(s.first()),
-                    cell(s.last()),
-                    cell(s.min_point()),
-                    cell(s.max_point()),
+                    cell(s.first),
+                    cell(s.last),
+                    cell(s.min),
+                    cell(s.max),
                 )?;
             }
         }

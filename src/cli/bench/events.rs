@@ -6,7 +6,9 @@
 
 use super::Common;
 use super::timing::{self, ProcStats, Stats};
-use crate::formats::tfevents::{EventsTailer, EventsWriter, read_events_file};
+use crate::formats::tfevents::{
+    EventsTailer, EventsWriter, read_events_file, read_events_summaries,
+};
 use anyhow::{Context, bail};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -43,6 +45,10 @@ struct Report {
     parse: Stats,
     parse_cpu: Stats,
     parse_mb_per_s: f64,
+    /// In-process `read_events_summaries` (what `posedeck scalars FILE` reads for its table):
+    /// wall, and CPU of all threads together.
+    summaries: Stats,
+    summaries_cpu: Stats,
     /// In-process parts of a parse (see [`Phases`]).
     phases: Phases,
     /// Whole processes, run in turn in the same rounds: the floor (`cat FILE > /dev/null`),
@@ -189,6 +195,8 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     let (records, scalars, tags) = (data.records, data.scalar_count(), data.scalars.len());
     drop(data);
     let (parse, parse_cpu) = timing::time_fn_cpu(common.runs, || Ok(read_events_file(&file)?))?;
+    let (summaries, summaries_cpu) =
+        timing::time_fn_cpu(common.runs, || Ok(read_events_summaries(&file)?))?;
     let phases = phases(&file, common.runs)?;
 
     // Whole processes, side by side in the same rounds.
@@ -228,7 +236,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
         file,
         bytes,
         counts,
-        (parse, parse_cpu),
+        [parse, parse_cpu, summaries, summaries_cpu],
         phases,
         procs,
         peer,
@@ -242,7 +250,7 @@ fn finish(
     file: PathBuf,
     bytes: u64,
     (records, scalars, tags): (u64, usize, usize),
-    (parse, parse_cpu): (Stats, Stats),
+    [parse, parse_cpu, summaries, summaries_cpu]: [Stats; 4],
     phases: Phases,
     procs: Vec<ProcStats>,
     (tbtui, tbtui_not_measured): (Option<ProcStats>, Option<String>),
@@ -307,6 +315,8 @@ fn finish(
         tags,
         parse,
         parse_cpu,
+        summaries,
+        summaries_cpu,
         ratio_to_cat: scalars_process.wall.median_s / cat.wall.median_s,
         cpu_ratio_to_cat: scalars_process.cpu.median_s / cat.cpu.median_s,
         cpu_ns_per_scalar: scalars_process.cpu.median_s / scalars.max(1) as f64 * 1e9,
@@ -361,6 +371,11 @@ fn finish(
         r.parse.show(),
         timing::ms(r.parse_cpu.median_s),
         r.parse_mb_per_s
+    );
+    println!(
+        "  summaries  read_events_summaries {}, CPU {} (the table's summaries, no series)",
+        r.summaries.show(),
+        timing::ms(r.summaries_cpu.median_s)
     );
     println!(
         "  parts      read through a 512 KB buffer {} (CPU {}); read + decode on one thread {} (CPU {})",

@@ -5,7 +5,7 @@
 
 use super::proto::{self, TensorValue, ValueKind, ValueView};
 use super::record::{self, Span};
-use super::series::{OtherTag, ScalarSeries, TextSeries};
+use super::series::{OtherTag, ScalarPoint, ScalarSeries, ScalarSummary, TextSeries};
 use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
@@ -27,9 +27,78 @@ struct Tag {
     text_walls: Vec<f64>,
     texts: Vec<String>,
     other_count: u64,
+    /// The numbers' summary, in place of `steps`/`walls`/`values` when only summaries are
+    /// kept ([`Decoder::summaries`]).
+    fold: Fold,
+}
+
+/// What the `scalars` table shows of a tag, folded point by point: count, first, last, and
+/// the first of equal minima and maxima (NaNs ignored), as [`ScalarSeries`] computes them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Fold {
+    count: u64,
+    first: Option<ScalarPoint>,
+    last: Option<ScalarPoint>,
+    min: Option<ScalarPoint>,
+    max: Option<ScalarPoint>,
+}
+
+impl Fold {
+    #[inline]
+    fn add(&mut self, step: i64, wall_time: f64, value: f64) {
+        let p = ScalarPoint {
+            step,
+            wall_time,
+            value,
+        };
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(p);
+        }
+        self.last = Some(p);
+        if !value.is_nan() {
+            if self.min.is_none_or(|m| value < m.value) {
+                self.min = Some(p);
+            }
+            if self.max.is_none_or(|m| value > m.value) {
+                self.max = Some(p);
+            }
+        }
+    }
+
+    /// Folds in the summary of the points that came after ours.
+    fn then(&mut self, later: Fold) {
+        self.count += later.count;
+        if self.first.is_none() {
+            self.first = later.first;
+        }
+        if later.last.is_some() {
+            self.last = later.last;
+        }
+        if let Some(m) = later.min
+            && self.min.is_none_or(|a| m.value < a.value)
+        {
+            self.min = Some(m);
+        }
+        if let Some(m) = later.max
+            && self.max.is_none_or(|a| m.value > a.value)
+        {
+            self.max = Some(m);
+        }
+    }
 }
 
 impl Tag {
+    #[inline]
+    fn number(&mut self, fold: bool, step: i64, wall: f64, value: f64) {
+        if fold {
+            self.fold.add(step, wall, value);
+        } else {
+            self.steps.push(step);
+            self.walls.push(wall);
+            self.values.push(value);
+        }
+    }
     fn is_scalar(&self) -> bool {
         self.simple_seen || self.plugin.as_deref() == Some(b"scalars")
     }
@@ -53,6 +122,8 @@ pub(crate) struct Decoder {
     pub records: u64,
     /// Keep only this tag's values (every record is still CRC-checked and decoded).
     only: Option<Box<[u8]>>,
+    /// Keep each tag's summary instead of its points.
+    fold: bool,
 }
 
 /// The message for a record whose data fails its CRC.
@@ -70,6 +141,8 @@ pub(crate) struct Damage {
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Drained {
     pub scalars: Vec<ScalarSeries>,
+    /// In place of `scalars` when only summaries are kept.
+    pub summaries: Vec<ScalarSummary>,
     pub texts: Vec<TextSeries>,
     pub other_tags: Vec<OtherTag>,
 }
@@ -89,6 +162,21 @@ impl Decoder {
             only: Some(tag.as_bytes().into()),
             ..Self::new()
         }
+    }
+
+    /// A decoder that keeps each scalar tag's count, first, last, minimum and maximum point
+    /// instead of its points (what the `scalars` table shows), with the same checks: no
+    /// series is built, so nothing grows with the file.
+    pub fn summaries() -> Self {
+        Decoder {
+            fold: true,
+            ..Self::new()
+        }
+    }
+
+    /// Whether this decoder keeps summaries only (its parts merge at no cost).
+    pub fn folds(&self) -> bool {
+        self.fold
     }
 
     #[inline]
@@ -116,6 +204,7 @@ impl Decoder {
             file_version: self.file_version.clone(),
             records: 0,
             only: self.only.clone(),
+            fold: self.fold,
         }
     }
 
@@ -156,17 +245,17 @@ impl Decoder {
     /// Adds one `simple_value` (the hot path: no plugin, no tensor).
     #[inline]
     fn add_simple(&mut self, step: i64, wall: f64, tag: &[u8], v: f32) {
+        let fold = self.fold;
         let i = self.lookup(tag);
         let t = &mut self.tags[i];
         t.simple_seen = true;
-        t.steps.push(step);
-        t.walls.push(wall);
-        t.values.push(v as f64);
+        t.number(fold, step, wall, v as f64);
     }
 
     /// Adds one value; `tensor` is the value's decoded tensor when it holds one.
     #[inline]
     fn add(&mut self, step: i64, wall: f64, v: &ValueView<'_>, tensor: Option<TensorValue<'_>>) {
+        let fold = self.fold;
         let i = self.lookup(v.tag);
         let t = &mut self.tags[i];
         if t.plugin.is_none()
@@ -177,14 +266,10 @@ impl Decoder {
         match (v.kind, tensor) {
             (ValueKind::Simple(x), _) => {
                 t.simple_seen = true;
-                t.steps.push(step);
-                t.walls.push(wall);
-                t.values.push(x as f64);
+                t.number(fold, step, wall, x as f64);
             }
             (ValueKind::Tensor(..), Some(TensorValue::Number(x))) => {
-                t.steps.push(step);
-                t.walls.push(wall);
-                t.values.push(x);
+                t.number(fold, step, wall, x);
             }
             (ValueKind::Tensor(..), Some(TensorValue::Strings(s))) => {
                 let mut text = String::new();
@@ -313,6 +398,7 @@ impl Decoder {
             append(&mut mine.text_walls, t.text_walls);
             append(&mut mine.texts, t.texts);
             mine.other_count += t.other_count;
+            mine.fold.then(t.fold);
         }
         // The predicted-next table of the later decoder describes the end of the data.
         self.prev = NONE;
@@ -326,8 +412,19 @@ impl Decoder {
             let scalar = t.is_scalar();
             let text = t.is_text();
             let mut other = std::mem::take(&mut t.other_count);
-            let numbers = t.values.len() as u64;
+            let fold = std::mem::take(&mut t.fold);
+            let numbers = t.values.len() as u64 + fold.count;
             if scalar {
+                if fold.count > 0 {
+                    out.summaries.push(ScalarSummary {
+                        tag: name.clone(),
+                        count: fold.count,
+                        first: fold.first,
+                        last: fold.last,
+                        min: fold.min,
+                        max: fold.max,
+                    });
+                }
                 if !t.values.is_empty() {
                     out.scalars.push(ScalarSeries {
                         tag: name.clone(),

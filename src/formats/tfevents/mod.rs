@@ -28,10 +28,11 @@ mod writer;
 pub use discover::{find_events_files, is_events_file_name};
 pub use reader::{
     best_value, best_value_under, decode_events, read_events_dir, read_events_file,
-    read_events_file_tag,
+    read_events_file_tag, read_events_summaries,
 };
 pub use series::{
-    BestValue, EventsFile, OtherTag, ScalarPoint, ScalarSeries, TailUpdate, TextSeries,
+    BestValue, EventsFile, OtherTag, ScalarPoint, ScalarSeries, ScalarSummary, TailUpdate,
+    TextSeries,
 };
 pub use tail::EventsTailer;
 pub use writer::{EventsWriter, FILE_VERSION, now};

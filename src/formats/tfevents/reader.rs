@@ -4,7 +4,7 @@ use super::decode::Decoder;
 use super::discover::find_events_files;
 use super::pipeline::{Chunk, decode_chunk};
 use super::series::{BestValue, EventsFile};
-use super::stream::decode_file_range;
+use super::stream::{Plan, decode_file_range_with};
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -22,9 +22,18 @@ pub fn read_events_file_tag(path: &Path, tag: &str) -> Result<EventsFile> {
     read_with(path, Decoder::only(tag))
 }
 
+/// [`read_events_file`] keeping each scalar tag's summary (count, first, last, minimum,
+/// maximum) in `summaries` instead of its points: the same checks and the same error, and
+/// nothing that grows with the file. Its parts are read on every core (they merge at no cost).
+pub fn read_events_summaries(path: &Path) -> Result<EventsFile> {
+    read_with(path, Decoder::summaries())
+}
+
 fn read_with(path: &Path, mut decoder: Decoder) -> Result<EventsFile> {
     let (file, len) = crate::util::open_regular(path)?;
-    let chunk = decode_file_range(path, &file, &mut decoder, 0, len)?;
+    let mut plan = Plan::standard();
+    plan.parts |= decoder.folds();
+    let chunk = decode_file_range_with(path, &file, &mut decoder, 0, len, plan)?;
     let file_len = len.max(chunk.good_end + chunk.pending);
     Ok(finish_file(path, decoder, &chunk, file_len))
 }
@@ -54,6 +63,7 @@ fn finish_file(path: &Path, mut decoder: Decoder, chunk: &Chunk, file_len: u64) 
         bytes_read: chunk.good_end,
         file_len,
         scalars: drained.scalars,
+        summaries: drained.summaries,
         texts: drained.texts,
         other_tags: drained.other_tags,
         truncated: chunk.damage.is_none() && chunk.pending > 0,

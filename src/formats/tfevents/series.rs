@@ -81,6 +81,31 @@ impl ScalarSeries {
     }
 }
 
+/// What a table shows of one scalar tag: how many points, the first and the last, and the
+/// first of equal minima and maxima (NaNs ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalarSummary {
+    pub tag: String,
+    pub count: u64,
+    pub first: Option<ScalarPoint>,
+    pub last: Option<ScalarPoint>,
+    pub min: Option<ScalarPoint>,
+    pub max: Option<ScalarPoint>,
+}
+
+impl ScalarSummary {
+    pub fn of(s: &ScalarSeries) -> ScalarSummary {
+        ScalarSummary {
+            tag: s.tag.clone(),
+            count: s.len() as u64,
+            first: s.first(),
+            last: s.last(),
+            min: s.min_point(),
+            max: s.max_point(),
+        }
+    }
+}
+
 /// Every entry of one text summary tag (TensorBoard's text plugin), in file order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TextSeries {
@@ -124,6 +149,10 @@ pub struct EventsFile {
     /// Size of the file when it was read.
     pub file_len: u64,
     pub scalars: Vec<ScalarSeries>,
+    /// Each scalar tag's summary, in place of `scalars`, when the file was read for its
+    /// summaries only ([`super::read_events_summaries`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summaries: Vec<ScalarSummary>,
     pub texts: Vec<TextSeries>,
     pub other_tags: Vec<OtherTag>,
     /// Damage (bad CRC, malformed record, truncated record), with file and offset.
@@ -149,7 +178,18 @@ impl EventsFile {
     }
     /// Number of scalar points over all tags.
     pub fn scalar_count(&self) -> usize {
-        self.scalars.iter().map(|s| s.len()).sum()
+        self.scalars.iter().map(|s| s.len()).sum::<usize>()
+            + self
+                .summaries
+                .iter()
+                .map(|s| s.count as usize)
+                .sum::<usize>()
+    }
+    /// Each scalar tag's summary, whether the file was read for its points or its summaries.
+    pub fn scalar_summaries(&self) -> Vec<ScalarSummary> {
+        let mut out: Vec<ScalarSummary> = self.scalars.iter().map(ScalarSummary::of).collect();
+        out.extend(self.summaries.iter().cloned());
+        out
     }
 }
 

@@ -202,3 +202,65 @@ fn fake_boundaries_inside_a_record() {
     assert!(c.damage.is_none() && c.pending == 0);
     assert_eq!(d.records, 4);
 }
+
+/// Summaries folded as the file is read (every plan, truncations, damage) are what the
+/// series read in memory summarise to: count, first, last, the first of equal minima and
+/// maxima, NaNs skipped; the same stop and error.
+#[test]
+fn summaries_fold_as_the_series_summarise() {
+    use super::series::ScalarSummary;
+    let mut w = EventsWriter::new(Vec::new(), "mem").unwrap();
+    for s in 0..40i64 {
+        let v = match s % 7 {
+            0 => f32::NAN,
+            1 | 4 => 0.25,
+            _ => (s % 5) as f32,
+        };
+        w.add_scalar_at("tied", v, s, 100.0 + s as f64).unwrap();
+        w.add_scalar_at("loss", 1.0 / (s + 1) as f32, s, 100.5 + s as f64)
+            .unwrap();
+        if s == 9 {
+            w.add_text_at("config", &"x: 1\n".repeat(140), s, 101.0)
+                .unwrap();
+        }
+    }
+    let full = w.into_inner().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.out.tfevents.s");
+    let mut cases: Vec<Vec<u8>> = (0..=full.len())
+        .step_by(37)
+        .map(|n| full[..n].to_vec())
+        .collect();
+    cases.push(full.clone());
+    let (spans, _) = record::scan(&full);
+    let mut bad = full.clone();
+    bad[spans[spans.len() / 2].data_start() + 3] ^= 0x10;
+    cases.push(bad);
+    for bytes in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        let mut want_d = Decoder::new();
+        let want = decode_chunk(&mut want_d, &bytes, 0);
+        let want_drained = want_d.drain();
+        let want_sums: Vec<ScalarSummary> =
+            want_drained.scalars.iter().map(ScalarSummary::of).collect();
+        let file = std::fs::File::open(&path).unwrap();
+        for plan in plans() {
+            let mut d = Decoder::summaries();
+            let got =
+                decode_file_range_with(&path, &file, &mut d, 0, bytes.len() as u64, plan).unwrap();
+            let what = format!("{} bytes {plan:?}", bytes.len());
+            assert_eq!(key(&got), key(&want), "{what}");
+            assert_eq!(d.records, want_d.records, "{what}");
+            let drained = d.drain();
+            assert!(drained.scalars.is_empty(), "{what}");
+            // Debug: a NaN first or last point compares equal to itself.
+            assert_eq!(
+                format!("{:?}", drained.summaries),
+                format!("{want_sums:?}"),
+                "{what}"
+            );
+            assert_eq!(drained.texts, want_drained.texts, "{what}");
+            assert_eq!(drained.other_tags, want_drained.other_tags, "{what}");
+        }
+    }
+}

@@ -326,6 +326,18 @@ fn slurm_stopped_controller_is_one_line_and_the_job_keeps_its_state() {
     );
 }
 
+/// SIGKILL to these processes when dropped.
+struct Reap(Vec<i32>);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        for &p in &self.0 {
+            // SAFETY: signals to processes this test's job started.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+    }
+}
+
 fn ppid(pid: i32) -> Option<i32> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     s.rsplit_once(") ")?
@@ -356,6 +368,9 @@ fn slurm_killed_slurmd_shows_node_fail_within_a_minute() {
         super::slurm_state(j) == "RUNNING" && j.summary.progress.is_some()
     });
     let worker = j.summary.pid.expect("the worker's start record") as i32;
+    // What a lost node takes with it, gone at the end however the test ends: the worker and
+    // its slurmstepd (they outlive slurmd).
+    let _reap = Reap(vec![worker, ppid(worker).filter(|&p| p > 1).unwrap_or(worker)]);
     let env = vec![
         ("SLURM_CONF".to_string(), c.conf.clone().into_os_string()),
         ("POSEDECK_SLURM_TIMEOUT".to_string(), "5".into()),
@@ -401,10 +416,23 @@ fn slurm_killed_slurmd_shows_node_fail_within_a_minute() {
     // The worker on the lost node still writes its steps; the folder says TRAINING.
     assert_eq!(super::run_status(&run), "TRAINING");
 
+    // The follower ends a job on SLURM's final word seen on two polls (the worker's own end,
+    // were it to come, wins the grace between them).
     client::set_thread_env(env);
-    let (b, ended) = f.check(&run);
-    apply(&mut app, jid, b);
-    assert!(ended);
+    let t1 = Instant::now();
+    loop {
+        let (b, ended) = f.check(&run);
+        apply(&mut app, jid, b);
+        if ended {
+            break;
+        }
+        assert!(t1.elapsed() < Duration::from_secs(20), "never ended");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "slurm: the Jobs view's follower ended the job {:.1} s after slurmd was killed",
+        t0.elapsed().as_secs_f64()
+    );
     let jr = app.jobs.get(jid).unwrap();
     let label = posedeck::tui::state::job_slurm::state_label(jr);
     assert!(label != "RUNNING" && label != "TRAINING", "{label}: {jr:?}");
@@ -419,12 +447,4 @@ fn slurm_killed_slurmd_shows_node_fail_within_a_minute() {
         .unwrap();
     assert_eq!(e["slurm"]["state"], "NODE_FAIL", "{e}");
     assert_ne!(e["state"], "TRAINING", "{e}");
-
-    // What a lost node takes with it: the worker and its slurmstepd.
-    let step = ppid(worker);
-    // SAFETY: signals to the worker this test's job started and to its parent slurmstepd.
-    unsafe { libc::kill(worker, libc::SIGKILL) };
-    if let Some(s) = step.filter(|&s| s > 1) {
-        unsafe { libc::kill(s, libc::SIGKILL) };
-    }
 }
