@@ -370,7 +370,10 @@ fn slurm_killed_slurmd_shows_node_fail_within_a_minute() {
     let worker = j.summary.pid.expect("the worker's start record") as i32;
     // What a lost node takes with it, gone at the end however the test ends: the worker and
     // its slurmstepd (they outlive slurmd).
-    let _reap = Reap(vec![worker, ppid(worker).filter(|&p| p > 1).unwrap_or(worker)]);
+    let _reap = Reap(vec![
+        worker,
+        ppid(worker).filter(|&p| p > 1).unwrap_or(worker),
+    ]);
     let env = vec![
         ("SLURM_CONF".to_string(), c.conf.clone().into_os_string()),
         ("POSEDECK_SLURM_TIMEOUT".to_string(), "5".into()),
