@@ -3,18 +3,23 @@
 //! `<project>/.posedeck/exports/curves-<UTC time>.png` and `.csv`, written by a worker thread;
 //! the status bar names the file when it is done.
 
-use crate::plot::{Figure, Options};
+use crate::plot::{Figure, Options, Rgb};
 use crate::tui::app::{App, Effect};
+use crate::tui::scalars::Series;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The folder of the exports, inside the project.
 pub const EXPORTS: &str = ".posedeck/exports";
 
-/// A figure and where it goes, ready for the worker.
+/// What to draw and where it goes, ready for the worker. The runs' series are the view's
+/// shared chunks (cloning one clones its chunks' handles): the worker copies the points out
+/// and builds the figure, so a keypress copies no point on the UI thread.
 #[derive(Debug, Clone)]
 pub struct ExportJob {
-    pub figure: Figure,
+    /// Each shown run that has one of `tags`: name, colour, its series of those tags.
+    pub runs: Vec<(String, Rgb, BTreeMap<String, Series>)>,
+    pub tags: Vec<String>,
     pub options: Options,
     pub png: PathBuf,
     pub csv: PathBuf,
@@ -45,23 +50,22 @@ pub fn start(app: &mut App) {
     let hidden = crate::tui::state::curves::hidden_runs(app);
     let (background, foreground, palette) = app.theme.figure_colors();
     let color = |name: &str| palette[crate::curves::run_slot(name, palette.len())];
-    // The shown tags' points, copied out of the shared series chunks.
-    let shown_runs: Vec<(&str, BTreeMap<String, Vec<crate::curves::Point>>)> = app
+    // The shown tags' series: handles of the shared chunks, no point copied here.
+    let runs: Vec<(String, Rgb, BTreeMap<String, Series>)> = app
         .scalars
         .runs
         .values()
         .filter(|r| hidden.binary_search(&r.name).is_err())
         .filter(|r| tags.iter().any(|t| r.tags.contains_key(t)))
         .map(|r| {
-            let pts = tags
+            let series = tags
                 .iter()
-                .filter_map(|t| Some((t.clone(), r.tags.get(t)?.to_vec())))
+                .filter_map(|t| Some((t.clone(), r.tags.get(t)?.clone())))
                 .collect();
-            (r.name.as_str(), pts)
+            (r.name.clone(), color(&r.name), series)
         })
         .collect();
-    let figure = Figure::new(shown_runs.iter().map(|(n, t)| (*n, color(n), t)), &tags);
-    if figure.runs.is_empty() {
+    if runs.is_empty() {
         app.error("nothing to export: every run with these tags is hidden");
         return;
     }
@@ -82,7 +86,8 @@ pub fn start(app: &mut App) {
     let (png, csv) = free_names(&root.join(EXPORTS), now_secs());
     app.info(format!("exporting {} …", shown(&root, &png)));
     app.push(Effect::ExportCurves(Box::new(ExportJob {
-        figure,
+        runs,
+        tags,
         options,
         png,
         csv,
@@ -130,21 +135,39 @@ impl PartialEq for ExportJob {
 }
 
 impl ExportJob {
-    /// Writes the PNG and the CSV (each atomically); the status bar's message.
+    /// The figure of the job's runs and tags (the points copied out of the chunks).
+    pub fn figure(&self) -> Figure {
+        let points: Vec<BTreeMap<String, Vec<crate::curves::Point>>> = self
+            .runs
+            .iter()
+            .map(|(_, _, series)| {
+                series
+                    .iter()
+                    .map(|(t, s)| (t.clone(), s.to_vec()))
+                    .collect()
+            })
+            .collect();
+        let runs = self.runs.iter().zip(&points);
+        Figure::new(runs.map(|((n, c, _), t)| (n.as_str(), *c, t)), &self.tags)
+    }
+
+    /// Builds the figure, writes the PNG and the CSV (each atomically); the status bar's
+    /// message. Runs on the export worker.
     pub fn run(&self) -> Result<String, String> {
+        let figure = self.figure();
         let dir = self.png.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e).to_string())?;
-        crate::plot::write_png(&self.png, &self.figure, &self.options)
+        crate::plot::write_png(&self.png, &figure, &self.options)
             .map_err(|e| format!("export: {e}"))?;
-        let rows = crate::plot::write_csv(&self.csv, &self.figure, self.options.smoothing)
+        let rows = crate::plot::write_csv(&self.csv, &figure, self.options.smoothing)
             .map_err(|e| format!("export: {e}"))?;
-        let charts = self.figure.charts.len();
+        let charts = figure.charts.len();
         Ok(format!(
             "exported {} (+ .csv, {rows} points): {charts} chart{}, {} run{}",
             shown(&self.root, &self.png),
             if charts == 1 { "" } else { "s" },
-            self.figure.runs.len(),
-            if self.figure.runs.len() == 1 { "" } else { "s" },
+            figure.runs.len(),
+            if figure.runs.len() == 1 { "" } else { "s" },
         ))
     }
 }
