@@ -61,6 +61,35 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     read_limited(path, u64::MAX)
 }
 
+/// Asks the kernel to back a large, freshly allocated (still untouched) buffer with huge pages:
+/// ~50 page faults instead of ~25,000 for 100 MB. Only advice: nothing changes if refused.
+pub fn advise_huge_pages<T>(buf: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let len = std::mem::size_of_val(buf);
+        if len < 4 * HUGE {
+            return;
+        }
+        let start = buf.as_mut_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE);
+        let end = (start + len) / HUGE * HUGE;
+        if end > aligned {
+            // SAFETY: madvise(MADV_HUGEPAGE) only changes how the kernel backs pages of this
+            // buffer, which we own exclusively; it does not change its contents or validity.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buf;
+}
+
 /// Reads a whole regular file of at most `max` bytes: a larger one is refused before
 /// anything is read, and one that grows past `max` while it is read is refused too.
 pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
@@ -75,6 +104,7 @@ pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     buf.try_reserve_exact(len as usize)
         .map_err(|_| Error::invalid(path, format!("file is {len} bytes: not enough memory")))?;
+    advise_huge_pages(buf.spare_capacity_mut());
     file.take(max.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| Error::io(path, e))?;

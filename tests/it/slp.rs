@@ -391,6 +391,69 @@ fn reads_all_25_files_like_the_oracle() {
     }
 }
 
+/// `labels info` folds a .slp file's frames as they are decoded (no labels model): the same
+/// summary, bit for bit (the sums add the same points in the same order), as summarising the
+/// whole model, on the 25 real files and the bench's 100,000-frame predictions; the same
+/// error on damaged ones.
+#[test]
+fn labels_info_without_the_model_equals_the_models_summary() {
+    let dir = crate::shared_or_skip!();
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.slp");
+    write_slp(&big, &posedeck::cli::bench::slp::labels(3000)).unwrap();
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join("slp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "slp"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "{files:?}");
+    files.push(big.clone());
+    for f in &files {
+        let slp = read_slp(f).unwrap();
+        let mut want = summarize(f, "sleap", &slp.labels);
+        want.format_id = Some(slp.format_id);
+        want.warnings = slp.warnings.clone();
+        let got = posedeck::cli::labels::load_info(f).unwrap();
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&want).unwrap(),
+            "{}",
+            f.display()
+        );
+    }
+    // Damage: every 997th cut of the big file and a few flipped bytes fail alike.
+    let bytes = std::fs::read(&big).unwrap();
+    let bad = tmp.path().join("bad.slp");
+    let mut cases: Vec<Vec<u8>> = (1..bytes.len())
+        .step_by(bytes.len() / 40)
+        .map(|n| bytes[..n].to_vec())
+        .collect();
+    for k in 1..12 {
+        let mut b = bytes.clone();
+        let at = bytes.len() / 12 * k;
+        b[at] ^= 0x5a;
+        cases.push(b);
+    }
+    for bytes in cases {
+        std::fs::write(&bad, &bytes).unwrap();
+        let model = read_slp(&bad).map(|slp| {
+            let mut i = summarize(&bad, "sleap", &slp.labels);
+            i.format_id = Some(slp.format_id);
+            i.warnings = slp.warnings;
+            serde_json::to_string(&i).unwrap()
+        });
+        let folded =
+            posedeck::cli::labels::load_info(&bad).map(|i| serde_json::to_string(&i).unwrap());
+        match (model, folded) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("{} bytes: model {a:?}, folded {b:?}", bytes.len()),
+        }
+    }
+}
+
 #[test]
 fn files_that_crash_sleap_io_read_fully() {
     let dir = crate::shared_or_skip!();

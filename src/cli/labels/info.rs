@@ -52,7 +52,104 @@ fn pairs(s: &Skeleton, e: &[(usize, usize)]) -> Vec<[String; 2]> {
 
 /// Summarises label data. `unnamed` tells which skeletons had no stored name.
 pub fn summarize(path: &Path, format: &str, labels: &LabelsData) -> LabelsInfo {
-    let mut info = LabelsInfo {
+    let mut tally = Tally::new(labels.videos.len());
+    for f in &labels.labeled_frames {
+        tally.frame(f.video, f.frame_idx, f.instances.len());
+        for inst in &f.instances {
+            tally.add(inst.is_user(), &inst.points);
+        }
+    }
+    tally.into_info(header(path, format, labels))
+}
+
+/// The frame counts and point sums of `labels info`, folded frame by frame: from the labels
+/// model ([`summarize`]) or straight from a `.slp` file's tables as they are decoded
+/// ([`crate::formats::slp::read_slp_with`]), so that no point is kept.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    n_labeled_frames: usize,
+    frames_per_video: Vec<usize>,
+    n_user_instances: usize,
+    n_predicted_instances: usize,
+    user_xy_nansum: f64,
+    user_points_nonnan: usize,
+    pred_xy_nansum: f64,
+    pred_points_nonnan: usize,
+}
+
+impl Tally {
+    pub fn new(n_videos: usize) -> Tally {
+        Tally {
+            n_labeled_frames: 0,
+            frames_per_video: vec![0; n_videos],
+            n_user_instances: 0,
+            n_predicted_instances: 0,
+            user_xy_nansum: 0.0,
+            user_points_nonnan: 0,
+            pred_xy_nansum: 0.0,
+            pred_points_nonnan: 0,
+        }
+    }
+
+    fn frame(&mut self, video: usize, _frame_idx: u64, _instances: usize) {
+        self.n_labeled_frames += 1;
+        // The videos' count is known at the end ([`Tally::into_info`] keeps that many).
+        if video >= self.frames_per_video.len() {
+            self.frames_per_video.resize(video + 1, 0);
+        }
+        self.frames_per_video[video] += 1;
+    }
+
+    /// One instance's points, summed in order (the same sums whichever way they come).
+    fn add(&mut self, user: bool, points: &[crate::labels::Point]) {
+        let (sum, n) = if user {
+            self.n_user_instances += 1;
+            (&mut self.user_xy_nansum, &mut self.user_points_nonnan)
+        } else {
+            self.n_predicted_instances += 1;
+            (&mut self.pred_xy_nansum, &mut self.pred_points_nonnan)
+        };
+        for p in points {
+            if p.is_labeled() {
+                *sum += p.x + p.y;
+                *n += 1;
+            }
+        }
+    }
+
+    /// `info` (its header from the file) with these counts and sums.
+    pub fn into_info(self, mut info: LabelsInfo) -> LabelsInfo {
+        info.n_labeled_frames = self.n_labeled_frames;
+        let mut per_video = self.frames_per_video;
+        per_video.resize(info.n_videos, 0);
+        info.frames_per_video = per_video;
+        info.n_user_instances = self.n_user_instances;
+        info.n_predicted_instances = self.n_predicted_instances;
+        info.user_xy_nansum = self.user_xy_nansum;
+        info.user_points_nonnan = self.user_points_nonnan;
+        info.pred_xy_nansum = self.pred_xy_nansum;
+        info.pred_points_nonnan = self.pred_points_nonnan;
+        info
+    }
+}
+
+impl crate::formats::slp::read::FrameSink for Tally {
+    fn frame(&mut self, video: usize, frame_idx: u64, instances: usize) {
+        Tally::frame(self, video, frame_idx, instances);
+    }
+    fn instance(
+        &mut self,
+        head: crate::formats::slp::read::InstanceHead,
+        points: &mut Vec<crate::labels::Point>,
+    ) {
+        self.add(head.kind == crate::labels::InstanceKind::User, points);
+    }
+}
+
+/// What `labels info` says of `labels` besides its frames (videos, skeletons, tracks,
+/// suggestions, negative frames); the frame counts and sums are zero.
+pub fn header(path: &Path, format: &str, labels: &LabelsData) -> LabelsInfo {
+    LabelsInfo {
         path: path.display().to_string(),
         format: format.to_string(),
         format_id: None,
@@ -93,28 +190,7 @@ pub fn summarize(path: &Path, format: &str, labels: &LabelsData) -> LabelsInfo {
         pred_xy_nansum: 0.0,
         pred_points_nonnan: 0,
         warnings: Vec::new(),
-    };
-    for f in &labels.labeled_frames {
-        if let Some(c) = info.frames_per_video.get_mut(f.video) {
-            *c += 1;
-        }
-        for inst in &f.instances {
-            let (sum, n) = if inst.is_user() {
-                info.n_user_instances += 1;
-                (&mut info.user_xy_nansum, &mut info.user_points_nonnan)
-            } else {
-                info.n_predicted_instances += 1;
-                (&mut info.pred_xy_nansum, &mut info.pred_points_nonnan)
-            };
-            for p in &inst.points {
-                if p.is_labeled() {
-                    *sum += p.x + p.y;
-                    *n += 1;
-                }
-            }
-        }
     }
-    info
 }
 
 /// Human-readable form (every string from the file sanitised).

@@ -134,8 +134,11 @@ fn run_info(file: &Path, json: bool) -> anyhow::Result<()> {
 pub fn load_info(file: &Path) -> crate::Result<info::LabelsInfo> {
     let name = file.to_string_lossy().to_ascii_lowercase();
     if name.ends_with(".slp") {
-        let slp = crate::formats::slp::read_slp(file)?;
-        let mut i = info::summarize(file, "sleap", &slp.labels);
+        // The frames are folded into the counts and sums as they are decoded: no point is
+        // kept (the same checks, errors and figures as summarising the whole model).
+        let mut tally = info::Tally::new(0);
+        let slp = crate::formats::slp::read_slp_with(file, &mut tally)?;
+        let mut i = tally.into_info(info::header(file, "sleap", &slp.labels));
         i.format_id = Some(slp.format_id);
         i.warnings = slp.warnings;
         Ok(i)

@@ -48,7 +48,7 @@ pub(crate) fn parse(body: &[u8], layout: &Layout) -> Option<Body> {
     let counts = run_all(chunks.clone(), threads, |c| Some(count_rows(c)))?;
     let total: usize = counts.iter().sum();
     let mut values = vec![0.0f64; total.checked_mul(layout.n_values)?];
-    advise_huge_pages(&mut values);
+    crate::util::advise_huge_pages(&mut values);
     let mut parts: Vec<(&[u8], &mut [f64])> = Vec::with_capacity(chunks.len());
     let mut rest: &mut [f64] = &mut values;
     for (&chunk, &rows) in chunks.iter().zip(&counts) {
@@ -256,7 +256,7 @@ pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
         if meta.is_file() && len >= 4 * MIN_PARALLEL_BYTES {
             let threads = crate::util::cores().clamp(1, 8);
             let mut buf = vec![0u8; len];
-            advise_huge_pages(&mut buf);
+            crate::util::advise_huge_pages(&mut buf);
             let parts: Vec<(u64, &mut [u8])> = buf
                 .chunks_mut(CHUNK_BYTES)
                 .enumerate()
@@ -272,33 +272,4 @@ pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
         }
     }
     crate::util::read(path)
-}
-
-/// Asks the kernel to back a large, freshly allocated (still untouched) buffer with huge pages:
-/// ~50 page faults instead of ~25,000 for 100 MB. Only advice: nothing changes if refused.
-fn advise_huge_pages<T>(buf: &mut [T]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let len = std::mem::size_of_val(buf);
-        if len < 4 * HUGE {
-            return;
-        }
-        let start = buf.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(HUGE);
-        let end = (start + len) / HUGE * HUGE;
-        if end > aligned {
-            // SAFETY: madvise(MADV_HUGEPAGE) only changes how the kernel backs pages of this
-            // buffer, which we own exclusively; it does not change its contents or validity.
-            unsafe {
-                libc::madvise(
-                    aligned as *mut libc::c_void,
-                    end - aligned,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = buf;
 }

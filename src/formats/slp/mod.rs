@@ -35,6 +35,13 @@ pub fn read_slp(path: &Path) -> Result<SlpFile> {
     read::read_file(&file)
 }
 
+/// Reads a .slp file, handing its labeled frames to `sink` as they are decoded instead of
+/// collecting them (`labels.labeled_frames` is empty): the same checks, errors and warnings.
+pub fn read_slp_with(path: &Path, sink: &mut impl read::FrameSink) -> Result<SlpFile> {
+    let file = H5File::open(path)?;
+    read::read_file_with(&file, sink)
+}
+
 /// Reads a .slp image already in memory (`path` names it in errors and is where media are
 /// looked for).
 pub fn read_slp_bytes(path: &Path, bytes: Vec<u8>) -> Result<SlpFile> {

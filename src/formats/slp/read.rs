@@ -28,6 +28,16 @@ const KNOWN: &[&str] = &[
 ];
 
 pub fn read_file(file: &H5File) -> Result<SlpFile> {
+    let mut model = Model::default();
+    let mut slp = read_file_with(file, &mut model)?;
+    slp.labels.labeled_frames = model.0;
+    Ok(slp)
+}
+
+/// Reads everything but the labeled frames, which go to `sink` one by one as they are
+/// decoded, with the same checks, errors and warnings as [`read_file`] (whose
+/// `labeled_frames` are what [`Model`] collects). `labels.labeled_frames` is left empty.
+pub fn read_file_with(file: &H5File, sink: &mut impl FrameSink) -> Result<SlpFile> {
     let path = file.path();
     let mut warnings = Vec::new();
 
@@ -108,7 +118,7 @@ pub fn read_file(file: &H5File) -> Result<SlpFile> {
     let instances = Table::read(file, "instances")?;
     let points = Table::read(file, "points")?;
     let pred_points = Table::read(file, "pred_points")?;
-    let labeled_frames = match (&frames, &instances) {
+    match (&frames, &instances) {
         (Some(fr), Some(inst)) => build_frames(
             path,
             format_id,
@@ -122,13 +132,14 @@ pub fn read_file(file: &H5File) -> Result<SlpFile> {
                 skeleton_sizes: &skeletons.iter().map(|s| s.nodes.len()).collect::<Vec<_>>(),
                 n_tracks: tracks.len(),
             },
+            sink,
             &mut warnings,
         )?,
         (Some(fr), None) if !fr.is_empty() => {
             return Err(Error::invalid(path, "has frames but no /instances table"));
         }
-        _ => Vec::new(),
-    };
+        _ => {}
+    }
 
     let negative_frames = match Table::read(file, "negative_frames")? {
         Some(t) => {
@@ -199,7 +210,7 @@ pub fn read_file(file: &H5File) -> Result<SlpFile> {
             videos,
             skeletons,
             tracks,
-            labeled_frames,
+            labeled_frames: Vec::new(),
             suggestions,
             negative_frames,
             negative_anchors,
@@ -400,7 +411,8 @@ pub fn frames_from_tables(
         skeleton_sizes,
         n_tracks,
     };
-    let f = build_frames(
+    let mut model = Model::default();
+    build_frames(
         path,
         format_id,
         frames,
@@ -408,9 +420,58 @@ pub fn frames_from_tables(
         points,
         pred_points,
         &ctx,
+        &mut model,
         &mut warnings,
     )?;
-    Ok((f, warnings))
+    Ok((model.0, warnings))
+}
+
+/// One instance's fields besides its points, as the walk hands them to a [`FrameSink`].
+#[derive(Debug, Clone, Copy)]
+pub struct InstanceHead {
+    pub kind: InstanceKind,
+    pub skeleton: usize,
+    pub track: Option<usize>,
+    pub score: f64,
+    pub tracking_score: f64,
+    /// The index within its frame of the instance it was made from.
+    pub from_predicted: Option<usize>,
+}
+
+/// Where the decoded frames go, in file order: each frame, then each of its instances.
+pub trait FrameSink {
+    /// A frame begins; `instances` of them follow.
+    fn frame(&mut self, video: usize, frame_idx: u64, instances: usize);
+    /// One instance of the current frame. `points` holds exactly its skeleton's node count
+    /// (missing nodes added as NaN, extra points dropped); the sink may take it.
+    fn instance(&mut self, head: InstanceHead, points: &mut Vec<Point>);
+}
+
+/// Collects the frames: the labels model's `labeled_frames`.
+#[derive(Debug, Default)]
+pub struct Model(pub Vec<LabeledFrame>);
+
+impl FrameSink for Model {
+    fn frame(&mut self, video: usize, frame_idx: u64, instances: usize) {
+        self.0.push(LabeledFrame {
+            video,
+            frame_idx,
+            instances: Vec::with_capacity(instances),
+        });
+    }
+    fn instance(&mut self, h: InstanceHead, points: &mut Vec<Point>) {
+        if let Some(f) = self.0.last_mut() {
+            f.instances.push(Instance {
+                kind: h.kind,
+                skeleton: h.skeleton,
+                points: std::mem::take(points),
+                track: h.track,
+                score: h.score,
+                tracking_score: h.tracking_score,
+                from_predicted: h.from_predicted,
+            });
+        }
+    }
 }
 
 struct FrameContext<'a> {
@@ -510,7 +571,7 @@ impl PointCols {
     }
 }
 
-/// Builds every labeled frame with its instances and points.
+/// Decodes every labeled frame with its instances and points into `sink`.
 #[allow(clippy::too_many_arguments)]
 fn build_frames(
     path: &Path,
@@ -520,8 +581,9 @@ fn build_frames(
     points: Option<&Table<'_>>,
     pred_points: Option<&Table<'_>>,
     ctx: &FrameContext<'_>,
+    sink: &mut impl FrameSink,
     warnings: &mut Vec<String>,
-) -> Result<Vec<LabeledFrame>> {
+) -> Result<()> {
     let fv = frames.require(path, "video")?;
     let ff = frames.require(path, "frame_idx")?;
     let fs = frames.require(path, "instance_id_start")?;
@@ -559,7 +621,8 @@ fn build_frames(
     let mut short_points = 0usize;
 
     let n_inst = instances.len();
-    let mut out = Vec::with_capacity(frames.len());
+    // One instance's points, handed to the sink (which may take them).
+    let mut pts: Vec<Point> = Vec::new();
     for r in 0..frames.len() {
         let row = frames.row(r);
         let at = |m: String| Error::invalid(path, format!("dataset /frames row {r}: {m}"));
@@ -586,7 +649,7 @@ fn build_frames(
             )));
         }
         let (s, e) = (s as usize, e as usize);
-        let mut insts = Vec::with_capacity(e - s);
+        sink.frame(video, frame_idx, e - s);
         for ir in s..e {
             let irow = instances.row(ir);
             let iat = |m: String| Error::invalid(path, format!("dataset /instances row {ir}: {m}"));
@@ -636,7 +699,8 @@ fn build_frames(
                     "points [{ps}, {pe}) lie outside the {table_name} table ({table_len} rows)"
                 )));
             }
-            let mut pts = Vec::with_capacity(n_nodes);
+            pts.clear();
+            pts.reserve(n_nodes);
             if let (Some(t), Some(c)) = (table, cols)
                 && let Some(f) = c.plain(kind)
                 && t.row_size() > 0
@@ -680,21 +744,16 @@ fn build_frames(
                 }
                 _ => None,
             };
-            insts.push(Instance {
+            let head = InstanceHead {
                 kind,
                 skeleton: sk,
-                points: pts,
                 track,
                 score: ic.score.f64(irow),
                 tracking_score: ic.tracking_score.map_or(0.0, |c| c.f64(irow)),
                 from_predicted,
-            });
+            };
+            sink.instance(head, &mut pts);
         }
-        out.push(LabeledFrame {
-            video,
-            frame_idx,
-            instances: insts,
-        });
     }
     if short_points > 0 {
         warnings.push(format!(
@@ -706,5 +765,5 @@ fn build_frames(
             "{dropped_links} from_predicted link(s) point outside their own frame and were dropped"
         ));
     }
-    Ok(out)
+    Ok(())
 }
