@@ -247,15 +247,7 @@ pub fn time_python(
         "import sys, time, json\n{import}\nf = sys.argv[1]\n{warm}\nts = []\ncs = []\nfor _ in range({}):\n    t = time.perf_counter(); c = time.process_time(); {read}; ts.append(time.perf_counter() - t); cs.append(time.process_time() - c)\nprint(json.dumps({{'version': m.__version__, 'times': ts, 'cpu': cs}}))\n",
         runs.max(1)
     );
-    let none = |why: String| Peer {
-        name: name.into(),
-        version: None,
-        read: None,
-        cpu: None,
-        not_measured: Some(why),
-        walls: Vec::new(),
-        posedeck_walls: Vec::new(),
-    };
+    let none = |why: String| not_measured(name, why);
     let child = Command::new(python())
         .arg("-c")
         .arg(&script)

@@ -70,6 +70,29 @@ impl ProcStats {
 
 /// Runs this executable with `args` (stdout discarded) and reads its resource use from
 /// `wait4`: the child's own CPU time and max RSS, whatever else this process does.
+/// One of the measured `posedeck` invocations: its label, arguments and environment.
+type Kind<'a> = (&'a str, &'a [&'a std::ffi::OsStr], &'a [(&'a str, &'a str)]);
+
+/// `runs` rounds, each running every kind once in turn and then the floor: every kind's
+/// measurements, and the floor's (wall, CPU) per round.
+#[allow(clippy::type_complexity)]
+fn rounds(
+    kinds: &[Kind<'_>],
+    files: &[PathBuf],
+    buf: &mut Vec<u8>,
+    runs: usize,
+) -> anyhow::Result<(Vec<Vec<ProcStats>>, Vec<(f64, f64)>)> {
+    let mut each = vec![Vec::with_capacity(runs); kinds.len()];
+    let mut floor = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        for ((_, args, envs), out) in kinds.iter().zip(&mut each) {
+            out.push(measure_process(args, envs)?);
+        }
+        floor.push(floor_round(files, buf)?);
+    }
+    Ok((each, floor))
+}
+
 pub fn measure_process(
     args: &[&std::ffi::OsStr],
     envs: &[(&str, &str)],
@@ -153,14 +176,7 @@ fn run_scale(common: &Common) -> anyhow::Result<()> {
         ("status DIR, warm cache", &human[..], &[][..]),
         ("status DIR --json, warm cache", &json[..], &[][..]),
     ];
-    let mut each = vec![Vec::with_capacity(runs); kinds.len()];
-    let mut floor = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        for ((_, args, envs), out) in kinds.iter().zip(&mut each) {
-            out.push(measure_process(args, envs)?);
-        }
-        floor.push(floor_round(&files, &mut buf)?);
-    }
+    let (each, floor) = rounds(&kinds, &files, &mut buf, runs)?;
     let cases = kinds
         .iter()
         .zip(each)
@@ -259,14 +275,7 @@ pub fn run(args: &Args, common: &Common) -> anyhow::Result<()> {
     }
     let floor_bytes = timing::floor_read_files(&files, &mut buf)?;
     let runs = common.runs.max(1);
-    let mut each = vec![Vec::with_capacity(runs); kinds.len()];
-    let mut floor = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        for ((_, args, envs), out) in kinds.iter().zip(&mut each) {
-            out.push(measure_process(args, envs)?);
-        }
-        floor.push(floor_round(&files, &mut buf)?);
-    }
+    let (each, floor) = rounds(&kinds, &files, &mut buf, runs)?;
     let report = Report {
         cases: kinds
             .iter()

@@ -54,6 +54,40 @@ fn apply(app: &mut posedeck::tui::app::App, id: u64, bodies: Vec<JobBody>) {
     }
 }
 
+/// SLURM clients' environment variables.
+type Env = Vec<(String, std::ffi::OsString)>;
+
+/// The client environment for cluster `c` (client timeout `timeout` s, set for this thread),
+/// a workstation following the training `name` of `proj` in `run`, and its first check applied.
+fn follow(
+    c: &Cluster,
+    proj: &Path,
+    run: &Path,
+    name: &str,
+    timeout: &str,
+) -> (Env, posedeck::tui::app::App, u64, SlurmFollow) {
+    let env = vec![
+        ("SLURM_CONF".to_string(), c.conf.clone().into_os_string()),
+        ("POSEDECK_SLURM_TIMEOUT".to_string(), timeout.into()),
+    ];
+    client::set_thread_env(env.clone());
+    let mut app = new_app();
+    let id = job_list::attach(
+        &mut app,
+        JobSpec::Train(TrainSpec {
+            project: proj.to_path_buf(),
+            name: Some(name.into()),
+            device: "cpu".into(),
+            ..Default::default()
+        }),
+        run.to_path_buf(),
+    );
+    let mut f = SlurmFollow::every(Duration::ZERO);
+    let (b, _) = f.check(run);
+    apply(&mut app, id, b);
+    (env, app, id, f)
+}
+
 #[test]
 fn slurm_e2e_train_form_to_completed_in_the_jobs_view() {
     let c = cluster_or_skip!();
@@ -244,25 +278,7 @@ fn slurm_stopped_controller_is_one_line_and_the_job_keeps_its_state() {
         String::from_utf8_lossy(&out.stderr)
     );
     let run = proj.join("models/held");
-    let env = vec![
-        ("SLURM_CONF".to_string(), c.conf.clone().into_os_string()),
-        ("POSEDECK_SLURM_TIMEOUT".to_string(), "3".into()),
-    ];
-    client::set_thread_env(env.clone());
-    let mut app = new_app();
-    let id = job_list::attach(
-        &mut app,
-        JobSpec::Train(TrainSpec {
-            project: proj.clone(),
-            name: Some("held".into()),
-            device: "cpu".into(),
-            ..Default::default()
-        }),
-        run.clone(),
-    );
-    let mut f = SlurmFollow::every(Duration::ZERO);
-    let (b, _) = f.check(&run);
-    apply(&mut app, id, b);
+    let (_env, mut app, id, mut f) = follow(c, &proj, &run, "held", "3");
     let j = app.jobs.get(id).unwrap();
     assert_eq!(j.slurm.as_ref().map(|v| v.state.as_str()), Some("PENDING"));
     assert_eq!(
@@ -374,25 +390,7 @@ fn slurm_killed_slurmd_shows_node_fail_within_a_minute() {
         worker,
         ppid(worker).filter(|&p| p > 1).unwrap_or(worker),
     ]);
-    let env = vec![
-        ("SLURM_CONF".to_string(), c.conf.clone().into_os_string()),
-        ("POSEDECK_SLURM_TIMEOUT".to_string(), "5".into()),
-    ];
-    client::set_thread_env(env.clone());
-    let mut app = new_app();
-    let jid = job_list::attach(
-        &mut app,
-        JobSpec::Train(TrainSpec {
-            project: proj.clone(),
-            name: Some("lost".into()),
-            device: "cpu".into(),
-            ..Default::default()
-        }),
-        run.clone(),
-    );
-    let mut f = SlurmFollow::every(Duration::ZERO);
-    let (b, _) = f.check(&run);
-    apply(&mut app, jid, b);
+    let (env, mut app, jid, mut f) = follow(c, &proj, &run, "lost", "5");
     assert_eq!(
         posedeck::tui::state::job_slurm::state_label(app.jobs.get(jid).unwrap()),
         "RUNNING"
