@@ -440,6 +440,8 @@ pub struct InstanceHead {
 
 /// Where the decoded frames go, in file order: each frame, then each of its instances.
 pub trait FrameSink {
+    /// The walk begins: `frames` frames follow (at most; damage may end it sooner).
+    fn begin(&mut self, _frames: usize) {}
     /// A frame begins; `instances` of them follow.
     fn frame(&mut self, video: usize, frame_idx: u64, instances: usize);
     /// One instance of the current frame. `points` holds exactly its skeleton's node count
@@ -452,6 +454,9 @@ pub trait FrameSink {
 pub struct Model(pub Vec<LabeledFrame>);
 
 impl FrameSink for Model {
+    fn begin(&mut self, frames: usize) {
+        self.0.reserve_exact(frames);
+    }
     fn frame(&mut self, video: usize, frame_idx: u64, instances: usize) {
         self.0.push(LabeledFrame {
             video,
@@ -623,6 +628,7 @@ fn build_frames(
     let n_inst = instances.len();
     // One instance's points, handed to the sink (which may take them).
     let mut pts: Vec<Point> = Vec::new();
+    sink.begin(frames.len());
     for r in 0..frames.len() {
         let row = frames.row(r);
         let at = |m: String| Error::invalid(path, format!("dataset /frames row {r}: {m}"));
