@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 pub const CSV: &str = "predictions_pixel_error.csv";
 
 /// The real file as (header, rows of (frame, values, set)).
-type Table = (Vec<String>, Vec<(String, Vec<f64>, String)>);
+pub type Table = (Vec<String>, Vec<(String, Vec<f64>, String)>);
 
 pub fn read(p: &Path) -> Table {
     let text = std::fs::read_to_string(p).unwrap();

@@ -9,10 +9,12 @@ use crate::shared_or_skip;
 use posedeck::tui::action::Action;
 use posedeck::tui::headless::screen;
 
-#[test]
-fn compare_view_box_plots_scatter_and_frames() {
-    let data = shared_or_skip!();
-    let (tmp, root) = mirror_project(&data);
+/// The mirror-mouse project with `models/shifted`: tiny_cpu_model's copy whose pixel errors
+/// are shifted by `shift(frame)`; (its folder, the root, tiny_cpu_model's error table).
+fn with_shifted(
+    data: &std::path::Path,
+) -> (tempfile::TempDir, std::path::PathBuf, crate::compare::Table) {
+    let (tmp, root) = mirror_project(data);
     let a = root.join("models/tiny_cpu_model");
     let b = root.join("models/shifted");
     copy_dir(&a, &b);
@@ -24,6 +26,14 @@ fn compare_view_box_plots_scatter_and_frames() {
         }
     }
     write(&b.join(CSV), &tb);
+    (tmp, root, ta)
+}
+
+#[test]
+fn compare_view_box_plots_scatter_and_frames() {
+    let data = shared_or_skip!();
+    let (tmp, root, ta) = with_shifted(&data);
+    let a = root.join("models/tiny_cpu_model");
     // The validation frame with the largest shift: the first of the list.
     let top_val = (0..ta.1.len())
         .filter(|&i| ta.1[i].2 == "validation")
@@ -137,18 +147,8 @@ fn compare_view_shows_a_missing_file_in_place() {
 #[test]
 fn compare_opens_a_disagreeing_frame_in_labels_with_both_runs() {
     let data = shared_or_skip!();
-    let (tmp, root) = mirror_project(&data);
+    let (tmp, root, _) = with_shifted(&data);
     let a = root.join("models/tiny_cpu_model");
-    let b = root.join("models/shifted");
-    copy_dir(&a, &b);
-    let ta = read(&a.join(CSV));
-    let mut tb = ta.clone();
-    for (i, r) in tb.1.iter_mut().enumerate() {
-        for v in &mut r.1 {
-            *v += shift(i);
-        }
-    }
-    write(&b.join(CSV), &tb);
     let (w, h) = (160, 48);
     let (mut app, mut hl) = open(&root, w, h);
     // Runs by name: app_style_model, app_style_model_midtraining, shifted, tiny_cpu_model.
@@ -194,7 +194,7 @@ fn compare_opens_a_disagreeing_frame_in_labels_with_both_runs() {
     assert!(preds.is_ok());
     let second = app.labels.second.as_ref().expect("run B beside");
     assert_eq!(second.name, "shifted");
-    assert!(second.csv.starts_with(&b));
+    assert!(second.csv.starts_with(root.join("models/shifted")));
     assert!(matches!(second.preds, Some(Ok(_))));
     let s = mask(screen(&app, w, h), tmp.path());
     assert!(
