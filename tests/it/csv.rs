@@ -661,15 +661,10 @@ fn bench_csv_measures_its_peers_or_says_why_not() {
         "3",
         "--quick",
     ];
-    let out = crate::common::posedeck()
-        .args(args)
-        .env("POSEDECK_PEER_PYTHON", "/nonexistent/python3")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::common::output_ok(
+        crate::common::posedeck()
+            .args(args)
+            .env("POSEDECK_PEER_PYTHON", "/nonexistent/python3"),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let peers = v["peers"].as_array().unwrap();

@@ -95,15 +95,12 @@ fn prepared_run_folder_trains_in_place() {
     assert!(posedeck::jobs::pending::prepare_train(&bad).is_err());
     assert!(!proj.path().join("models/bad").exists());
 
-    let out = posedeck()
-        .args(["train", "--run-dir", run.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::common::output_ok(posedeck().args([
+        "train",
+        "--run-dir",
+        run.to_str().unwrap(),
+        "--json",
+    ]));
     let o: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(o["status"], "COMPLETED");
     assert_eq!(o["epochs_done"], 2);
@@ -355,22 +352,14 @@ fn detached_training_outlives_its_starter_cancel_and_resume() {
 
     // A detached prediction over a frame folder.
     let frames = p.join("labeled-data/walk_01");
-    let out = posedeck()
-        .args([
-            "predict",
-            run.to_str().unwrap(),
-            frames.to_str().unwrap(),
-            "--detach",
-            "--device",
-            "cpu",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::common::output_ok(posedeck().args([
+        "predict",
+        run.to_str().unwrap(),
+        frames.to_str().unwrap(),
+        "--detach",
+        "--device",
+        "cpu",
+    ]));
     let pdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().next().unwrap());
     assert!(
         pdir.starts_with(run.join("predict_jobs")),
@@ -621,16 +610,7 @@ fn cancel_refuses_remote_and_dead_workers_and_dequeues_pending_ones() {
         assert!(err.contains(want) && err.lines().count() == 1, "{err}");
     }
     let id = j[2]["id"].as_str().unwrap();
-    let out = posedeck()
-        .current_dir(&p)
-        .args(["cancel", id])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::common::output_ok(posedeck().current_dir(&p).args(["cancel", id]));
     assert!(String::from_utf8_lossy(&out.stdout).contains("CANCELED (it had not started)"));
     assert_eq!(job_state(&p, &queued), "CANCELED");
     assert_eq!(status_of(&queued), "CANCELED");

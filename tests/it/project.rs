@@ -396,15 +396,10 @@ fn new_app_project_through_the_registry() {
         &models.join("tiny"),
     );
 
-    let out = posedeck()
-        .args(["status", "mouse", "--json"])
-        .env("LP_SYSTEM_DIR", &sys)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::common::output_ok(
+        posedeck()
+            .args(["status", "mouse", "--json"])
+            .env("LP_SYSTEM_DIR", &sys),
     );
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["layout"]["kind"], "new_app");

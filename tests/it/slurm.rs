@@ -220,16 +220,7 @@ fn slurm_cancel_of_a_running_training_saves_a_resumable_checkpoint() {
         v.summary.starts_with(&format!("RUNNING on {}", c.node)),
         "{v:#?}"
     );
-    let out = c
-        .posedeck()
-        .args(["cancel", run.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::output_ok(c.posedeck().args(["cancel", run.to_str().unwrap()]));
     let j = wait_for(c, &proj, &run, 60, |j| {
         slurm_state(j) == "CANCELLED" && j.state.is_done()
     });
@@ -500,21 +491,12 @@ fn slurm_workstation_follower_shows_the_reason_and_ends_on_slurms_word() {
     assert!(info && phase, "{bodies:?}");
     // Nothing new: nothing forwarded.
     assert!(f.check(&run).0.is_empty());
-    let out = c
-        .posedeck()
-        .args([
-            "cancel",
-            &id.to_string(),
-            "--project",
-            proj.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::output_ok(c.posedeck().args([
+        "cancel",
+        &id.to_string(),
+        "--project",
+        proj.to_str().unwrap(),
+    ]));
     wait_for(c, &proj, &run, 30, |j| slurm_state(j) == "CANCELLED");
     client::set_thread_env(vec![("SLURM_CONF".into(), c.conf.clone().into())]);
     // The first sighting of the end waits one check for the worker's own end record.

@@ -20,17 +20,7 @@ fn posedeck() -> std::process::Command {
 }
 
 fn status_json(dir: &Path) -> Value {
-    let out = posedeck()
-        .arg("status")
-        .arg(dir)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::common::output_ok(posedeck().arg("status").arg(dir).arg("--json"));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

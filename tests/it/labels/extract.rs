@@ -75,15 +75,8 @@ fn labeled_frames(csv: &Path, stem: &str) -> BTreeSet<usize> {
 }
 
 fn n_queued(project: &Path) -> u64 {
-    let out = posedeck()
-        .args(["status", project.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        crate::common::output_ok(posedeck().args(["status", project.to_str().unwrap(), "--json"]));
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     j["labeling_queue"]["n_queued_frames"].as_u64().unwrap()
 }

@@ -17,17 +17,11 @@ fn now() -> f64 {
 fn submit(c: &Cluster, proj: &Path, name: &str, epochs: u32, args: &[&str]) {
     let e = format!("training.max_epochs={epochs}");
     let m = format!("training.min_epochs={epochs}");
-    let out = c
-        .posedeck()
-        .args(["train", proj.to_str().unwrap(), "--slurm", "--name", name])
-        .args(["--device", "cpu", "--gres=none", "--set", &e, "--set", &m])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::common::output_ok(
+        c.posedeck()
+            .args(["train", proj.to_str().unwrap(), "--slurm", "--name", name])
+            .args(["--device", "cpu", "--gres=none", "--set", &e, "--set", &m])
+            .args(args),
     );
 }
 

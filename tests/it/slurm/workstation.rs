@@ -18,16 +18,10 @@ fn q(s: &str) -> String {
 }
 
 fn jobs_json(c: &Cluster, proj: &Path, env: &[(&str, &str)]) -> Vec<serde_json::Value> {
-    let out = c
-        .posedeck()
-        .args(["jobs", proj.to_str().unwrap(), "--json"])
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::common::output_ok(
+        c.posedeck()
+            .args(["jobs", proj.to_str().unwrap(), "--json"])
+            .envs(env.iter().copied()),
     );
     serde_json::from_slice::<serde_json::Value>(&out.stdout)
         .unwrap()
@@ -266,16 +260,10 @@ fn slurm_stopped_controller_is_one_line_and_the_job_keeps_its_state() {
     let c = &p.0;
     let tmp = tempfile::tempdir().unwrap();
     let proj = super::project(tmp.path());
-    let out = c
-        .posedeck()
-        .args(["train", proj.to_str().unwrap(), "--slurm", "--name", "held"])
-        .args(["--device", "cpu", "--gres=none", "--sbatch=--hold"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::common::output_ok(
+        c.posedeck()
+            .args(["train", proj.to_str().unwrap(), "--slurm", "--name", "held"])
+            .args(["--device", "cpu", "--gres=none", "--sbatch=--hold"]),
     );
     let run = proj.join("models/held");
     let (_env, mut app, id, mut f) = follow(c, &proj, &run, "held", "3");

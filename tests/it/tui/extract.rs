@@ -27,20 +27,26 @@ fn queue_lines(root: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// A demo project of `frames` frames in a new temporary folder (kept while the first is held).
+fn demo(frames: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = tmp.path().join("demo");
+    let (code, _, err) = crate::common::run_posedeck(&[
+        "demo",
+        "--no-tui",
+        "--dir",
+        proj.to_str().unwrap(),
+        "--frames",
+        frames,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    (tmp, proj)
+}
+
 #[test]
 fn extract_form_queue_and_labels_view() {
     for (w, h) in SIZES {
-        let tmp = tempfile::tempdir().unwrap();
-        let proj = tmp.path().join("demo");
-        let (code, _, err) = crate::common::run_posedeck(&[
-            "demo",
-            "--no-tui",
-            "--dir",
-            proj.to_str().unwrap(),
-            "--frames",
-            "40",
-        ]);
-        assert_eq!(code, 0, "{err}");
+        let (tmp, proj) = demo("40");
         let (mut app, mut hl) = open(&proj, w, h);
         assert!(app.data.error.is_none(), "{:?}", app.data.error);
         assert_eq!(app.data.n_queued, 0);
@@ -131,17 +137,7 @@ fn extract_form_queue_and_labels_view() {
 
 #[test]
 fn extract_form_refuses_outliers_without_a_model() {
-    let tmp = tempfile::tempdir().unwrap();
-    let proj = tmp.path().join("demo");
-    let (code, _, err) = crate::common::run_posedeck(&[
-        "demo",
-        "--no-tui",
-        "--dir",
-        proj.to_str().unwrap(),
-        "--frames",
-        "20",
-    ]);
-    assert_eq!(code, 0, "{err}");
+    let (_tmp, proj) = demo("20");
     let (w, h) = (80, 24);
     let (mut app, mut hl) = open(&proj, w, h);
     act(
@@ -190,17 +186,7 @@ fn an_extraction_canceled_from_the_videos_view_leaves_nothing() {
     use posedeck::tui::app::Effect;
     use posedeck::tui::state::extract_form::{ExtractMsg, run_blocking};
     for cancel_key in [KeyCode::Esc, KeyCode::Char('c')] {
-        let tmp = tempfile::tempdir().unwrap();
-        let proj = tmp.path().join("demo");
-        let (code, _, err) = crate::common::run_posedeck(&[
-            "demo",
-            "--no-tui",
-            "--dir",
-            proj.to_str().unwrap(),
-            "--frames",
-            "40",
-        ]);
-        assert_eq!(code, 0, "{err}");
+        let (_tmp, proj) = demo("40");
         let before = files_under(&proj);
         let (w, h) = (120, 40);
         let (mut app, mut hl) = open(&proj, w, h);
