@@ -33,8 +33,16 @@ fn crc32c_small(bytes: &[u8]) -> u32 {
 #[target_feature(enable = "sse4.2")]
 #[inline]
 fn crc32c_sse42(bytes: &[u8]) -> u32 {
+    crc32c_sse42_from(0xffff_ffff, bytes)
+}
+
+/// Goes on with a CRC-32C whose register holds `state` (not yet inverted); the final CRC.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+#[inline]
+fn crc32c_sse42_from(state: u32, bytes: &[u8]) -> u32 {
     use std::arch::x86_64::{_mm_crc32_u8, _mm_crc32_u64};
-    let mut c: u64 = 0xffff_ffff;
+    let mut c = state as u64;
     let mut chunks = bytes.chunks_exact(8);
     for b in &mut chunks {
         c = _mm_crc32_u64(
@@ -121,11 +129,110 @@ pub fn scan_between(buf: &[u8], start: usize, limit: usize) -> (Vec<Span>, Stop)
 
 /// [`scan_between`] appending the records to `spans` (a buffer kept between calls).
 pub fn scan_into(buf: &[u8], start: usize, limit: usize, spans: &mut Vec<Span>) -> Stop {
-    let limit = limit.min(buf.len());
     // Records are rarely smaller than ~40 bytes; reserve a close guess to avoid regrowth.
-    spans.reserve(limit.saturating_sub(start) / 48 + 1);
+    spans.reserve(limit.min(buf.len()).saturating_sub(start) / 48 + 1);
+    let push = |s| {
+        spans.push(s);
+        ControlFlow::<std::convert::Infallible>::Continue(())
+    };
+    match scan_each::<false, _>(buf, start, limit, push) {
+        Ok(stop) => stop,
+        Err(Halt::Data(_)) => unreachable!("data CRCs are not checked here"),
+        Err(Halt::Take(never)) => match never {},
+    }
+}
+
+/// Why [`scan_checked`] stopped before the scan's end: a record whose data fails its CRC,
+/// or what `take` broke with.
+pub enum Halt<B> {
+    Data(Span),
+    Take(B),
+}
+
+/// Walks the records as [`scan_between`] does and hands each complete record to `take` in
+/// order once its data passes its CRC too: the scan and the CRCs in one pass, without a list
+/// of records. Stops at the first record whose data fails its CRC (not handed over), or when
+/// `take` breaks.
+pub fn scan_checked<B>(
+    buf: &[u8],
+    start: usize,
+    limit: usize,
+    take: impl FnMut(Span) -> ControlFlow<B>,
+) -> Result<Stop, Halt<B>> {
+    scan_each::<true, _>(buf, start, limit, take)
+}
+
+use std::ops::ControlFlow;
+
+fn scan_each<const CHECK: bool, B>(
+    buf: &[u8],
+    start: usize,
+    limit: usize,
+    mut take: impl FnMut(Span) -> ControlFlow<B>,
+) -> Result<Stop, Halt<B>> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("sse4.2") {
+            // SAFETY: the CPU supports SSE 4.2 (checked just above).
+            return unsafe { scan_each_sse42::<CHECK, B, _>(buf, start, limit, &mut take) };
+        }
+    }
+    scan_body::<Soft, CHECK, B, _>(buf, start, limit, &mut take)
+}
+
+/// [`scan_each`] compiled for SSE 4.2, so that each CRC is the instructions inline rather
+/// than a call per record (and `take`, inlined here, runs in the same loop).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+fn scan_each_sse42<const CHECK: bool, B, F: FnMut(Span) -> ControlFlow<B>>(
+    buf: &[u8],
+    start: usize,
+    limit: usize,
+    take: &mut F,
+) -> Result<Stop, Halt<B>> {
+    scan_body::<Hw, CHECK, B, F>(buf, start, limit, take)
+}
+
+/// How a CRC-32C is computed: the instruction ([`Hw`], only where the CPU has it) or not.
+trait Crc {
+    fn masked(bytes: &[u8]) -> u32;
+}
+
+struct Soft;
+
+impl Crc for Soft {
+    #[inline(always)]
+    fn masked(bytes: &[u8]) -> u32 {
+        masked_crc32c(bytes)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Hw;
+
+#[cfg(target_arch = "x86_64")]
+impl Crc for Hw {
+    #[inline(always)]
+    fn masked(bytes: &[u8]) -> u32 {
+        // SAFETY: `Hw` is used only inside functions compiled for SSE 4.2, which are called
+        // only after the CPU was found to support it.
+        if bytes.len() > 128 {
+            return masked_crc32c(bytes);
+        }
+        mask(unsafe { crc32c_sse42(bytes) })
+    }
+}
+
+#[inline(always)]
+fn scan_body<C: Crc, const CHECK: bool, B, F: FnMut(Span) -> ControlFlow<B>>(
+    buf: &[u8],
+    start: usize,
+    limit: usize,
+    take: &mut F,
+) -> Result<Stop, Halt<B>> {
+    let limit = limit.min(buf.len());
     let mut at = start;
-    loop {
+    let stop = loop {
         if at >= limit {
             break Stop::Clean;
         }
@@ -136,7 +243,7 @@ pub fn scan_into(buf: &[u8], start: usize, limit: usize, spans: &mut Vec<Span>) 
                 need: HEADER as u64,
             };
         };
-        if masked_crc32c(&buf[at..at + 8]) != len_crc {
+        if C::masked(&buf[at..at + 8]) != len_crc {
             break Stop::Damaged {
                 at,
                 msg: "record length fails its CRC (damaged file)".into(),
@@ -151,9 +258,16 @@ pub fn scan_into(buf: &[u8], start: usize, limit: usize, spans: &mut Vec<Span>) 
         if at + FRAMING + len > limit {
             break Stop::Overshoot { at };
         }
-        spans.push(Span { start: at, len });
+        let span = Span { start: at, len };
+        if CHECK && le_u32(buf, span.data_start() + len) != Some(C::masked(data(buf, span))) {
+            return Err(Halt::Data(span));
+        }
+        if let ControlFlow::Break(b) = take(span) {
+            return Err(Halt::Take(b));
+        }
         at += FRAMING + len;
-    }
+    };
+    Ok(stop)
 }
 
 /// The first offset at or after `from` where a record header looks valid: its length passes
@@ -174,6 +288,81 @@ pub fn find_boundary_within(buf: &[u8], from: usize, avail: u64) -> Option<usize
         masked_crc32c(&buf[at..at + 8]) == crc
             && len.saturating_add(FRAMING as u64) <= avail.saturating_sub(at as u64)
     })
+}
+
+/// The index of the first of `spans` whose data fails its CRC (`spans` from [`scan`] on the
+/// same buffer). Four records' CRCs are computed side by side: one record's CRC is a chain
+/// of dependent instructions (3 cycles each), four chains keep the unit busy.
+pub fn first_bad_data(buf: &[u8], spans: &[Span]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("sse4.2") {
+            // SAFETY: the CPU supports SSE 4.2 (checked just above).
+            return unsafe { first_bad_data_sse42(buf, spans) };
+        }
+    }
+    spans.iter().position(|&s| !data_ok(buf, s))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+fn first_bad_data_sse42(buf: &[u8], spans: &[Span]) -> Option<usize> {
+    let stored = |s: Span| le_u32(buf, s.data_start() + s.len);
+    let mut groups = spans.chunks_exact(4);
+    for (g, four) in (&mut groups).enumerate() {
+        let d = [
+            data(buf, four[0]),
+            data(buf, four[1]),
+            data(buf, four[2]),
+            data(buf, four[3]),
+        ];
+        let c = crc32c_x4(d);
+        for k in 0..4 {
+            if stored(four[k]) != Some(mask(c[k])) {
+                return Some(g * 4 + k);
+            }
+        }
+    }
+    let done = spans.len() - groups.remainder().len();
+    groups
+        .remainder()
+        .iter()
+        .position(|&s| stored(s) != Some(mask(crc32c_sse42(data(buf, s)))))
+        .map(|p| done + p)
+}
+
+/// The CRC-32Cs of four buffers, 8 bytes of each in turn while all four last; each rest
+/// on its own (the `crc32c` crate's interleaved loop when long).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+#[inline]
+fn crc32c_x4(d: [&[u8]; 4]) -> [u32; 4] {
+    use std::arch::x86_64::_mm_crc32_u64;
+    let common = d.iter().map(|b| b.len()).min().unwrap_or(0) / 8 * 8;
+    let word = |b: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut c = [0xffff_ffffu64; 4];
+    let mut at = 0;
+    while at < common {
+        c[0] = _mm_crc32_u64(c[0], word(d[0], at));
+        c[1] = _mm_crc32_u64(c[1], word(d[1], at));
+        c[2] = _mm_crc32_u64(c[2], word(d[2], at));
+        c[3] = _mm_crc32_u64(c[3], word(d[3], at));
+        at += 8;
+    }
+    let mut out = [0u32; 4];
+    for k in 0..4 {
+        let rest = &d[k][common..];
+        out[k] = if rest.len() > 128 {
+            crc32c::crc32c_append(!(c[k] as u32), rest)
+        } else {
+            crc32c_sse42_from(c[k] as u32, rest)
+        };
+    }
+    out
 }
 
 /// Checks a complete record's data CRC; `span` must come from [`scan`] on the same buffer.
@@ -208,6 +397,37 @@ mod tests {
         for n in 0..data.len() {
             assert_eq!(crc32c_small(&data[..n]), crc32c::crc32c(&data[..n]), "{n}");
             assert_eq!(crc32c_small(&data[n..]), crc32c::crc32c(&data[n..]), "{n}");
+        }
+    }
+
+    #[test]
+    fn first_bad_data_finds_the_first_damaged_record() {
+        // Records of every length 0..300 (so four side by side differ in length and in how
+        // far they run past the shortest), then each one damaged in turn.
+        let mut buf = Vec::new();
+        for n in 0..300usize {
+            let data: Vec<u8> = (0..n).map(|i| (i * 31 + n) as u8).collect();
+            frame(&mut buf, &data);
+        }
+        let (spans, stop) = scan(&buf);
+        assert_eq!(stop, Stop::Clean);
+        assert_eq!(first_bad_data(&buf, &spans), None);
+        for (k, s) in spans.iter().enumerate() {
+            for at in [s.data_start(), s.end() - 1] {
+                let mut bad = buf.clone();
+                bad[at] ^= 0x10;
+                assert_eq!(
+                    first_bad_data(&bad, &spans),
+                    Some(k),
+                    "record {k}, byte {at}"
+                );
+                let soft = spans.iter().position(|&s| !data_ok(&bad, s));
+                assert_eq!(soft, Some(k));
+            }
+        }
+        // Every prefix of the records (the groups of four and the rest).
+        for n in 0..12 {
+            assert_eq!(first_bad_data(&buf, &spans[..n]), None);
         }
     }
 

@@ -43,10 +43,7 @@ impl Sink for HandOver {
         // Ends the walk when the decoding side has stopped (it has its own end).
         let gone = PartEnd::Overshoot { at: pos };
         let piece = &buf[..filled];
-        let ok = spans
-            .iter()
-            .position(|s| !record::data_ok(piece, *s))
-            .unwrap_or(spans.len());
+        let ok = record::first_bad_data(piece, spans).unwrap_or(spans.len());
         let bad = spans.get(ok).map(|s| pos + s.start as u64);
         let (mut next_buf, mut next_spans) = self.free.recv().map_err(|_| gone)?;
         let tail = filled - keep;
