@@ -279,6 +279,28 @@ pub fn time_fn_cpu<T>(
     Ok((Stats::of(secs), Stats::of(cpus)))
 }
 
+/// [`time_fn_cpu`] with the result dropped after the clock stops: the time to build it
+/// (wall, CPU) and, apart, the wall time of dropping it.
+pub fn time_fn_cpu_kept<T>(
+    runs: usize,
+    mut f: impl FnMut() -> anyhow::Result<T>,
+) -> anyhow::Result<(Stats, Stats, Stats)> {
+    drop(f()?);
+    let mut secs = Vec::with_capacity(runs);
+    let mut cpus = Vec::with_capacity(runs);
+    let mut drops = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let (t, c) = (Instant::now(), cpu_now());
+        let kept = std::hint::black_box(f()?);
+        secs.push(t.elapsed().as_secs_f64());
+        cpus.push(cpu_now() - c);
+        let t = Instant::now();
+        drop(kept);
+        drops.push(t.elapsed().as_secs_f64());
+    }
+    Ok((Stats::of(secs), Stats::of(cpus), Stats::of(drops)))
+}
+
 /// One in-process run of `f`: its wall time and this process's CPU time over it (seconds).
 pub fn wall_and_cpu<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(f64, f64)> {
     let (t, c) = (Instant::now(), self_cpu_seconds());

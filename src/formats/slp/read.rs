@@ -439,9 +439,24 @@ pub struct InstanceHead {
 }
 
 /// Where the decoded frames go, in file order: each frame, then each of its instances.
-pub trait FrameSink {
+pub trait FrameSink: Send {
     /// The walk begins: `frames` frames follow (at most; damage may end it sooner).
     fn begin(&mut self, _frames: usize) {}
+    /// An empty sink for a later stretch of the frames, filled on another thread and then
+    /// appended with [`join`](Self::join). `None` (the default: a sink whose result depends
+    /// on the order it is fed in, such as a floating-point sum) keeps the walk on one thread.
+    fn split(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+    /// Appends what a [`split`](Self::split) sink collected from the frames after ours.
+    fn join(&mut self, _later: Self)
+    where
+        Self: Sized,
+    {
+    }
     /// A frame begins; `instances` of them follow.
     fn frame(&mut self, video: usize, frame_idx: u64, instances: usize);
     /// One instance of the current frame. `points` holds exactly its skeleton's node count
@@ -456,6 +471,15 @@ pub struct Model(pub Vec<LabeledFrame>);
 impl FrameSink for Model {
     fn begin(&mut self, frames: usize) {
         self.0.reserve_exact(frames);
+    }
+    /// Stretches of the frames are built on every core: most of the time of building the
+    /// model is the kernel handing out (and zeroing) the pages of its 200,000 small point
+    /// lists, which runs in parallel.
+    fn split(&self) -> Option<Self> {
+        Some(Model::default())
+    }
+    fn join(&mut self, later: Self) {
+        self.0.extend(later.0);
     }
     fn frame(&mut self, video: usize, frame_idx: u64, instances: usize) {
         self.0.push(LabeledFrame {
@@ -576,6 +600,219 @@ impl PointCols {
     }
 }
 
+/// Frames per thread below which the walk stays on one thread (unit tests split even tiny
+/// files, so that every reading test also checks the split: same frames, same first error).
+#[cfg(not(test))]
+const MIN_FRAMES_PER_THREAD: usize = 20_000;
+#[cfg(test)]
+const MIN_FRAMES_PER_THREAD: usize = 1;
+
+/// What the walk counts for its warnings (summed over the threads' stretches).
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    short_points: usize,
+    dropped_links: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: Counts) {
+        self.short_points += o.short_points;
+        self.dropped_links += o.dropped_links;
+    }
+}
+
+/// The tables and columns a walk over the frames reads (shared by its threads).
+struct Walk<'a, 't> {
+    path: &'a Path,
+    frames: &'a Table<'t>,
+    instances: &'a Table<'t>,
+    points: Option<&'a Table<'t>>,
+    pred_points: Option<&'a Table<'t>>,
+    ctx: &'a FrameContext<'a>,
+    fv: Column,
+    ff: Column,
+    fs: Column,
+    fe: Column,
+    ic: InstCols,
+    inst_id: Option<Column>,
+    uc: Option<PointCols>,
+    pc: Option<PointCols>,
+    shift: f64,
+    vmap: VideoMap,
+}
+
+impl Walk<'_, '_> {
+    /// Hands the frames of `rows` (frame-table rows), with their instances and points, to
+    /// `sink` in order; stops at the first damaged row.
+    fn run(
+        &self,
+        rows: std::ops::Range<usize>,
+        sink: &mut impl FrameSink,
+        counts: &mut Counts,
+    ) -> Result<()> {
+        let Walk {
+            path,
+            frames,
+            instances,
+            points,
+            pred_points,
+            ctx,
+            fv,
+            ff,
+            fs,
+            fe,
+            ic,
+            inst_id,
+            uc,
+            pc,
+            shift,
+            vmap,
+        } = self;
+        let (path, frames, instances, points, pred_points, ctx) =
+            (*path, *frames, *instances, *points, *pred_points, *ctx);
+        let (inst_id, shift) = (*inst_id, *shift);
+        // from_predicted refers to instance_id values; map them to table rows.
+        let mut id_to_row: Option<HashMap<i64, usize>> = None;
+        let n_inst = instances.len();
+        // One instance's points, handed to the sink (which may take them).
+        let mut pts: Vec<Point> = Vec::new();
+        for r in rows {
+            let row = frames.row(r);
+            let at = |m: String| Error::invalid(path, format!("dataset /frames row {r}: {m}"));
+            let v = fv.i64(row).ok_or_else(|| at("bad video index".into()))?;
+            let video = vmap.get(v).ok_or_else(|| {
+                at(format!(
+                    "video {v} does not exist ({} videos)",
+                    ctx.n_videos
+                ))
+            })?;
+            let frame_idx = ff
+                .i64(row)
+                .filter(|&f| f >= 0)
+                .ok_or_else(|| at("bad frame index".into()))? as u64;
+            let s = fs
+                .i64(row)
+                .ok_or_else(|| at("bad instance_id_start".into()))?;
+            let e = fe
+                .i64(row)
+                .ok_or_else(|| at("bad instance_id_end".into()))?;
+            if s < 0 || e < s || e as usize > n_inst {
+                return Err(at(format!(
+                    "instances [{s}, {e}) lie outside the instances table ({n_inst} rows)"
+                )));
+            }
+            let (s, e) = (s as usize, e as usize);
+            sink.frame(video, frame_idx, e - s);
+            for ir in s..e {
+                let irow = instances.row(ir);
+                let iat =
+                    |m: String| Error::invalid(path, format!("dataset /instances row {ir}: {m}"));
+                let kind = match ic.kind.i64(irow) {
+                    Some(0) => InstanceKind::User,
+                    Some(1) => InstanceKind::Predicted,
+                    other => return Err(iat(format!("unknown instance_type {other:?}"))),
+                };
+                let sk = ic
+                    .skeleton
+                    .i64(irow)
+                    .and_then(|k| usize::try_from(k).ok())
+                    .filter(|&k| k < ctx.skeleton_sizes.len())
+                    .ok_or_else(|| {
+                        iat(format!(
+                            "skeleton {:?} does not exist ({} skeletons)",
+                            ic.skeleton.i64(irow),
+                            ctx.skeleton_sizes.len()
+                        ))
+                    })?;
+                let n_nodes = ctx.skeleton_sizes[sk];
+                let track = match ic.track.i64(irow) {
+                    Some(t) if t < 0 => None,
+                    Some(t) if (t as usize) < ctx.n_tracks => Some(t as usize),
+                    other => {
+                        return Err(iat(format!(
+                            "track {other:?} does not exist ({} tracks)",
+                            ctx.n_tracks
+                        )));
+                    }
+                };
+                let ps = ic
+                    .start
+                    .i64(irow)
+                    .ok_or_else(|| iat("bad point_id_start".into()))?;
+                let pe = ic
+                    .end
+                    .i64(irow)
+                    .ok_or_else(|| iat("bad point_id_end".into()))?;
+                let (table, cols, table_name) = match kind {
+                    InstanceKind::User => (points, uc.as_ref(), "points"),
+                    InstanceKind::Predicted => (pred_points, pc.as_ref(), "pred_points"),
+                };
+                let table_len = table.map_or(0, Table::len);
+                if ps < 0 || pe < ps || pe as usize > table_len {
+                    return Err(iat(format!(
+                        "points [{ps}, {pe}) lie outside the {table_name} table ({table_len} rows)"
+                    )));
+                }
+                pts.clear();
+                pts.reserve(n_nodes);
+                if let (Some(t), Some(c)) = (table, cols)
+                    && let Some(f) = c.plain(kind)
+                    && t.row_size() > 0
+                {
+                    let rows = t.rows_bytes(ps as usize, pe as usize);
+                    pts.extend(rows.chunks_exact(t.row_size()).map(|r| f.point(r, shift)));
+                } else if let (Some(t), Some(c)) = (table, cols) {
+                    for pr in ps as usize..pe as usize {
+                        let prow = t.row(pr);
+                        pts.push(Point {
+                            x: c.x.f64(prow) - shift,
+                            y: c.y.f64(prow) - shift,
+                            visible: c.visible.bool(prow),
+                            complete: c.complete.bool(prow),
+                            score: match (kind, &c.score) {
+                                (InstanceKind::Predicted, Some(sc)) => sc.f64(prow),
+                                _ => 0.0,
+                            },
+                        });
+                    }
+                }
+                if pts.len() != n_nodes {
+                    counts.short_points += 1;
+                    pts.resize(n_nodes, Point::missing());
+                }
+                let from_predicted = match ic.from_predicted.i64(irow) {
+                    Some(fp) if fp >= 0 => {
+                        let map = id_to_row.get_or_insert_with(|| match inst_id {
+                            Some(c) => (0..n_inst)
+                                .filter_map(|i| Some((c.i64(instances.row(i))?, i)))
+                                .collect(),
+                            None => (0..n_inst).map(|i| (i as i64, i)).collect(),
+                        });
+                        match map.get(&fp) {
+                            Some(&row) if row >= s && row < e && row != ir => Some(row - s),
+                            _ => {
+                                counts.dropped_links += 1;
+                                None
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                let head = InstanceHead {
+                    kind,
+                    skeleton: sk,
+                    track,
+                    score: ic.score.f64(irow),
+                    tracking_score: ic.tracking_score.map_or(0.0, |c| c.f64(irow)),
+                    from_predicted,
+                };
+                sink.instance(head, &mut pts);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Decodes every labeled frame with its instances and points into `sink`.
 #[allow(clippy::too_many_arguments)]
 fn build_frames(
@@ -619,148 +856,91 @@ fn build_frames(
     };
     let shift = if format_id < 1.1 { 0.5 } else { 0.0 };
     let vmap = VideoMap::new(ctx.n_videos, ctx.video_ids, Some(frames));
-
-    // from_predicted refers to instance_id values; map them to table rows.
-    let mut id_to_row: Option<HashMap<i64, usize>> = None;
-    let mut dropped_links = 0usize;
-    let mut short_points = 0usize;
-
-    let n_inst = instances.len();
-    // One instance's points, handed to the sink (which may take them).
-    let mut pts: Vec<Point> = Vec::new();
-    sink.begin(frames.len());
-    for r in 0..frames.len() {
-        let row = frames.row(r);
-        let at = |m: String| Error::invalid(path, format!("dataset /frames row {r}: {m}"));
-        let v = fv.i64(row).ok_or_else(|| at("bad video index".into()))?;
-        let video = vmap.get(v).ok_or_else(|| {
-            at(format!(
-                "video {v} does not exist ({} videos)",
-                ctx.n_videos
-            ))
-        })?;
-        let frame_idx = ff
-            .i64(row)
-            .filter(|&f| f >= 0)
-            .ok_or_else(|| at("bad frame index".into()))? as u64;
-        let s = fs
-            .i64(row)
-            .ok_or_else(|| at("bad instance_id_start".into()))?;
-        let e = fe
-            .i64(row)
-            .ok_or_else(|| at("bad instance_id_end".into()))?;
-        if s < 0 || e < s || e as usize > n_inst {
-            return Err(at(format!(
-                "instances [{s}, {e}) lie outside the instances table ({n_inst} rows)"
-            )));
+    let walk = Walk {
+        path,
+        frames,
+        instances,
+        points,
+        pred_points,
+        ctx,
+        fv,
+        ff,
+        fs,
+        fe,
+        ic,
+        inst_id,
+        uc,
+        pc,
+        shift,
+        vmap,
+    };
+    let n = frames.len();
+    let parts = match sink.split() {
+        Some(_) if n >= MIN_FRAMES_PER_THREAD * 2 => {
+            // Unit tests cut into at least three stretches (a first, a middle, a last).
+            let threads = crate::util::cores().max(if cfg!(test) { 3 } else { 1 });
+            threads.clamp(1, 8).min(n / MIN_FRAMES_PER_THREAD)
         }
-        let (s, e) = (s as usize, e as usize);
-        sink.frame(video, frame_idx, e - s);
-        for ir in s..e {
-            let irow = instances.row(ir);
-            let iat = |m: String| Error::invalid(path, format!("dataset /instances row {ir}: {m}"));
-            let kind = match ic.kind.i64(irow) {
-                Some(0) => InstanceKind::User,
-                Some(1) => InstanceKind::Predicted,
-                other => return Err(iat(format!("unknown instance_type {other:?}"))),
-            };
-            let sk = ic
-                .skeleton
-                .i64(irow)
-                .and_then(|k| usize::try_from(k).ok())
-                .filter(|&k| k < ctx.skeleton_sizes.len())
-                .ok_or_else(|| {
-                    iat(format!(
-                        "skeleton {:?} does not exist ({} skeletons)",
-                        ic.skeleton.i64(irow),
-                        ctx.skeleton_sizes.len()
-                    ))
-                })?;
-            let n_nodes = ctx.skeleton_sizes[sk];
-            let track = match ic.track.i64(irow) {
-                Some(t) if t < 0 => None,
-                Some(t) if (t as usize) < ctx.n_tracks => Some(t as usize),
-                other => {
-                    return Err(iat(format!(
-                        "track {other:?} does not exist ({} tracks)",
-                        ctx.n_tracks
-                    )));
-                }
-            };
-            let ps = ic
-                .start
-                .i64(irow)
-                .ok_or_else(|| iat("bad point_id_start".into()))?;
-            let pe = ic
-                .end
-                .i64(irow)
-                .ok_or_else(|| iat("bad point_id_end".into()))?;
-            let (table, cols, table_name) = match kind {
-                InstanceKind::User => (points, uc.as_ref(), "points"),
-                InstanceKind::Predicted => (pred_points, pc.as_ref(), "pred_points"),
-            };
-            let table_len = table.map_or(0, Table::len);
-            if ps < 0 || pe < ps || pe as usize > table_len {
-                return Err(iat(format!(
-                    "points [{ps}, {pe}) lie outside the {table_name} table ({table_len} rows)"
-                )));
-            }
-            pts.clear();
-            pts.reserve(n_nodes);
-            if let (Some(t), Some(c)) = (table, cols)
-                && let Some(f) = c.plain(kind)
-                && t.row_size() > 0
-            {
-                let rows = t.rows_bytes(ps as usize, pe as usize);
-                pts.extend(rows.chunks_exact(t.row_size()).map(|r| f.point(r, shift)));
-            } else if let (Some(t), Some(c)) = (table, cols) {
-                for pr in ps as usize..pe as usize {
-                    let prow = t.row(pr);
-                    pts.push(Point {
-                        x: c.x.f64(prow) - shift,
-                        y: c.y.f64(prow) - shift,
-                        visible: c.visible.bool(prow),
-                        complete: c.complete.bool(prow),
-                        score: match (kind, &c.score) {
-                            (InstanceKind::Predicted, Some(sc)) => sc.f64(prow),
-                            _ => 0.0,
-                        },
-                    });
-                }
-            }
-            if pts.len() != n_nodes {
-                short_points += 1;
-                pts.resize(n_nodes, Point::missing());
-            }
-            let from_predicted = match ic.from_predicted.i64(irow) {
-                Some(fp) if fp >= 0 => {
-                    let map = id_to_row.get_or_insert_with(|| match inst_id {
-                        Some(c) => (0..n_inst)
-                            .filter_map(|i| Some((c.i64(instances.row(i))?, i)))
-                            .collect(),
-                        None => (0..n_inst).map(|i| (i as i64, i)).collect(),
-                    });
-                    match map.get(&fp) {
-                        Some(&row) if row >= s && row < e && row != ir => Some(row - s),
-                        _ => {
-                            dropped_links += 1;
-                            None
-                        }
+        _ => 1,
+    };
+    let mut counts = Counts::default();
+    if parts <= 1 {
+        sink.begin(n);
+        walk.run(0..n, sink, &mut counts)?;
+    } else {
+        let cut = |k: usize| n * k / parts;
+        let mut later: Vec<_> = (1..parts).filter_map(|_| sink.split()).collect();
+        sink.begin(n);
+        let results: Vec<Option<(Result<()>, Counts)>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = later
+                .iter_mut()
+                .enumerate()
+                .map(|(k, part)| {
+                    let walk = &walk;
+                    let rows = cut(k + 1)..cut(k + 2);
+                    std::thread::Builder::new().spawn_scoped(sc, move || {
+                        let mut c = Counts::default();
+                        part.begin(rows.len());
+                        let r = walk.run(rows, part, &mut c);
+                        (r, c)
+                    })
+                })
+                .collect();
+            let first = walk.run(0..cut(1), sink, &mut counts);
+            let mut out = vec![Some((first, Counts::default()))];
+            out.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.ok().and_then(|h| h.join().ok())),
+            );
+            out
+        });
+        // In frame order: the first damage wins, as on one thread.
+        let mut later = later.into_iter();
+        for (k, r) in results.into_iter().enumerate() {
+            match r {
+                Some((r, c)) => {
+                    r?;
+                    counts.add(c);
+                    if k > 0
+                        && let Some(l) = later.next()
+                    {
+                        sink.join(l);
                     }
                 }
-                _ => None,
-            };
-            let head = InstanceHead {
-                kind,
-                skeleton: sk,
-                track,
-                score: ic.score.f64(irow),
-                tracking_score: ic.tracking_score.map_or(0.0, |c| c.f64(irow)),
-                from_predicted,
-            };
-            sink.instance(head, &mut pts);
+                None => {
+                    // A thread that could not start or failed: its frames, here.
+                    let rows = cut(k)..cut(parts);
+                    walk.run(rows, sink, &mut counts)?;
+                    break;
+                }
+            }
         }
     }
+    let Counts {
+        short_points,
+        dropped_links,
+    } = counts;
     if short_points > 0 {
         warnings.push(format!(
             "{short_points} instance(s) had a point count different from their skeleton's node count; missing nodes were added as NaN and extra points dropped"
@@ -772,4 +952,80 @@ fn build_frames(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model without the split: every frame on this thread, in order.
+    struct OneThread(Model);
+
+    impl FrameSink for OneThread {
+        fn begin(&mut self, frames: usize) {
+            self.0.begin(frames);
+        }
+        fn frame(&mut self, video: usize, frame_idx: u64, instances: usize) {
+            self.0.frame(video, frame_idx, instances);
+        }
+        fn instance(&mut self, head: InstanceHead, points: &mut Vec<Point>) {
+            self.0.instance(head, points);
+        }
+    }
+
+    fn read_both(path: &Path, bytes: &[u8]) -> (String, String) {
+        let show = |r: Result<SlpFile>, frames: &[LabeledFrame]| match r {
+            Ok(f) => format!("{:?}\n{frames:?}", f.warnings),
+            Err(e) => format!("error: {e}"),
+        };
+        let (mut split, mut one) = (Model::default(), OneThread(Model::default()));
+        let a =
+            H5File::from_bytes(path, bytes.to_vec()).and_then(|f| read_file_with(&f, &mut split));
+        let b = H5File::from_bytes(path, bytes.to_vec()).and_then(|f| read_file_with(&f, &mut one));
+        (show(a, &split.0), show(b, &one.0.0))
+    }
+
+    /// Frames built in stretches on several threads (unit tests split even a 2-frame file
+    /// into up to three) are the frames one thread builds, with the same warnings, on every
+    /// real .slp of ../shared/data and on damaged copies (bytes flipped across the file,
+    /// cut short): the same first error, whichever stretch holds it.
+    #[test]
+    fn frames_built_on_threads_equal_one_thread() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/slp");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!("skipped: {} is absent", dir.display());
+            return;
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "slp"))
+            .collect();
+        files.sort();
+        assert!(!files.is_empty());
+        let (mut frames_seen, mut errors_seen, mut walk_errors) = (0usize, 0usize, 0usize);
+        for path in &files {
+            let bytes = std::fs::read(path).unwrap();
+            let (a, b) = read_both(path, &bytes);
+            assert_eq!(a, b, "{}", path.display());
+            frames_seen += a.matches("LabeledFrame").count();
+            for k in 1..40 {
+                let at = bytes.len() * k / 40;
+                let mut bad = bytes.clone();
+                bad[at] ^= 0x5a;
+                let (a, b) = read_both(path, &bad);
+                assert_eq!(a, b, "{} with byte {at} flipped", path.display());
+                errors_seen += usize::from(a.starts_with("error"));
+                walk_errors +=
+                    usize::from(a.contains("/frames row") || a.contains("/instances row"));
+            }
+            let (a, b) = read_both(path, &bytes[..bytes.len() * 2 / 3]);
+            assert_eq!(a, b, "{} cut short", path.display());
+        }
+        eprintln!("{frames_seen} frames, {errors_seen} errors, {walk_errors} in the walk");
+        // Some of the damage lies in the frames' own rows (an error from the walk itself).
+        assert!(
+            frames_seen > 1000 && errors_seen > 10 && walk_errors > 0,
+            "{frames_seen} {errors_seen} {walk_errors}"
+        );
+    }
 }
