@@ -253,12 +253,24 @@ pub(super) fn walk(
 }
 
 /// A record boundary at or after `at` (and before `end`), found in the `probe` bytes there.
+/// The first 4 KB are searched first (a boundary is rarely further than one record away),
+/// then the whole probe: the same first boundary, with less read at each of the many cuts.
 fn probe_boundary(file: &File, at: u64, end: u64, probe: usize) -> std::io::Result<Option<u64>> {
-    let n = (end - at).min(probe as u64) as usize;
-    let mut buf = vec![0u8; n];
-    let got = read_at_most(file, &mut buf, at)?;
-    buf.truncate(got);
-    Ok(record::find_boundary_within(&buf, 0, end - at).map(|b| at + b as u64))
+    const FIRST: usize = 4 << 10;
+    let mut buf = Vec::new();
+    for size in [probe.min(FIRST), probe] {
+        let n = (end - at).min(size as u64) as usize;
+        buf.resize(n, 0);
+        let got = read_at_most(file, &mut buf, at)?;
+        buf.truncate(got);
+        if let Some(b) = record::find_boundary_within(&buf, 0, end - at) {
+            return Ok(Some(at + b as u64));
+        }
+        if got < n || size >= probe {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// Reads and decodes `file`'s bytes from `start` (a record start) up to `end` into
