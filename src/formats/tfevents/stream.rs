@@ -8,10 +8,10 @@
 //! decoding here, nothing merged). On 4 or more, and on any number for summaries (which
 //! merge at no cost), the range is cut into parts at record boundaries found by their length
 //! CRC (one per thread; eight per thread for summaries, each thread taking the next part
-//! when it is free), and the parts merged in order. Each cut is verified: the previous part's chain must end exactly
-//! on it; a wrong cut, a part whose thread failed, or a file that shrank under a part falls
-//! back to a serial walk from the last good record, so the result is always what one thread
-//! reading the range from its start gives.
+//! when it is free), and the parts merged in order. Each cut is verified: the previous
+//! part's chain must end exactly on it; a wrong cut, a part whose thread failed, or a file
+//! that shrank under a part falls back to a serial walk from the last good record, so the
+//! result is always what one thread reading the range from its start gives.
 
 use super::decode::Decoder;
 use super::fileread::{read_at_most, with_thread_buffer};
