@@ -650,7 +650,7 @@ impl Walk<'_, '_> {
         sink: &mut impl FrameSink,
         counts: &mut Counts,
     ) -> Result<()> {
-        let Walk {
+        let &Walk {
             path,
             frames,
             instances,
@@ -661,16 +661,13 @@ impl Walk<'_, '_> {
             ff,
             fs,
             fe,
-            ic,
+            ref ic,
             inst_id,
-            uc,
-            pc,
+            ref uc,
+            ref pc,
             shift,
-            vmap,
+            ref vmap,
         } = self;
-        let (path, frames, instances, points, pred_points, ctx) =
-            (*path, *frames, *instances, *points, *pred_points, *ctx);
-        let (inst_id, shift) = (*inst_id, *shift);
         // from_predicted refers to instance_id values; map them to table rows.
         let mut id_to_row: Option<HashMap<i64, usize>> = None;
         let n_inst = instances.len();
